@@ -1,0 +1,82 @@
+/**
+ * One error style for the whole project: classes with a `name`, and a message
+ * that says which file or object is concerned and what the user can do.
+ */
+export class MistError extends Error {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'MistError'
+  }
+}
+
+/** The codec refused or failed on an image. */
+export class CodecError extends MistError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'CodecError'
+  }
+}
+
+/** The input is a valid image we do not (yet) handle. */
+export class UnsupportedInputError extends MistError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'UnsupportedInputError'
+  }
+}
+
+/** The input is not a readable image of its claimed format (truncated, corrupt, not an image). */
+export class InvalidInputError extends MistError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'InvalidInputError'
+  }
+}
+
+/** A codestream whose layout cannot be streamed by resolution, or is malformed. */
+export class CodestreamError extends MistError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'CodestreamError'
+  }
+}
+
+/** A DAG node that does not follow docs/FORMAT.md. */
+export class FormatError extends MistError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'FormatError'
+  }
+}
+
+/** A block is missing from the repo (and, offline, cannot be fetched). */
+export class MissingBlockError extends MistError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'MissingBlockError'
+  }
+}
+
+/** A block's bytes do not hash to its CID. */
+export class BlockVerificationError extends MistError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'BlockVerificationError'
+  }
+}
+
+/** Repo problems: locked, not initialised, unwritable. */
+export class RepoError extends MistError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'RepoError'
+  }
+}
+
+/** Bad command-line usage. */
+export class UsageError extends MistError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'UsageError'
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Core data types shared by every module of mist-p2p.
+ */
+
+/** Samples of one 2D frame, interleaved by component, row-major. */
+export type SampleArray = Uint8Array | Int8Array | Uint16Array | Int16Array
+
+/** One 2D raster as the codec sees it. */
+export interface RasterImage {
+  width: number
+  height: number
+  /** 1 (gray) or 3 (RGB, 8-bit only in this WASM build). */
+  components: number
+  /** Bits actually used per sample, 1..16. */
+  bitsStored: number
+  signed: boolean
+  /** length === width * height * components. Uint8Array/Int8Array for bitsStored <= 8, 16-bit arrays otherwise. */
+  data: SampleArray
+}
+
+/** Technical metadata of a published image. Never patient identifiers. */
+export interface ImageMeta {
+  /** 'png' | 'nifti' | 'dicom' | 'synthetic' */
+  sourceFormat: string
+  /** DICOM modality (CT, MR, CR, ...) when known. */
+  modality?: string
+  /** Source transfer syntax UID for DICOM. */
+  transferSyntax?: string
+  /** DICOM photometric interpretation (MONOCHROME1, MONOCHROME2, RGB, ...). */
+  photometric?: string
+  /** Physical size of one pixel: [column spacing (x, along a row), row spacing (y, down a column)], in mm. */
+  spacing?: [number, number]
+  /** DICOM ImageOrientationPatient (6 direction cosines). */
+  orientation?: number[]
+  /** DICOM ImagePositionPatient (3 values, mm). */
+  position?: number[]
+  /** Real-world value = slope * stored + intercept. */
+  rescale?: { slope: number, intercept: number }
+  /** Bits allocated in the source container (8, 16). */
+  bitsAllocated?: number
+}
+
+/** Technical metadata of a published volume (NIfTI, or later a DICOM series). */
+export interface VolumeMeta {
+  sourceFormat: string
+  modality?: string
+  /** Voxel grid: [nx, ny, nz] (slices along z, each slice nx * ny). */
+  dims: [number, number, number]
+  /** Voxel size in mm: [dx, dy, dz]. */
+  spacing: [number, number, number]
+  /** 4x4 voxel->RAS+ (NIfTI convention) affine, row-major, 16 numbers. */
+  affine: number[]
+  /** NIfTI datatype name of the source: 'uint8' | 'int16' | 'uint16' | ... */
+  dtype: string
+  rescale?: { slope: number, intercept: number }
+  /** NIfTI qform/sform codes and xyzt units, kept for faithful output. */
+  nifti?: { qformCode: number, sformCode: number, xyztUnits: number, quatern?: number[], qoffset?: number[], qfac?: number }
+}
+
+/** What a format reader yields for one input file. */
+export type InputItem =
+  | { kind: 'image', image: RasterImage, meta: ImageMeta }
+  | { kind: 'volume', meta: VolumeMeta, sliceCount: number, slices: () => AsyncIterable<RasterImage> }
+
+/** A content-addressed block ready for a blockstore. */
+export interface Block {
+  cid: import('multiformats/cid').CID
+  bytes: Uint8Array
+}
+
+/** Every long operation takes these. */
+export interface OperationOptions<E = ProgressEvent> {
+  signal?: AbortSignal
+  onProgress?: (event: E) => void
+}
+
+/** Named progress events, as in helia. */
+export interface ProgressEvent<T extends string = string, D = unknown> {
+  type: T
+  detail: D
+}
