@@ -1,0 +1,41 @@
+import { readRoot } from '../../retrieve/index.js'
+import { abortOnSignals, parseCid, printJson, withRepo, type CommonOptions } from '../common.js'
+import { formatBytes } from '../progress.js'
+
+/** `mist-p2p info <cid>`: what a root holds and what each level costs, read from the root alone. */
+export async function infoCommand (cidText: string, options: CommonOptions): Promise<number> {
+  const cid = parseCid(cidText)
+  const { signal, dispose } = abortOnSignals()
+  try {
+    const found = await withRepo(options, 'info', async repo => readRoot(repo, cid, { signal }))
+    const root: any = found.root
+    const levels: Array<{ level: number, width?: number, height?: number, bytes: number, images?: number }> = root.levels
+    const summary: Record<string, unknown> = { root: cid.toString(), kind: found.kind, rootBytes: found.bytes }
+    if (found.kind === 'image') {
+      Object.assign(summary, { width: root.width, height: root.height, components: root.components, bitsStored: root.bitsStored, signed: root.signed, meta: root.meta })
+    } else if (found.kind === 'volume') {
+      Object.assign(summary, { meta: root.meta, slices: root.meta?.dims?.[2] })
+    } else {
+      Object.assign(summary, { entries: root.count })
+    }
+    summary.levels = levels
+    if (options.json === true) {
+      printJson(summary)
+      return 0
+    }
+    const out: string[] = [`${cid}  ${found.kind}`]
+    if (found.kind === 'image') out.push(`  ${root.width}x${root.height}, ${root.components} component(s), ${root.bitsStored}-bit ${root.signed ? 'signed' : 'unsigned'}, source ${root.meta?.sourceFormat ?? '?'}${root.meta?.modality != null ? `, ${root.meta.modality}` : ''}`)
+    if (found.kind === 'volume') out.push(`  ${root.meta.dims.join('x')} ${root.meta.dtype}, spacing ${root.meta.spacing.join(' x ')} mm, source ${root.meta.sourceFormat}`)
+    if (found.kind === 'dataset') out.push(`  ${root.count} entries`)
+    const full = levels[levels.length - 1]?.bytes ?? 0
+    out.push('  level  size          bytes        of full')
+    for (const l of levels) {
+      const size = l.width != null ? `${l.width}x${l.height}` : (l.images != null ? `${l.images} images` : '')
+      out.push(`  ${String(l.level).padStart(5)}  ${size.padEnd(12)}  ${formatBytes(l.bytes).padStart(11)}  ${full > 0 ? ((100 * l.bytes) / full).toFixed(2).padStart(6) : '     -'} %`)
+    }
+    process.stdout.write(out.join('\n') + '\n')
+    return 0
+  } finally {
+    dispose()
+  }
+}

@@ -1,0 +1,49 @@
+import { publish } from '../../publish/index.js'
+import { abortOnSignals, printJson, withRepo, type CommonOptions } from '../common.js'
+import { createProgress, formatBytes } from '../progress.js'
+
+export interface PublishCommandOptions extends CommonOptions {
+  decompositions?: number
+}
+
+/** `mist-p2p publish <path...>`: exit code 0 when every file was published, 1 if any failed. */
+export async function publishCommand (paths: string[], options: PublishCommandOptions): Promise<number> {
+  const { signal, dispose } = abortOnSignals()
+  const progress = createProgress('publishing', 'files', options.json !== true)
+  try {
+    const result = await withRepo({ ...options, create: true }, 'publish', async repo => publish(paths, {
+      repo,
+      signal,
+      decompositions: options.decompositions,
+      onProgress: event => {
+        if (event.type === 'publish:start') progress.addTotal(event.detail.files)
+        if (event.type === 'publish:file') progress.increment(1)
+      }
+    }))
+    progress.stop()
+    const images = result.items.map(item => ({
+      path: item.path,
+      name: item.name,
+      kind: item.kind,
+      root: item.root.toString(),
+      images: item.images,
+      levels: item.levels
+    }))
+    if (options.json === true) {
+      printJson({ root: result.root?.toString() ?? null, images, failures: result.failures, bytesWritten: result.bytesWritten })
+    } else {
+      for (const item of images) {
+        const full = item.levels[item.levels.length - 1]
+        const coarse = item.levels[0]
+        process.stdout.write(`${item.root}  ${item.name}  ${item.kind === 'volume' ? `${item.images} slices, ` : ''}${full.width}x${full.height} ${formatBytes(full.bytes)}, ${item.levels.length} levels down to ${coarse.width}x${coarse.height} ${formatBytes(coarse.bytes)}\n`)
+      }
+      for (const failure of result.failures) process.stderr.write(`failed: ${failure.error.name}: ${failure.error.message}\n`)
+      process.stdout.write(`published ${result.items.length} file(s) (${result.items.reduce((n, i) => n + i.images, 0)} images), ${result.failures.length} failed, ${formatBytes(result.bytesWritten)} new blocks\n`)
+      if (result.root != null) process.stdout.write(`root ${result.root}\n`)
+    }
+    return result.failures.length > 0 || result.root == null ? 1 : 0
+  } finally {
+    progress.stop()
+    dispose()
+  }
+}

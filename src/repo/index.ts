@@ -1,0 +1,5 @@
+export { Repo, REPO_VERSION, type RepoOpenOptions } from './repo.js'
+export { RepoLock, type LockInfo } from './lock.js'
+export { defaultRepoPath } from './paths.js'
+export { verifyBlock } from './verify.js'
+export type { BlockSource } from './block-source.js'

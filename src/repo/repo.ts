@@ -1,0 +1,136 @@
+import { mkdir, readFile, writeFile, access } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { FsBlockstore } from 'blockstore-fs'
+import { FsDatastore } from 'datastore-fs'
+import type { CID } from 'multiformats/cid'
+import { MissingBlockError, RepoError } from '../errors.js'
+import type { Block } from '../types.js'
+import type { BlockSource } from './block-source.js'
+import { RepoLock } from './lock.js'
+import { defaultRepoPath } from './paths.js'
+import { verifyBlock } from './verify.js'
+
+export interface RepoOpenOptions {
+  /** Repo directory; default `$MIST_P2P_REPO` or `~/.mist-p2p`. */
+  path?: string
+  /** Create the repo if it does not exist (publish does; get/info on a missing repo fail clearly). */
+  create?: boolean
+  /** The command taking the lock, shown to anyone else who finds the repo busy. */
+  command?: string
+}
+
+export const REPO_VERSION = 1
+
+/**
+ * A persistent mist-p2p repo on disk: `blocks/` (an IPFS blockstore, blockstore-fs),
+ * `datastore/` (pins and node state, datastore-fs), `config.json`, and `repo.lock`
+ * held while a command uses it.
+ */
+export class Repo implements BlockSource {
+  private constructor (
+    readonly path: string,
+    readonly blockstore: FsBlockstore,
+    readonly datastore: FsDatastore,
+    private readonly lock: RepoLock
+  ) {}
+
+  static async open (options: RepoOpenOptions = {}): Promise<Repo> {
+    const path = resolve(options.path ?? defaultRepoPath())
+    const configFile = join(path, 'config.json')
+    const exists = await access(configFile).then(() => true, () => false)
+    if (!exists) {
+      if (options.create !== true) {
+        throw new RepoError(`${path} is not a mist-p2p repo (no config.json). Publish something into it first, or pass --repo DIR.`)
+      }
+      try {
+        await mkdir(path, { recursive: true })
+      } catch (err: any) {
+        throw new RepoError(`${path}: cannot create the repo directory: ${err?.message ?? err}`, { cause: err })
+      }
+    }
+    const lock = await RepoLock.acquire(path, options.command ?? 'library')
+    try {
+      if (!exists) await writeFile(configFile, JSON.stringify({ version: REPO_VERSION }, null, 2) + '\n')
+      const config = JSON.parse(await readFile(configFile, 'utf8'))
+      if (config?.version !== REPO_VERSION) {
+        throw new RepoError(`${path}: repo version ${config?.version} is not supported by this mist-p2p (expects ${REPO_VERSION})`)
+      }
+      const blockstore = new FsBlockstore(join(path, 'blocks'))
+      const datastore = new FsDatastore(join(path, 'datastore'))
+      await blockstore.open()
+      await datastore.open()
+      return new Repo(path, blockstore, datastore, lock)
+    } catch (err) {
+      await lock.release()
+      if (err instanceof RepoError) throw err
+      throw new RepoError(`${path}: cannot open the repo: ${(err as Error)?.message ?? err}`, { cause: err })
+    }
+  }
+
+  async has (cid: CID, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return this.blockstore.has(cid, options)
+  }
+
+  /** Reads and verifies one block; MissingBlockError when the repo does not hold it. */
+  async get (cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    if (!(await this.blockstore.has(cid, options))) {
+      throw new MissingBlockError(`block ${cid} is not in the repo ${this.path}`)
+    }
+    const chunks: Uint8Array[] = []
+    for await (const chunk of this.blockstore.get(cid, options)) chunks.push(chunk)
+    const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+    verifyBlock(cid, bytes, `${this.path}: `)
+    return bytes
+  }
+
+  /** Stores blocks not yet held. Returns the number of bytes newly written. */
+  async putBlocks (blocks: Iterable<Block>, options: { signal?: AbortSignal } = {}): Promise<number> {
+    let written = 0
+    for (const block of blocks) {
+      options.signal?.throwIfAborted()
+      if (await this.blockstore.has(block.cid)) continue
+      await this.blockstore.put(block.cid, block.bytes, options)
+      written += block.bytes.byteLength
+    }
+    return written
+  }
+
+  /**
+   * Pins a root so it is kept: Helia's pin records in the datastore (the walk checks that
+   * every block under the root is present, so a root missing blocks is never pinned).
+   */
+  async pin (cid: CID, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const helia = await this.helia()
+    if (await helia.pins.isPinned(cid, options)) return
+    // offline: a missing block fails the pin at once instead of waiting for a network
+    for await (const _ of helia.pins.add(cid, { signal: options.signal, offline: true } as any)) { /* walk */ }
+  }
+
+  async isPinned (cid: CID): Promise<boolean> {
+    const helia = await this.helia()
+    return helia.pins.isPinned(cid)
+  }
+
+  private heliaPromise?: Promise<import('helia').Helia>
+
+  /** An offline Helia over this repo's stores (pins), created on first use. */
+  async helia (): Promise<import('helia').Helia> {
+    this.heliaPromise ??= (async () => {
+      const [{ createHeliaLight }, dagCbor] = await Promise.all([import('helia'), import('@ipld/dag-cbor')])
+      const helia = createHeliaLight({ blockstore: this.blockstore, datastore: this.datastore, codecs: [dagCbor] })
+      await helia.start()
+      return helia
+    })()
+    return this.heliaPromise
+  }
+
+  async close (): Promise<void> {
+    try {
+      if (this.heliaPromise != null) await (await this.heliaPromise).stop()
+      await this.blockstore.close()
+      await this.datastore.close()
+    } finally {
+      await this.lock.release()
+    }
+  }
+}

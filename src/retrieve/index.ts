@@ -1,0 +1,7 @@
+export { retrieve, stripImageExtension, type RetrieveOptions, type RetrieveResult, type RetrievedOutput, type RetrieveProgressEvent } from './retrieve.js'
+export { getImage, getVolume, decodeImageLevel, type GetOptions, type ImageResult, type VolumeResult, type ImageLevel } from './get.js'
+export { readRoot, type AnyRoot } from './read-root.js'
+export { fetchLevelCodestream } from './fetch-level.js'
+export { chooseLevel, parseLevel, type LevelSelection } from './select.js'
+export { OUTPUT_FORMATS, type OutputFormat } from './output.js'
+export { toSourceSamples } from './samples.js'
