@@ -1,0 +1,13 @@
+/**
+ * mist-p2p codec: lossless, resolution-progressive HTJ2K over the OpenJPH WASM
+ * build, in the calling thread or in a pool of worker threads.
+ */
+export { defaultDecompositions, reducedSize, MAX_DECOMPOSITIONS, MIN_DECOMPOSITIONS } from './decompositions.js'
+export type { EncodeOptions, DecodeOptions } from './options.js'
+export { encodeHTJ2K, decodeHTJ2K } from './local.js'
+export { toSampleType } from './container.js'
+export { validateImage, sampleRange, MAX_BITS, MAX_SIDE } from './validate.js'
+export { parseMainHeader, parseLayout, checkResolutionLayout, removeComments } from './markers.js'
+export type { Segment, MainHeader, Layout, TilePart, CodingParams } from './markers.js'
+export { CodecPool, getDefaultPool, type CodecPoolOptions, type CodecPoolStats, type PoolEncodeOptions, type PoolDecodeOptions } from './pool.js'
+export { synthesizeImage } from './synthetic.js'

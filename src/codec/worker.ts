@@ -1,0 +1,45 @@
+/**
+ * Worker thread of CodecPool: owns one OpenJPH WASM module and runs one job at
+ * a time. Results are transferred back (no copy). After each job it reports
+ * its WASM heap size so the pool can recycle it when the heap grew too large.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
+import { CodecModule } from './codec-module.js'
+import { decodeWith } from './decode.js'
+import { encodeWith } from './encode.js'
+import type { JobRequest, JobResponse, WorkerInit } from './protocol.js'
+
+if (parentPort == null) throw new Error('src/codec/worker.js must run as a worker thread (it is started by CodecPool)')
+const port: MessagePort = parentPort
+const init = (workerData ?? {}) as WorkerInit
+const codecReady = CodecModule.create(init.compiled)
+
+codecReady.then(
+  (codec) => { port.postMessage({ type: 'ready', heapBytes: codec.heapBytes() }) },
+  (err: unknown) => { throw err } // uncaught in the worker: the pool sees 'error' and replaces it
+)
+
+port.on('message', (job: JobRequest) => {
+  void run(job)
+})
+
+async function run (job: JobRequest): Promise<void> {
+  const codec = await codecReady
+  let response: JobResponse
+  const transfer: ArrayBuffer[] = []
+  try {
+    if (job.kind === 'encode') {
+      const bytes = encodeWith(codec, job.image, job.options)
+      transfer.push(bytes.buffer as ArrayBuffer)
+      response = { type: 'result', id: job.id, ok: true, bytes, heapBytes: codec.heapBytes() }
+    } else {
+      const image = decodeWith(codec, job.codestream, job.options)
+      transfer.push(image.data.buffer as ArrayBuffer)
+      response = { type: 'result', id: job.id, ok: true, image, heapBytes: codec.heapBytes() }
+    }
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err))
+    response = { type: 'result', id: job.id, ok: false, error: { name: e.name, message: e.message }, heapBytes: codec.heapBytes(), fatal: codec.dead }
+  }
+  port.postMessage(response, transfer)
+}
