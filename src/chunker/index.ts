@@ -1,0 +1,24 @@
+/**
+ * The chunker: HTJ2K codestream -> resolution-level leaves -> image, volume and
+ * dataset DAGs. The format is specified in docs/FORMAT.md.
+ */
+export { parseCodestream, levelExtent, MAX_DECOMPOSITIONS, type CodestreamLayout, type LevelRange } from './codestream.js'
+export { MAX_BLOCK_BYTES } from './block.js'
+export { planLeaves, eocBlock, leafBoundaries, DEFAULT_GROUP_BYTES, CHUNK_BYTES, MAX_LEAVES, type LeafPlan } from './leaves.js'
+export { buildLevelFile, MAX_LINKS, type LevelFile } from './level-file.js'
+export { normaliseImageMeta, normaliseVolumeMeta } from './meta.js'
+export {
+  buildImageDag, decodeImageRoot, levelPlan, EOC_CID,
+  type ImageDag, type ImageRoot, type ImageRootLevel, type ImageRootCodestream, type LevelPlan
+} from './image.js'
+export { FORMAT_VERSION, type LevelSummary } from './format.js'
+export {
+  buildVolumeDag, decodeVolumeRoot, decodeSliceShard, volumeSlices, SLICES_INLINE, SLICES_PER_SHARD, MAX_SHARDS,
+  type VolumeRoot, type SliceShard
+} from './volume.js'
+export {
+  buildDatasetDag, decodeDatasetRoot, decodeIndexNode, datasetEntries, lookupDatasetEntry, datasetLevels, invalidName, compareNames,
+  FANOUT, MAX_NAME_BYTES,
+  type DatasetRoot, type DatasetEntry, type DatasetChild, type DatasetLevel, type DatasetNode
+} from './dataset.js'
+export { rootKind, type NodeKind } from './kind.js'
