@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { CID } from 'multiformats/cid'
 import { UsageError } from '../errors.js'
 import { Repo } from '../repo/index.js'
@@ -33,6 +34,8 @@ export function printJson (value: unknown): void {
 /** SIGINT/SIGTERM abort the running command cleanly (temp files removed, lock released). */
 export function abortOnSignals (): { signal: AbortSignal, dispose: () => void } {
   const controller = new AbortController()
+  // every block fetch and codec job listens on this one signal
+  setMaxListeners(Infinity, controller.signal)
   const onSignal = (): void => controller.abort(new UsageError('interrupted'))
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)

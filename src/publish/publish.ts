@@ -58,7 +58,7 @@ export interface PublishOptions extends OperationOptions<PublishProgressEvent> {
 export async function publish (paths: string[], options: PublishOptions): Promise<PublishResult> {
   const { repo, signal, onProgress } = options
   const pool = options.pool ?? getDefaultPool()
-  const { files, isDataset } = await collectInputs(paths)
+  const { files, isDataset } = await collectInputs(paths, { exclude: [repo.path] })
   onProgress?.({ type: 'publish:start', detail: { files: files.length } })
 
   // Encodes go through one queue so that the workers stay busy across files and slices

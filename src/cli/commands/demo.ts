@@ -5,7 +5,7 @@ import { writeExamples } from '../../examples/index.js'
 import { readInput } from '../../formats/index.js'
 import { publish } from '../../publish/index.js'
 import { Repo } from '../../repo/index.js'
-import { retrieve } from '../../retrieve/index.js'
+import { retrieve, stripImageExtension } from '../../retrieve/index.js'
 import type { RasterImage } from '../../types.js'
 import { abortOnSignals, printJson } from '../common.js'
 import { formatBytes } from '../progress.js'
@@ -41,8 +41,8 @@ export async function demoCommand (options: { keep?: string, json?: boolean }): 
         log(`\n${item.name}: ${item.kind}${item.kind === 'volume' ? ` of ${item.images} slices` : ''}, root ${item.root}`)
         log('  level  size        bytes moved   of full')
         for (const l of item.levels) log(`  ${String(l.level).padStart(5)}  ${`${l.width}x${l.height}`.padEnd(10)}  ${formatBytes(l.bytes).padStart(11)}  ${((100 * l.bytes) / full.bytes).toFixed(2).padStart(6)} %`)
-        const low = await retrieve(repo, item.root, { size: 64, out: join(outputs, `${item.name}.64px${item.kind === 'volume' ? '.nii' : '.png'}`), signal })
-        const whole = await retrieve(repo, item.root, { level: 'full', out: join(outputs, `${item.name}.full${item.kind === 'volume' ? '.nii' : '.png'}`), signal })
+        const low = await retrieve(repo, item.root, { size: 64, out: join(outputs, `${stripImageExtension(item.name)}-64px${item.kind === 'volume' ? '.nii' : '.png'}`), signal })
+        const whole = await retrieve(repo, item.root, { level: 'full', out: join(outputs, `${stripImageExtension(item.name)}-full${item.kind === 'volume' ? '.nii' : '.png'}`), signal })
         const same = await samePixels(files.find(f => f.endsWith(item.name)) as string, whole.outputs[0].paths[0])
         exact &&= same
         log(`  fetched level ${low.outputs[0].level} (${low.outputs[0].width}x${low.outputs[0].height}): ${formatBytes(low.outputs[0].bytes)} = ${((100 * low.outputs[0].bytes) / full.bytes).toFixed(2)} % of the full ${formatBytes(full.bytes)} -> ${low.outputs[0].paths[0]}`)
