@@ -25,6 +25,7 @@ function median (xs: number[]): number {
 }
 
 async function time (fn: () => Promise<unknown> | unknown): Promise<number> {
+  await fn() // warm-up: WASM compilation and heap growth are not part of the figure
   const times: number[] = []
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now()
