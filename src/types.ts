@@ -38,6 +38,20 @@ export interface ImageMeta {
   rescale?: { slope: number, intercept: number }
   /** Bits allocated in the source container (8, 16). */
   bitsAllocated?: number
+  /** The source was lossily compressed (JPEG baseline/extended, JPEG-LS near-lossless, irreversible JPEG 2000/HTJ2K, LossyImageCompression 01, chroma-subsampled or colour-converted YCbCr): the published copy is exact to the decoded source, not to the original acquisition. */
+  lossySource?: boolean
+  /** How the published 16-bit samples map back to the source values (sources with more than 16 bits per sample). */
+  valueMapping?: ValueMapping
+}
+
+/** Published 16-bit sample s stands for source value slope * s + intercept, stored in the source as dtype. */
+export interface ValueMapping {
+  slope: number
+  intercept: number
+  /** Source datatype: 'int32' | 'uint32' | 'float32' | 'float64' | 'int16' | ... */
+  dtype: string
+  /** Largest |source - restored| over the whole image: 0 when lossless. */
+  maxAbsError: number
 }
 
 /** Technical metadata of a published volume (NIfTI, or later a DICOM series). */
@@ -55,6 +69,14 @@ export interface VolumeMeta {
   rescale?: { slope: number, intercept: number }
   /** NIfTI qform/sform codes and xyzt units, kept for faithful output. */
   nifti?: { qformCode: number, sformCode: number, xyztUnits: number, quatern?: number[], qoffset?: number[], qfac?: number }
+  /** See ImageMeta.lossySource. */
+  lossySource?: boolean
+  /** See ImageMeta.valueMapping. */
+  valueMapping?: ValueMapping
+  /** Position of this 3D volume in a 4D source (index from 0, count of volumes); absent for 3D sources. */
+  frame?: { index: number, count: number }
+  /** Free-text NIfTI fields and extensions, only with readInput(..., { keepText: true }). */
+  text?: { descrip?: string, auxFile?: string, intentName?: string, extensions?: Array<{ code: number, data: Uint8Array }> }
 }
 
 /** What a format reader yields for one input file. */

@@ -1,34 +1,15 @@
 import { describe, it, expect } from 'vitest'
-import { execFileSync } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createHash } from 'node:crypto'
 import { readInput } from '../src/formats/index.js'
 import type { InputItem } from '../src/types.js'
-import { PYTHON_NIBABEL, REAL_FIXTURES } from './helpers/env.js'
+import { REAL_FIXTURES } from './helpers/env.js'
 
 const NATIVE = ['1.2.840.10008.1.2 ', '1.2.840.10008.1.2.1 ', '1.2.840.10008.1.2.2 ', '1.2.840.10008.1.2.1.99']
 /** Native-syntax fixtures we do not handle yet, with the reason we give. */
 const UNSUPPORTED: Record<string, RegExp> = {
-  'github-cornerstone3D/US-YBR_FULL_422-EVRLE.dcm': /YBR_FULL_422 .*not supported yet/,
-  'github-pydicom-data/OBXXXX1A.dcm': /PALETTE COLOR is not supported yet/,
   'github-pydicom-data/liver.dcm': /BitsAllocated 1 is not supported yet/
 }
-
-/** pydicom's pixel_array, with the standard masking above BitsStored / sign extension (pydicom 2.3 skips it), hashed as little-endian bytes. */
-const PYDICOM = `
-import sys, json, hashlib, numpy as np, pydicom
-out = []
-for p in sys.argv[1:]:
-    d = pydicom.dcmread(p)
-    a = d.pixel_array.astype(np.int64)
-    bs = int(d.BitsStored); a = a & ((1 << bs) - 1)
-    if int(d.PixelRepresentation) == 1: a = np.where(a >= (1 << (bs - 1)), a - (1 << bs), a)
-    dt = ("i" if int(d.PixelRepresentation) == 1 else "u") + ("1" if bs <= 8 else "2")
-    ids = [str(d.get(k, "")) for k in ("PatientName", "PatientID", "PatientBirthDate", "InstitutionName")]
-    out.append({"sha": hashlib.sha256(a.astype("<" + dt).tobytes()).hexdigest(), "shape": list(a.shape), "ids": ids})
-print(json.dumps(out))
-`
 
 async function pixelBytes (item: InputItem): Promise<Buffer> {
   if (item.kind === 'image') return Buffer.from(item.image.data.buffer, item.image.data.byteOffset, item.image.data.byteLength)
@@ -46,14 +27,6 @@ describe.skipIf(REAL_FIXTURES == null)('real DICOM fixtures', async () => {
   it('finds the fixtures', () => {
     expect(native.length).toBeGreaterThanOrEqual(30)
     expect(compressed.length).toBeGreaterThanOrEqual(40)
-  })
-
-  it('compressed transfer syntaxes give UnsupportedInputError naming the syntax and the file', async () => {
-    for (const r of compressed) {
-      const uid = r[6].split(' ').pop() as string
-      await expect(readInput(join(root, r[0])), r[0]).rejects.toMatchObject({ name: 'UnsupportedInputError', message: expect.stringContaining(`transfer syntax ${uid} (`) })
-      await expect(readInput(join(root, r[0]))).rejects.toThrow(r[0])
-    }
   })
 
   it('native files we do not handle yet give a specific UnsupportedInputError', async () => {
@@ -87,20 +60,5 @@ describe.skipIf(REAL_FIXTURES == null)('real DICOM fixtures', async () => {
     if (be.kind !== 'image' || im.kind !== 'image') throw new Error('expected images')
     expect(be.meta.spacing).toEqual(ct.meta.spacing)
     expect(Buffer.compare(await pixelBytes(be), await pixelBytes(ct))).toBe(0)
-  })
-
-  it.skipIf(PYTHON_NIBABEL == null)('pixels equal pydicom\'s and no patient identifier (parts of 4+ characters) leaks into meta', async () => {
-    const readable = native.filter(r => UNSUPPORTED[r] == null)
-    const refs = JSON.parse(execFileSync(PYTHON_NIBABEL as string, ['-c', PYDICOM, ...readable.map(r => join(root, r))], { encoding: 'utf8', maxBuffer: 1 << 26 }))
-    for (const [i, rel] of readable.entries()) {
-      const item = await readInput(join(root, rel))
-      const mine = createHash('sha256').update(await pixelBytes(item)).digest('hex')
-      expect(mine, rel).toBe(refs[i].sha)
-      const json = JSON.stringify(item.meta)
-      for (const id of refs[i].ids as string[]) {
-        for (const part of id.split(/[\^=]/).map(s => s.trim()).filter(s => s.length >= 4)) expect(json, `${rel}: ${part}`).not.toContain(part)
-      }
-    }
-    expect(readable.length).toBeGreaterThanOrEqual(25)
   })
 })

@@ -60,7 +60,7 @@ describe.skipIf(REAL_FIXTURES == null)('real fixtures', () => {
       // a refusal is a specific, expected one: never a crash or a generic error
       if (failure != null) expect(['UnsupportedInputError', 'InvalidInputError', 'CodecError']).toContain(failure.error.name)
     }
-    expect(published.items.length).toBeGreaterThanOrEqual(56)
+    expect(published.items.length).toBeGreaterThanOrEqual(140)
   })
 
   it('gives back every published image bit-exact at the full level', async () => {

@@ -1,9 +1,12 @@
 /**
- * Native DICOM pixel data to RasterImage samples: byte order, bits above
- * BitsStored masked off (HighBit honoured), sign extension from BitsStored,
- * planar RGB interleaved.
+ * DICOM pixel module attributes, native pixel data cut into raw frames (byte
+ * order, planar layout, YBR_FULL_422 upsampling) and the sample rules every
+ * frame goes through: bits above BitsStored masked off (HighBit honoured),
+ * sign extension from BitsStored.
  */
-import type { RasterImage } from '../types.js'
+import type { RasterImage, SampleArray } from '../types.js'
+import { upsampleYbr422 } from './dicom-color.js'
+import type { RawFrame } from './dicom-frame.js'
 
 /** Pixel module attributes needed to unpack native pixel data. */
 export interface PixelModule {
@@ -18,25 +21,45 @@ export interface PixelModule {
   littleEndian: boolean
 }
 
-/** Unpacks the first frame of native pixel data (bytes must hold at least one frame). */
-export function unpackNativePixels (pm: PixelModule, bytes: Uint8Array): RasterImage {
+/**
+ * One frame of native pixel data as a RawFrame (bytes must hold at least one
+ * frame): words in the file's byte order, planar or interleaved as declared;
+ * YBR_FULL_422 (two bytes per pixel) upsampled to three.
+ */
+export function nativeRawFrame (label: string, pm: PixelModule, photometric: string, bytes: Uint8Array): RawFrame {
+  const base = { width: pm.columns, height: pm.rows, components: pm.samplesPerPixel, shift: pm.highBit + 1 - pm.bitsStored, colorTransformed: false }
+  if (photometric === 'YBR_FULL_422' && pm.samplesPerPixel === 3 && pm.bitsAllocated === 8) {
+    return { ...base, data: upsampleYbr422(label, bytes, pm.rows, pm.columns), layout: 'interleaved' }
+  }
   const n = pm.rows * pm.columns * pm.samplesPerPixel
-  const raw = pm.bitsAllocated === 8 ? new Uint8Array(bytes.subarray(0, n)) : readWords(bytes, n, pm.littleEndian)
-  const shift = pm.highBit + 1 - pm.bitsStored
-  const mask = 2 ** pm.bitsStored - 1
-  const signBit = 2 ** (pm.bitsStored - 1)
-  const full = 2 ** pm.bitsStored
-  const container = pm.bitsStored <= 8 ? 8 : 16
-  const out = container === 8
-    ? (pm.signed ? new Int8Array(n) : new Uint8Array(n))
-    : (pm.signed ? new Int16Array(n) : new Uint16Array(n))
+  const data = pm.bitsAllocated === 8 ? bytes.subarray(0, n) : readWords(bytes, n, pm.littleEndian)
+  return { ...base, data, layout: pm.samplesPerPixel > 1 && pm.planarConfiguration === 1 ? 'planar' : 'interleaved' }
+}
+
+/** Bytes of one native frame (YBR_FULL_422 stores 2 samples per pixel, not 3). */
+export function nativeFrameBytes (pm: PixelModule, photometric: string): number {
+  const samples = photometric === 'YBR_FULL_422' && pm.samplesPerPixel === 3 ? 2 : pm.samplesPerPixel
+  return pm.rows * pm.columns * samples * pm.bitsAllocated / 8
+}
+
+/**
+ * Samples of a frame as RasterImage data: each value shifted right by `shift`,
+ * masked to bitsStored and sign-extended when signed, in the smallest
+ * container (8-bit arrays up to 8 bits stored, 16-bit arrays above).
+ */
+export function normalizeSamples (raw: ArrayLike<number>, n: number, bitsStored: number, signed: boolean, shift = 0): SampleArray {
+  const mask = 2 ** bitsStored - 1
+  const signBit = 2 ** (bitsStored - 1)
+  const full = 2 ** bitsStored
+  const out = bitsStored <= 8
+    ? (signed ? new Int8Array(n) : new Uint8Array(n))
+    : (signed ? new Int16Array(n) : new Uint16Array(n))
   for (let i = 0; i < n; i++) {
     let v = (raw[i] >> shift) & mask
-    if (pm.signed && v >= signBit) v -= full
+    if (signed && v >= signBit) v -= full
     out[i] = v
   }
-  const data = pm.samplesPerPixel > 1 && pm.planarConfiguration === 1 ? interleave(out, pm.rows * pm.columns, pm.samplesPerPixel) : out
-  return { width: pm.columns, height: pm.rows, components: pm.samplesPerPixel, bitsStored: pm.bitsStored, signed: pm.signed, data }
+  return out
 }
 
 function readWords (bytes: Uint8Array, n: number, littleEndian: boolean): Uint16Array {
@@ -47,7 +70,7 @@ function readWords (bytes: Uint8Array, n: number, littleEndian: boolean): Uint16
 }
 
 /** Planar (RRR..GGG..BBB..) to interleaved (RGBRGB..). */
-function interleave<T extends RasterImage['data']> (planar: T, pixels: number, spp: number): T {
+export function interleave<T extends RasterImage['data']> (planar: T, pixels: number, spp: number): T {
   const out = new (planar.constructor as new (n: number) => T)(planar.length)
   for (let s = 0; s < spp; s++) {
     for (let p = 0; p < pixels; p++) out[p * spp + s] = planar[s * pixels + p]

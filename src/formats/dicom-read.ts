@@ -1,129 +1,94 @@
 /**
- * DICOM reader for single-frame native (uncompressed) pixel data: implicit
- * and explicit VR little endian, deflated explicit VR little endian and
- * explicit VR big endian, with or without the Part 10 preamble. Multi-frame
- * files become volumes (one slice per frame).
+ * DICOM reader: native pixel data (implicit/explicit VR little endian,
+ * deflated, explicit VR big endian) and encapsulated pixel data (RLE, JPEG,
+ * JPEG lossless, JPEG-LS, JPEG 2000, HTJ2K), with or without the Part 10
+ * preamble. One frame gives an 'image'; several frames give a 'volume' whose
+ * slices are decoded one at a time.
  */
-import dicomParser, { type DataSet } from 'dicom-parser'
-import { inflateRawSync } from 'node:zlib'
+import type { DataSet } from 'dicom-parser'
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
-import type { ImageMeta, InputItem, RasterImage } from '../types.js'
-import { imageToVolumeMeta } from './image-to-volume.js'
-import { checkDimensions } from './limits.js'
+import type { InputItem } from '../types.js'
+import { readPalette, type Palette } from './dicom-color.js'
+import { decodeEncapsulatedFrame } from './dicom-decode.js'
+import { finishFrame, type FinishedFrame } from './dicom-frame.js'
+import { encapsulatedFrames, startsCodestream } from './dicom-fragments.js'
 import { dicomImageMeta } from './dicom-meta.js'
-import { unpackNativePixels, type PixelModule } from './dicom-pixels.js'
-import { NATIVE_TRANSFER_SYNTAXES, transferSyntaxName } from './dicom-transfer-syntax.js'
+import { parseDicom } from './dicom-parse.js'
+import { readPixelModule } from './dicom-pixel-module.js'
+import { nativeFrameBytes, nativeRawFrame, type PixelModule } from './dicom-pixels.js'
+import { ENCAPSULATED_TRANSFER_SYNTAXES, NATIVE_TRANSFER_SYNTAXES, transferSyntaxName } from './dicom-transfer-syntax.js'
+import { multiFrameVolume } from './dicom-volume.js'
+import { checkDimensions } from './limits.js'
+
+/** A decoded frame and whether its own codestream was irreversibly compressed. */
+interface Decoded { finished: FinishedFrame, irreversible: boolean }
 
 /** Parses a DICOM file held in memory into an 'image' InputItem ('volume' when multi-frame). */
-export function readDicomBytes (label: string, bytes: Uint8Array): InputItem {
-  const { ds, ts } = parse(label, bytes)
-  const syntax = NATIVE_TRANSFER_SYNTAXES[ts]
-  if (syntax == null) {
-    throw new UnsupportedInputError(`${label}: DICOM transfer syntax ${ts} (${transferSyntaxName(ts)}) is not supported yet`)
+export async function readDicomBytes (label: string, bytes: Uint8Array): Promise<InputItem> {
+  const { ds, ts } = parseDicom(label, bytes)
+  const native = NATIVE_TRANSFER_SYNTAXES[ts]
+  const encapsulated = ENCAPSULATED_TRANSFER_SYNTAXES[ts]
+  if (native == null && encapsulated == null) {
+    throw new UnsupportedInputError(`${label}: DICOM transfer syntax ${ts} (${transferSyntaxName(ts)}) is not supported: ${refusal(ts)}`)
   }
   const pixel = ds.elements.x7fe00010
   if (pixel == null) throw new InvalidInputError(`${label}: DICOM file has no pixel data`)
-  if (pixel.encapsulatedPixelData === true) {
-    throw new InvalidInputError(`${label}: DICOM transfer syntax ${ts} (${syntax.name}) declares native pixel data but it is encapsulated`)
+  const name = transferSyntaxName(ts)
+  if (native != null && pixel.encapsulatedPixelData === true) {
+    throw new InvalidInputError(`${label}: DICOM transfer syntax ${ts} (${name}) declares native pixel data but it is encapsulated`)
+  }
+  if (encapsulated != null && pixel.encapsulatedPixelData !== true) {
+    throw new InvalidInputError(`${label}: DICOM transfer syntax ${ts} (${name}) declares compressed pixel data but it is native`)
   }
   const framesText = ds.string('x00280008')
   const frames = framesText == null ? 1 : Number(framesText)
   if (!Number.isInteger(frames) || frames < 1) throw new InvalidInputError(`${label}: invalid DICOM NumberOfFrames "${framesText ?? ''}"`)
-  const pm = pixelModule(label, ds, syntax.littleEndian)
-  const frameBytes = checkDimensions(label, [pm.columns, pm.rows], pm.samplesPerPixel * pm.bitsAllocated / 8, `${pm.columns}x${pm.rows}x${pm.samplesPerPixel} ${pm.bitsAllocated}-bit`)
+  const littleEndian = native?.littleEndian ?? true
+  const { pm, photometric } = readPixelModule(label, ds, littleEndian)
   const what = `${pm.columns}x${pm.rows}x${pm.samplesPerPixel}${frames > 1 ? ` x ${frames} frames` : ''} ${pm.bitsAllocated}-bit`
-  const totalBytes = checkDimensions(label, [pm.columns, pm.rows, frames], pm.samplesPerPixel * pm.bitsAllocated / 8, what)
-  const available = Math.min(pixel.length, ds.byteArray.length - pixel.dataOffset)
-  if (available < totalBytes) {
-    throw new InvalidInputError(`${label}: truncated: DICOM header says ${what} (${totalBytes} bytes) but the pixel data holds ${Math.max(available, 0)}`)
-  }
-  const frame = (i: number): RasterImage => unpackNativePixels(pm, ds.byteArray.subarray(pixel.dataOffset + i * frameBytes, pixel.dataOffset + (i + 1) * frameBytes))
+  checkDimensions(label, [pm.columns, pm.rows, frames], pm.samplesPerPixel * pm.bitsAllocated / 8, what)
+  const palette = photometric === 'PALETTE COLOR' ? readPalette(label, ds, littleEndian) : undefined
+  const frame = native != null
+    ? nativeFrames(label, ds, pm, photometric, frames, what, palette)
+    : compressedFrames(label, ds, pm, photometric, frames, palette, encapsulated.codec)
+  const first = await frame(0)
   const meta = dicomImageMeta(ds, ts, pm.bitsAllocated)
-  if (frames === 1) return { kind: 'image', image: frame(0), meta }
-  return multiFrameVolume(label, ds, meta, pm, frames, frame)
+  meta.photometric = first.finished.photometric
+  if (encapsulated?.lossy === true || first.irreversible || first.finished.converted || photometric === 'YBR_FULL_422' || ds.string('x00282110')?.trim() === '01') {
+    meta.lossySource = true
+  }
+  if (frames === 1) return { kind: 'image', image: first.finished.image, meta }
+  return multiFrameVolume(ds, meta, first.finished.image, frames, async i => (await frame(i)).finished.image)
 }
 
-/** A multi-frame image as a volume: one slice per frame, geometry from the top-level attributes. */
-function multiFrameVolume (label: string, ds: DataSet, meta: ImageMeta, pm: PixelModule, frames: number, frame: (i: number) => RasterImage): InputItem {
-  if (pm.samplesPerPixel !== 1) throw new UnsupportedInputError(`${label}: multi-frame colour DICOM is not supported yet`)
-  const first = frame(0)
-  const volume = imageToVolumeMeta(first, meta)
-  const dz = Number(ds.string('x00180088') ?? ds.string('x00180050') ?? '1')
-  const sz = Number.isFinite(dz) && dz > 0 ? dz : 1
-  volume.dims = [pm.columns, pm.rows, frames]
-  volume.spacing = [volume.spacing[0], volume.spacing[1], sz]
-  for (const r of [0, 1, 2]) volume.affine[4 * r + 2] *= sz
-  volume.sourceFormat = 'dicom'
-  return {
-    kind: 'volume',
-    meta: volume,
-    sliceCount: frames,
-    slices: async function * () {
-      yield first
-      for (let i = 1; i < frames; i++) yield frame(i)
-    }
+function nativeFrames (label: string, ds: DataSet, pm: PixelModule, photometric: string, frames: number, what: string, palette?: Palette): (i: number) => Promise<Decoded> {
+  const pixel = ds.elements.x7fe00010
+  const frameBytes = nativeFrameBytes(pm, photometric)
+  const available = Math.min(pixel.length, ds.byteArray.length - pixel.dataOffset)
+  if (available < frameBytes * frames) {
+    throw new InvalidInputError(`${label}: truncated: DICOM header says ${what} (${frameBytes * frames} bytes) but the pixel data holds ${Math.max(available, 0)}`)
+  }
+  return async (i) => {
+    const bytes = ds.byteArray.subarray(pixel.dataOffset + i * frameBytes, pixel.dataOffset + (i + 1) * frameBytes)
+    return { finished: finishFrame(label, pm, photometric, nativeRawFrame(label, pm, photometric, bytes), palette), irreversible: false }
   }
 }
 
-function parse (label: string, bytes: Uint8Array): { ds: DataSet, ts: string } {
-  const hasPreamble = bytes.length >= 132 && String.fromCharCode(...bytes.subarray(128, 132)) === 'DICM'
-  const options: dicomParser.ParseDicomOptions = { inflater: inflate }
-  if (!hasPreamble) {
-    // Bare data set: explicit VR when bytes 4..5 are two capital letters.
-    const explicit = bytes.length >= 6 && /^[A-Z]{2}$/.test(String.fromCharCode(bytes[4], bytes[5]))
-    options.TransferSyntaxUID = explicit ? '1.2.840.10008.1.2.1' : '1.2.840.10008.1.2'
+function compressedFrames (label: string, ds: DataSet, pm: PixelModule, photometric: string, frames: number, palette: Palette | undefined, codec: Parameters<typeof decodeEncapsulatedFrame>[1]): (i: number) => Promise<Decoded> {
+  const parts = encapsulatedFrames(label, ds, ds.elements.x7fe00010, frames, startsCodestream)
+  return async (i) => {
+    const { frame, irreversible } = await decodeEncapsulatedFrame(`${label} (frame ${i + 1})`, codec, parts[i], pm)
+    const raw = { ...frame, shift: codec === 'rle' ? pm.highBit + 1 - pm.bitsStored : 0, colorTransformed: frame.colorTransformed === true }
+    return { finished: finishFrame(label, pm, photometric, raw, palette), irreversible }
   }
-  let ds: DataSet
-  try {
-    ds = dicomParser.parseDicom(bytes, options)
-  } catch (err) {
-    const inner = (err as { exception?: unknown }).exception ?? err
-    const reason = inner instanceof Error ? inner.message : String(inner)
-    const truncated = /end of buffer|overrun|past the end|beyond/i.test(reason)
-    throw new InvalidInputError(`${label}: ${truncated ? 'truncated or ' : ''}corrupt DICOM: ${reason}`, { cause: err })
-  }
-  const declared = ds.string('x00020010')
-  // A bare data set has no file meta group: use the syntax it was parsed with.
-  const ts = (declared ?? options.TransferSyntaxUID ?? '').replace(/\0/g, '').trim()
-  return { ds, ts }
 }
 
-/** Deflated transfer syntax: inflate everything after the file meta group. */
-function inflate (arr: Uint8Array, position: number): Uint8Array {
-  const inflated = inflateRawSync(arr.subarray(position))
-  const out = new Uint8Array(position + inflated.length)
-  out.set(arr.subarray(0, position))
-  out.set(inflated, position)
-  return out
-}
-
-function pixelModule (label: string, ds: DataSet, littleEndian: boolean): PixelModule {
-  const need = (tag: string, name: string): number => {
-    const v = ds.uint16(tag)
-    if (v == null) throw new InvalidInputError(`${label}: DICOM image lacks ${name} (${tag})`)
-    return v
+/** Why a transfer syntax is refused, in words a user would agree with. */
+function refusal (ts: string): string {
+  if (['1.2.840.10008.1.2.4.100', '1.2.840.10008.1.2.4.101', '1.2.840.10008.1.2.4.102', '1.2.840.10008.1.2.4.103', '1.2.840.10008.1.2.4.104', '1.2.840.10008.1.2.4.105', '1.2.840.10008.1.2.4.106', '1.2.840.10008.1.2.4.107', '1.2.840.10008.1.2.4.108'].includes(ts)) {
+    return 'it is lossy video (MPEG/H.264/HEVC), not a still image mist-p2p can publish'
   }
-  const rows = need('x00280010', 'Rows')
-  const columns = need('x00280011', 'Columns')
-  const bitsAllocated = need('x00280100', 'BitsAllocated')
-  const bitsStored = ds.uint16('x00280101') ?? bitsAllocated
-  const highBit = ds.uint16('x00280102') ?? bitsStored - 1
-  const signed = (ds.uint16('x00280103') ?? 0) === 1
-  const samplesPerPixel = ds.uint16('x00280002') ?? 1
-  const planarConfiguration = ds.uint16('x00280006') ?? 0
-  const photometric = (ds.string('x00280004') ?? 'MONOCHROME2').trim()
-  if (bitsAllocated !== 8 && bitsAllocated !== 16) {
-    throw new UnsupportedInputError(`${label}: DICOM BitsAllocated ${bitsAllocated} is not supported yet (8 or 16)`)
-  }
-  if (bitsStored < 1 || bitsStored > bitsAllocated || highBit < bitsStored - 1 || highBit >= bitsAllocated) {
-    throw new InvalidInputError(`${label}: inconsistent DICOM pixel module: BitsAllocated ${bitsAllocated}, BitsStored ${bitsStored}, HighBit ${highBit}`)
-  }
-  if (samplesPerPixel === 1) {
-    if (photometric !== 'MONOCHROME1' && photometric !== 'MONOCHROME2') {
-      throw new UnsupportedInputError(`${label}: DICOM photometric interpretation ${photometric} is not supported yet`)
-    }
-  } else if (!(samplesPerPixel === 3 && photometric === 'RGB' && bitsAllocated === 8)) {
-    throw new UnsupportedInputError(`${label}: DICOM ${samplesPerPixel}-sample ${bitsAllocated}-bit ${photometric} images are not supported yet (only 8-bit RGB)`)
-  }
-  return { rows, columns, samplesPerPixel, bitsAllocated, bitsStored, highBit, signed, planarConfiguration, littleEndian }
+  if (ts === '1.2.840.10008.1.2.4.92' || ts === '1.2.840.10008.1.2.4.93') return 'JPEG 2000 Part 2 multi-component transforms have no decoder here; convert with `gdcmconv --raw` first'
+  if (ts === '') return 'the file declares no transfer syntax'
+  return 'no decoder for it is available to mist-p2p; convert with `gdcmconv --raw` first'
 }

@@ -26,6 +26,31 @@ export const NIFTI1 = {
   dataOffset: 352
 } as const
 
+/** Byte offsets in the 540-byte NIfTI-2 header. */
+export const NIFTI2 = {
+  magic: 4,
+  datatype: 12,
+  bitpix: 14,
+  dim: 16, // int64[8]
+  pixdim: 104, // float64[8]
+  voxOffset: 168, // int64
+  sclSlope: 176,
+  sclInter: 184,
+  descrip: 240,
+  auxFile: 320,
+  qformCode: 344,
+  sformCode: 348,
+  quatern: 352, // float64 b, c, d
+  qoffset: 376, // float64 x, y, z
+  srow: 400, // float64[12]
+  xyztUnits: 500, // int32
+  intentName: 508,
+  headerSize: 540
+} as const
+
+/** Offsets of the NIfTI-1 free-text fields. */
+export const NIFTI1_TEXT = { descrip: 148, auxFile: 228, intentName: 328 } as const
+
 /** One NIfTI datatype. */
 export interface NiftiDatatype {
   code: number
@@ -46,12 +71,12 @@ const TABLE: NiftiDatatype[] = [
   { code: 512, name: 'uint16', bytes: 2, supported: true, signed: false, components: 1 },
   { code: 128, name: 'rgb24', bytes: 3, supported: true, signed: false, components: 3 },
   { code: 1, name: 'binary (1-bit)', bytes: 0, supported: false, signed: false, components: 1 },
-  { code: 8, name: 'int32', bytes: 4, supported: false, signed: true, components: 1 },
-  { code: 768, name: 'uint32', bytes: 4, supported: false, signed: false, components: 1 },
+  { code: 8, name: 'int32', bytes: 4, supported: true, signed: true, components: 1 },
+  { code: 768, name: 'uint32', bytes: 4, supported: true, signed: false, components: 1 },
   { code: 1024, name: 'int64', bytes: 8, supported: false, signed: true, components: 1 },
   { code: 1280, name: 'uint64', bytes: 8, supported: false, signed: false, components: 1 },
-  { code: 16, name: 'float32', bytes: 4, supported: false, signed: true, components: 1 },
-  { code: 64, name: 'float64', bytes: 8, supported: false, signed: true, components: 1 },
+  { code: 16, name: 'float32', bytes: 4, supported: true, signed: true, components: 1 },
+  { code: 64, name: 'float64', bytes: 8, supported: true, signed: true, components: 1 },
   { code: 1536, name: 'float128', bytes: 16, supported: false, signed: true, components: 1 },
   { code: 32, name: 'complex64', bytes: 8, supported: false, signed: true, components: 2 },
   { code: 1792, name: 'complex128', bytes: 16, supported: false, signed: true, components: 2 },

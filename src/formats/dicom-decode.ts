@@ -1,0 +1,43 @@
+/**
+ * One compressed DICOM frame to decoded samples, by the codec its transfer
+ * syntax names: RLE (our Annex G decoder), JPEG 8-bit, JPEG lossless, JPEG-LS,
+ * JPEG 2000 (third-party decoders, see image-decoders.ts) and HTJ2K (our own
+ * src/codec decoder).
+ */
+import { decodeHTJ2K } from '../codec/index.js'
+import { InvalidInputError } from '../errors.js'
+import type { PixelCodec } from './dicom-transfer-syntax.js'
+import type { PixelModule } from './dicom-pixels.js'
+import { decodeRleFrame } from './dicom-rle.js'
+import { decodeJ2k, decodeJpeg8, decodeJpegLossless, decodeJpegLs, type DecodedFrame } from './image-decoders.js'
+import { bareCodestream, j2kCoding } from './j2k-codestream.js'
+
+/** The decoded samples of one frame plus whether this codestream itself is irreversible (9/7 wavelet). */
+export interface FrameResult { frame: DecodedFrame, irreversible: boolean }
+
+/** Decodes one frame of encapsulated pixel data. */
+export async function decodeEncapsulatedFrame (label: string, codec: PixelCodec, bytes: Uint8Array, pm: PixelModule): Promise<FrameResult> {
+  switch (codec) {
+    case 'rle': {
+      const data = decodeRleFrame(label, bytes, pm.rows, pm.columns, pm.samplesPerPixel, pm.bitsAllocated)
+      return { frame: { width: pm.columns, height: pm.rows, components: pm.samplesPerPixel, bitsPerSample: pm.bitsAllocated, data, layout: 'interleaved' }, irreversible: false }
+    }
+    case 'jpeg': return { frame: await decodeJpeg8(label, bytes), irreversible: true }
+    case 'jpeg-lossless': return { frame: await decodeJpegLossless(label, bytes), irreversible: false }
+    case 'jpeg-ls': return { frame: await decodeJpegLs(label, bytes), irreversible: false }
+    case 'j2k': {
+      const cs = bareCodestream(label, bytes)
+      const coding = j2kCoding(label, cs)
+      return { frame: await decodeJ2k(label, cs, coding.mct), irreversible: !coding.reversible }
+    }
+    case 'htj2k': {
+      const cs = bareCodestream(label, bytes)
+      const coding = j2kCoding(label, cs)
+      const image = await decodeHTJ2K(cs)
+      const frame: DecodedFrame = { width: image.width, height: image.height, components: image.components, bitsPerSample: image.bitsStored, data: image.data as DecodedFrame['data'], layout: 'interleaved', colorTransformed: coding.mct && image.components === 3 }
+      return { frame, irreversible: !coding.reversible }
+    }
+    default:
+      throw new InvalidInputError(`${label}: unknown pixel codec ${String(codec)}`)
+  }
+}

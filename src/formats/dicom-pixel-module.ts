@@ -1,0 +1,43 @@
+/**
+ * The Image Pixel module of a data set, checked: sizes, bits, sign, samples
+ * and a photometric interpretation the reader can publish.
+ */
+import type { DataSet } from 'dicom-parser'
+import { InvalidInputError, UnsupportedInputError } from '../errors.js'
+import { READABLE_PHOTOMETRIC } from './dicom-frame.js'
+import type { PixelModule } from './dicom-pixels.js'
+
+/** Pixel module plus the photometric interpretation (trimmed). */
+export function readPixelModule (label: string, ds: DataSet, littleEndian: boolean): { pm: PixelModule, photometric: string } {
+  const need = (tag: string, name: string): number => {
+    const v = ds.uint16(tag)
+    if (v == null) throw new InvalidInputError(`${label}: DICOM image lacks ${name} (${tag})`)
+    return v
+  }
+  const rows = need('x00280010', 'Rows')
+  const columns = need('x00280011', 'Columns')
+  const bitsAllocated = need('x00280100', 'BitsAllocated')
+  const bitsStored = ds.uint16('x00280101') ?? bitsAllocated
+  const highBit = ds.uint16('x00280102') ?? bitsStored - 1
+  const signed = (ds.uint16('x00280103') ?? 0) === 1
+  const samplesPerPixel = ds.uint16('x00280002') ?? 1
+  const planarConfiguration = ds.uint16('x00280006') ?? 0
+  const photometric = (ds.string('x00280004') ?? 'MONOCHROME2').trim()
+  if (bitsAllocated !== 8 && bitsAllocated !== 16) {
+    throw new UnsupportedInputError(`${label}: DICOM BitsAllocated ${bitsAllocated} is not supported yet (8 or 16)`)
+  }
+  if (bitsStored < 1 || bitsStored > bitsAllocated || highBit < bitsStored - 1 || highBit >= bitsAllocated) {
+    throw new InvalidInputError(`${label}: inconsistent DICOM pixel module: BitsAllocated ${bitsAllocated}, BitsStored ${bitsStored}, HighBit ${highBit}`)
+  }
+  if (!READABLE_PHOTOMETRIC.includes(photometric)) {
+    throw new UnsupportedInputError(`${label}: DICOM photometric interpretation ${photometric} is not supported`)
+  }
+  const mono = photometric.startsWith('MONOCHROME') || photometric === 'PALETTE COLOR'
+  if (mono ? samplesPerPixel !== 1 : samplesPerPixel !== 3) {
+    throw new InvalidInputError(`${label}: DICOM ${photometric} image with SamplesPerPixel ${samplesPerPixel}`)
+  }
+  if (samplesPerPixel === 3 && bitsAllocated !== 8) {
+    throw new UnsupportedInputError(`${label}: DICOM ${bitsAllocated}-bit ${photometric} colour is not supported (only 8-bit colour)`)
+  }
+  return { pm: { rows, columns, samplesPerPixel, bitsAllocated, bitsStored, highBit, signed, planarConfiguration, littleEndian }, photometric }
+}

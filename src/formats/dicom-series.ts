@@ -1,0 +1,102 @@
+/**
+ * DICOM series to volumes: files are grouped by SeriesInstanceUID (plus image
+ * size and orientation), slices ordered by their position along the slice
+ * normal (ImagePositionPatient . (row cosines x column cosines)), spacing from
+ * PixelSpacing and the slice positions, affine in the NIfTI RAS+ convention
+ * (LPS -> RAS: x and y negated). Rows are kept in DICOM order (first row = j 0):
+ * dcm2niix instead flips rows, i.e. its voxel (i, j, k) is ours (i, ny-1-j, k)
+ * and its affine is ours times the flip (column 1 negated, origin moved to the
+ * last row). UIDs are used for grouping only and never reach the metadata.
+ */
+import { InvalidInputError, UnsupportedInputError } from '../errors.js'
+import type { InputItem, RasterImage } from '../types.js'
+import { readDicomBytes } from './dicom-read.js'
+import { parseDicom } from './dicom-parse.js'
+import { ENCAPSULATED_TRANSFER_SYNTAXES } from './dicom-transfer-syntax.js'
+import { imageToVolumeMeta } from './image-to-volume.js'
+import { readInputBytes } from './input-file.js'
+
+interface SliceHeader { path: string, series: string, key: string, position: number[], orientation: number[], frames: number, lossy: boolean, rescale: string }
+
+/** Reads DICOM files and returns one InputItem per series: a volume for several single-frame slices, else what readInput gives for the file. */
+export async function readSeries (paths: string[], options?: { signal?: AbortSignal }): Promise<InputItem[]> {
+  const headers: SliceHeader[] = []
+  for (const path of paths) headers.push(readHeader(path, await readInputBytes(path, options?.signal)))
+  const groups = new Map<string, SliceHeader[]>()
+  for (const h of headers) {
+    const group = groups.get(h.series) ?? []
+    group.push(h)
+    groups.set(h.series, group)
+  }
+  const items: InputItem[] = []
+  for (const group of groups.values()) {
+    if (group.length === 1 || group.some(h => h.frames > 1 || h.position.length !== 3 || h.orientation.length !== 6)) {
+      for (const h of group) items.push(await readDicomBytes(h.path, await readInputBytes(h.path, options?.signal)))
+    } else {
+      items.push(await seriesVolume(group, options?.signal))
+    }
+  }
+  return items
+}
+
+function readHeader (path: string, bytes: Uint8Array): SliceHeader {
+  const { ds, ts } = parseDicom(path, bytes, 'x7fe00010')
+  const nums = (tag: string): number[] => (ds.string(tag) ?? '').split('\\').filter(s => s.trim() !== '').map(Number).filter(Number.isFinite)
+  const key = [ds.uint16('x00280010'), ds.uint16('x00280011'), ds.uint16('x00280101'), ds.uint16('x00280103'), ds.string('x00280004')].join('/')
+  return {
+    path,
+    series: ds.string('x0020000e') ?? '',
+    key,
+    position: nums('x00200032'),
+    orientation: nums('x00200037'),
+    frames: Number(ds.string('x00280008') ?? '1'),
+    lossy: ENCAPSULATED_TRANSFER_SYNTAXES[ts]?.lossy === true || ds.string('x00282110')?.trim() === '01',
+    rescale: `${ds.string('x00281053') ?? ''}/${ds.string('x00281052') ?? ''}`
+  }
+}
+
+async function seriesVolume (group: SliceHeader[], signal?: AbortSignal): Promise<InputItem> {
+  const label = `${group[0].path} (series of ${group.length} files)`
+  const o = group[0].orientation
+  if (group.some(h => h.key !== group[0].key)) throw new UnsupportedInputError(`${label}: the slices of this series differ in size or pixel format`)
+  if (group.some(h => h.orientation.some((v, i) => Math.abs(v - o[i]) > 1e-4))) throw new UnsupportedInputError(`${label}: the slices of this series differ in orientation`)
+  if (group.some(h => h.rescale !== group[0].rescale)) throw new UnsupportedInputError(`${label}: the slices of this series have different rescale slope/intercept`)
+  const normal = [o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]]
+  const along = (h: SliceHeader): number => h.position[0] * normal[0] + h.position[1] * normal[1] + h.position[2] * normal[2]
+  const sorted = [...group].sort((a, b) => along(a) - along(b))
+  const n = sorted.length
+  const gaps = sorted.slice(1).map((h, i) => along(h) - along(sorted[i]))
+  if (gaps.some(g => g <= 1e-6)) throw new InvalidInputError(`${label}: two slices share the same position`)
+  const mean = (along(sorted[n - 1]) - along(sorted[0])) / (n - 1)
+  if (gaps.some(g => Math.abs(g - mean) > 0.01 * mean)) throw new UnsupportedInputError(`${label}: irregular slice spacing (${Math.min(...gaps)}..${Math.max(...gaps)} mm): cannot be one volume`)
+  const firstItem = await readDicomBytes(sorted[0].path, await readInputBytes(sorted[0].path, signal))
+  if (firstItem.kind !== 'image') throw new UnsupportedInputError(`${label}: multi-frame files cannot be part of a series volume`)
+  const meta = imageToVolumeMeta(firstItem.image, firstItem.meta)
+  const p0 = sorted[0].position
+  const pn = sorted[n - 1].position
+  const step = [0, 1, 2].map(i => (pn[i] - p0[i]) / (n - 1))
+  // LPS -> RAS for the slice step, as imageToVolumeMeta does for the in-plane axes.
+  meta.affine[2] = -step[0]
+  meta.affine[6] = -step[1]
+  meta.affine[10] = step[2]
+  meta.dims = [firstItem.image.width, firstItem.image.height, n]
+  meta.spacing = [meta.spacing[0], meta.spacing[1], Math.hypot(step[0], step[1], step[2])]
+  meta.sourceFormat = 'dicom'
+  if (firstItem.meta.lossySource === true || sorted.some(h => h.lossy)) meta.lossySource = true
+  const first = firstItem.image
+  return {
+    kind: 'volume',
+    meta,
+    sliceCount: n,
+    slices: async function * (): AsyncGenerator<RasterImage> {
+      yield first
+      for (const h of sorted.slice(1)) {
+        const item = await readDicomBytes(h.path, await readInputBytes(h.path, signal))
+        if (item.kind !== 'image' || item.image.width !== first.width || item.image.height !== first.height || item.image.data.constructor !== first.data.constructor) {
+          throw new InvalidInputError(`${h.path}: slice does not match the first slice of its series`)
+        }
+        yield item.image
+      }
+    }
+  }
+}
