@@ -80,3 +80,35 @@ export class UsageError extends MistError {
     this.name = 'UsageError'
   }
 }
+
+/** Private-network key problems: missing, malformed or unsafe swarm.key. Never carries the key itself. */
+export class SwarmKeyError extends MistError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'SwarmKeyError'
+  }
+}
+
+/** The node identity (identity.key) cannot be read, parsed or written. */
+export class IdentityError extends MistError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'IdentityError'
+  }
+}
+
+/** Peer-to-peer problems: bad multiaddr or peer ID, dial refused or failed, node not started. */
+export class NetworkError extends MistError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'NetworkError'
+  }
+}
+
+/** The repo is held by another live process (its lock says which). */
+export class RepoBusyError extends RepoError {
+  constructor (message: string, readonly holder: { pid: number, command: string, since: string }, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'RepoBusyError'
+  }
+}

@@ -1,14 +1,24 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { MistError } from '../errors.js'
-import { parseLevel, OUTPUT_FORMATS } from '../retrieve/index.js'
+import { parseLevel } from '../retrieve/index.js'
+import { exportCommand, importCommand } from './commands/car.js'
 import { demoCommand } from './commands/demo.js'
 import { getCommand } from './commands/get.js'
 import { infoCommand } from './commands/info.js'
+import { initCommand, keyImportCommand } from './commands/init.js'
+import { mirrorCommand } from './commands/mirror.js'
 import { publishCommand } from './commands/publish.js'
+import { serveCommand } from './commands/serve.js'
 
 function positiveInt (value: string): number {
   const n = Number(value)
   if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError('expected a positive integer')
+  return n
+}
+
+function positiveNumber (value: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number')
   return n
 }
 
@@ -20,8 +30,16 @@ function level (value: string): number | 'full' {
   }
 }
 
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+
 const repoOption = (): Option => new Option('--repo <dir>', 'repo directory (default: $MIST_P2P_REPO or ~/.mist-p2p)')
 const jsonOption = (): Option => new Option('--json', 'print one JSON document on stdout')
+const peerOption = (): Option => new Option('--peer <multiaddr>', 'fetch from this peer (/ip4/…/tcp/…/p2p/<id>); repeatable; adds to the repo config\'s peers').argParser(collect)
+const timeoutOption = (): Option => new Option('--timeout <seconds>', 'how long one block may take to arrive from peers (default 30)').argParser(positiveNumber)
+const levelOption = (): Option => new Option('--level <k>', 'level index, 0 = coarsest, or "full" (default: full)').argParser(level)
+const sizeOption = (): Option => new Option('--size <px>', 'the coarsest level whose longer side is at least PX pixels').argParser(positiveInt)
+
+export const OUTPUT_FORMAT_CHOICES = ['png', 'nii', 'j2c', 'dcm', 'npy']
 
 /** Runs the CLI; returns the process exit code (0 ok, 1 failure, 2 usage). */
 export async function main (argv: string[]): Promise<number> {
@@ -33,28 +51,78 @@ export async function main (argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)')
 
+  program.command('init')
+    .description('create a repo with its peer identity and a private-network swarm key (or import the consortium\'s)')
+    .option('--swarm-key <file>', 'use this swarm.key (Kubo format) instead of generating one')
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (opts) => { exitCode = await initCommand(opts) })
+
+  program.command('key')
+    .description('manage the private-network swarm key')
+    .command('import')
+    .description('join a consortium: store its swarm.key in the repo (mode 0600)')
+    .argument('<file>', 'swarm.key file')
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (file: string, opts) => { exitCode = await keyImportCommand(file, opts) })
+
   program.command('publish')
     .description('encode files or directories (PNG, NIfTI, DICOM) into level blocks in the repo and pin the root')
     .argument('<path...>', 'files or directories (recursively)')
     .addOption(repoOption()).addOption(jsonOption())
-    .option('--decompositions <n>', 'wavelet decompositions (default: coarsest level at most 64 px)', (v: string) => { const n = Number(v); if (!/^\d+$/.test(v) || n > 32) throw new InvalidArgumentError('0..32'); return n })
+    .option('--decompositions <n>', 'wavelet decompositions, 1..32 (default: coarsest level at most 64 px)', (v: string) => { const n = Number(v); if (!/^\d+$/.test(v) || n < 1 || n > 32) throw new InvalidArgumentError('1..32'); return n })
+    .option('--quantize', 'map data that does not fit 16 bits losslessly (real-valued floats) linearly onto 16 bits; the largest error is measured, stored and printed')
+    .option('--keep-text', 'also publish NIfTI free-text fields (descrip, aux_file, intent_name)')
     .action(async (paths: string[], opts) => { exitCode = await publishCommand(paths, opts) })
 
   program.command('get')
     .description('fetch one resolution level of an image, volume or dataset and write image files')
     .argument('<cid>', 'root CID printed by publish')
-    .option('--level <k>', 'level index, 0 = coarsest, or "full" (default: full)', level)
-    .option('--size <px>', 'the coarsest level whose longer side is at least PX pixels', positiveInt)
+    .addOption(levelOption()).addOption(sizeOption())
     .option('-o, --output <path>', 'output file (dataset: directory)')
-    .addOption(new Option('--format <fmt>', 'output format (default: png for 2D, nii for volumes and signed images)').choices(OUTPUT_FORMATS))
+    .addOption(new Option('--format <fmt>', 'output format (default: png for 2D, nii for volumes and signed images)').choices(OUTPUT_FORMAT_CHOICES))
+    .option('--apply-rescale', 'write real-world values (rescale slope/intercept applied) instead of stored values')
+    .addOption(peerOption()).addOption(timeoutOption())
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (cid: string, opts) => { exitCode = await getCommand(cid, opts) })
 
   program.command('info')
     .description('show what a root holds: dimensions, levels and the bytes each level costs')
     .argument('<cid>', 'root CID')
+    .addOption(peerOption()).addOption(timeoutOption())
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (cid: string, opts) => { exitCode = await infoCommand(cid, opts) })
+
+  program.command('serve')
+    .description('run a node that serves the repo to the private network, until SIGINT/SIGTERM')
+    .addOption(new Option('--listen <multiaddr>', 'listen address, repeatable (default /ip4/127.0.0.1/tcp/4011; use /ip4/0.0.0.0/tcp/4011 to accept other sites)').argParser(collect))
+    .addOption(new Option('--peer <multiaddr>', 'peer to dial and keep connected, repeatable').argParser(collect))
+    .addOption(new Option('--allow-peer <peerId>', 'accept only these peers, repeatable (an allow-list on top of the swarm key)').argParser(collect))
+    .option('--mdns', 'discover peers on the local network (LAN mirrors)')
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (opts) => { exitCode = await serveCommand(opts) })
+
+  program.command('mirror')
+    .description('fetch and keep a root fully or up to a level, to seed it')
+    .argument('<cid>', 'root CID')
+    .addOption(levelOption()).addOption(sizeOption())
+    .addOption(peerOption()).addOption(timeoutOption())
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (cid: string, opts) => { exitCode = await mirrorCommand(cid, opts) })
+
+  program.command('export')
+    .description('write exactly the blocks of a level to a CAR file (offline transfer, other IPFS tools)')
+    .argument('<cid>', 'root CID')
+    .addOption(levelOption()).addOption(sizeOption())
+    .requiredOption('-o, --output <file>', 'CAR file to write')
+    .addOption(peerOption()).addOption(timeoutOption())
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (cid: string, opts) => { exitCode = await exportCommand(cid, opts) })
+
+  program.command('import')
+    .description('load and verify the blocks of a CAR file into the repo')
+    .argument('<file>', 'CAR file')
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (file: string, opts) => { exitCode = await importCommand(file, opts) })
 
   program.command('demo')
     .description('generate the built-in example data, publish it into a scratch repo and fetch each level')

@@ -4,7 +4,7 @@ import { buildDatasetDag, buildImageDag, buildVolumeDag } from '../chunker/index
 import { CodecPool, getDefaultPool } from '../codec/index.js'
 import { MistError } from '../errors.js'
 import { readInput } from '../formats/index.js'
-import type { Repo } from '../repo/index.js'
+import type { BlockStore } from '../repo/index.js'
 import type { ImageMeta, OperationOptions, ProgressEvent, RasterImage } from '../types.js'
 import { collectInputs, type InputFile } from './collect.js'
 
@@ -41,7 +41,7 @@ export type PublishProgressEvent =
   | ProgressEvent<'publish:file', { path: string, ok: boolean, error?: string }>
 
 export interface PublishOptions extends OperationOptions<PublishProgressEvent> {
-  repo: Repo
+  repo: BlockStore
   /** Codec workers; default: the shared pool with one worker per core. */
   pool?: CodecPool
   /** Override the number of wavelet decompositions (default: coarsest level <= 64 px). */

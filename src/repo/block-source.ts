@@ -7,3 +7,16 @@ export interface BlockSource {
   /** Whether the block is already held locally. */
   has: (cid: CID, options?: { signal?: AbortSignal }) => Promise<boolean>
 }
+
+/** What publish and mirror write into: the repo on disk, or a running `serve` through its control socket. */
+export interface BlockStore extends BlockSource {
+  /** The repo directory. */
+  readonly path: string
+  /** Stores blocks not yet held; returns the bytes newly written. */
+  putBlocks: (blocks: Iterable<import('../types.js').Block>, options?: { signal?: AbortSignal }) => Promise<number>
+  /** Pins a root whose blocks are all present. */
+  pin: (cid: CID, options?: { signal?: AbortSignal }) => Promise<void>
+  isPinned: (cid: CID) => Promise<boolean>
+  /** Records that the store holds every block of `cid` up to a level (a mirror, full or partial). */
+  recordMirror: (cid: CID, selection: { level?: number | 'full', size?: number }) => Promise<void>
+}

@@ -1,6 +1,6 @@
 import { open, readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { RepoError } from '../errors.js'
+import { RepoBusyError, RepoError } from '../errors.js'
 
 /** What a lock file records about its holder. */
 export interface LockInfo {
@@ -42,8 +42,8 @@ export class RepoLock {
       }
       const holder = await readLock(file)
       if (holder != null && holder.pid !== process.pid && isAlive(holder.pid)) {
-        throw new RepoError(`${repoPath} is in use by \`mist-p2p ${holder.command}\` (pid ${holder.pid}, since ${holder.since}). ` +
-          'Wait for it to finish or stop it, or use another --repo.')
+        throw new RepoBusyError(`${repoPath} is in use by \`mist-p2p ${holder.command}\` (pid ${holder.pid}, since ${holder.since}). ` +
+          'Wait for it to finish or stop it, or use another --repo.', holder)
       }
       // stale lock of a dead process (or unreadable): remove and retry
       await unlink(file).catch(() => {})

@@ -5,10 +5,11 @@ import { FsDatastore } from 'datastore-fs'
 import type { CID } from 'multiformats/cid'
 import { MissingBlockError, RepoError } from '../errors.js'
 import type { Block } from '../types.js'
-import type { BlockSource } from './block-source.js'
+import type { BlockStore } from './block-source.js'
 import { RepoLock } from './lock.js'
 import { defaultRepoPath } from './paths.js'
 import { verifyBlock } from './verify.js'
+import { recordMirror, type MirrorSelection } from '../mirror/record.js'
 
 export interface RepoOpenOptions {
   /** Repo directory; default `$MIST_P2P_REPO` or `~/.mist-p2p`. */
@@ -26,7 +27,7 @@ export const REPO_VERSION = 1
  * `datastore/` (pins and node state, datastore-fs), `config.json`, and `repo.lock`
  * held while a command uses it.
  */
-export class Repo implements BlockSource {
+export class Repo implements BlockStore {
   private constructor (
     readonly path: string,
     readonly blockstore: FsBlockstore,
@@ -104,6 +105,10 @@ export class Repo implements BlockSource {
     if (await helia.pins.isPinned(cid, options)) return
     // offline: a missing block fails the pin at once instead of waiting for a network
     for await (const _ of helia.pins.add(cid, { signal: options.signal, offline: true } as any)) { /* walk */ }
+  }
+
+  async recordMirror (cid: CID, selection: MirrorSelection): Promise<void> {
+    await recordMirror(this.datastore, cid, selection)
   }
 
   async isPinned (cid: CID): Promise<boolean> {

@@ -1,0 +1,86 @@
+import { createReadStream } from 'node:fs'
+import { CarBlockIterator } from '@ipld/car'
+import type { CID } from 'multiformats/cid'
+import { InvalidInputError, MissingBlockError } from '../errors.js'
+import { verifyBlock, type BlockStore } from '../repo/index.js'
+import { walkLevel } from '../retrieve/walk.js'
+import { readRoot } from '../retrieve/read-root.js'
+import type { OperationOptions, ProgressEvent } from '../types.js'
+
+export interface ImportCarResult {
+  roots: Array<{ root: string, level: number | 'full' | null }>
+  blocks: number
+  freshBlocks: number
+  bytes: number
+}
+
+/**
+ * Loads a CAR file into the store: every block is verified against its CID before it is
+ * stored (a corrupt or forged block fails the import with the block named). Each root is
+ * then pinned if complete, or recorded as a mirror of the finest level it holds entirely.
+ */
+export async function importCar (store: BlockStore, path: string, options: OperationOptions<ProgressEvent<'car:block', { bytes: number }>> = {}): Promise<ImportCarResult> {
+  let iterator: CarBlockIterator
+  try {
+    iterator = await CarBlockIterator.fromIterable(createReadStream(path))
+  } catch (err: any) {
+    throw new InvalidInputError(`${path}: not a CAR file: ${err?.message ?? err}`, { cause: err })
+  }
+  const result: ImportCarResult = { roots: [], blocks: 0, freshBlocks: 0, bytes: 0 }
+  try {
+    for await (const block of iterator) {
+      options.signal?.throwIfAborted()
+      verifyBlock(block.cid as CID, block.bytes, `${path}: `)
+      const fresh = await store.putBlocks([{ cid: block.cid as CID, bytes: block.bytes }], options)
+      result.blocks++
+      result.bytes += block.bytes.byteLength
+      if (fresh > 0) result.freshBlocks++
+      options.onProgress?.({ type: 'car:block', detail: { bytes: block.bytes.byteLength } })
+    }
+  } catch (err: any) {
+    if (err?.name === 'BlockVerificationError' || options.signal?.aborted === true) throw err
+    throw new InvalidInputError(`${path}: the CAR file is truncated or corrupt after ${result.blocks} blocks: ${err?.message ?? err}`, { cause: err })
+  }
+  for (const root of await iterator.getRoots()) {
+    const level = await completeLevel(store, root as CID, options.signal)
+    if (level === 'full') await store.pin(root as CID, options)
+    if (level != null) await store.recordMirror(root as CID, { level })
+    result.roots.push({ root: root.toString(), level })
+  }
+  return result
+}
+
+/** The finest level whose every block the store holds ('full' for all), or null. */
+export async function completeLevel (store: BlockStore, cid: CID, signal?: AbortSignal): Promise<number | 'full' | null> {
+  if (!(await store.has(cid))) return null
+  const found = await readRoot(store, cid, { signal })
+  const levels = found.root.levels.map(l => l.level)
+  for (let i = levels.length - 1; i >= 0; i--) {
+    try {
+      await walkLevel(offline(store), cid, async block => {
+        if (!(await store.has(block.cid))) throw new MissingBlockError(`missing ${block.cid}`)
+      }, { level: levels[i], signal, levelFiles: true })
+      return i === levels.length - 1 ? 'full' : levels[i]
+    } catch (err) {
+      if (!(err instanceof MissingBlockError)) throw err
+    }
+  }
+  return null
+}
+
+/** Reads only what the store holds: a missing block is an immediate MissingBlockError. */
+function offline (store: BlockStore): BlockStore {
+  return {
+    ...store,
+    path: store.path,
+    get: async (cid, o) => {
+      if (!(await store.has(cid, o))) throw new MissingBlockError(`block ${cid} is not in ${store.path}`)
+      return store.get(cid, o)
+    },
+    has: async (cid, o) => store.has(cid, o),
+    putBlocks: async (b, o) => store.putBlocks(b, o),
+    pin: async (c, o) => store.pin(c, o),
+    isPinned: async c => store.isPinned(c),
+    recordMirror: async (c, s) => store.recordMirror(c, s)
+  }
+}

@@ -1,0 +1,42 @@
+import { resolve } from 'node:path'
+import { exportCar, importCar } from '../../car/index.js'
+import type { LevelSelection } from '../../retrieve/index.js'
+import { abortOnSignals, parseCid, printJson } from '../common.js'
+import { createProgress, formatBytes } from '../progress.js'
+import { withStore, type StoreOptions } from '../store.js'
+
+/** `mist-p2p export <cid> [--level K | --size PX] -o FILE.car` */
+export async function exportCommand (cidText: string, options: StoreOptions & LevelSelection & { output: string }): Promise<number> {
+  const cid = parseCid(cidText)
+  const { signal, dispose } = abortOnSignals()
+  const progress = createProgress('exporting', 'bytes', options.json !== true)
+  try {
+    const out = resolve(options.output)
+    const result = await withStore(options, 'export', async store => exportCar(store, cid, out, {
+      level: options.level, size: options.size, signal, onProgress: e => { progress.addTotal(e.detail.bytes); progress.increment(e.detail.bytes) }
+    }))
+    progress.stop()
+    if (options.json === true) printJson({ root: cid.toString(), car: out, ...result })
+    else process.stdout.write(`wrote ${out}: ${result.blocks} blocks, ${formatBytes(result.bytes)}\n`)
+    return 0
+  } finally {
+    progress.stop()
+    dispose()
+  }
+}
+
+/** `mist-p2p import FILE.car`: verify and load the blocks; pin complete roots, record partial ones as mirrors. */
+export async function importCommand (file: string, options: StoreOptions): Promise<number> {
+  const { signal, dispose } = abortOnSignals()
+  try {
+    const result = await withStore({ ...options, create: true }, 'import', async store => importCar(store, resolve(file), { signal }))
+    if (options.json === true) printJson(result)
+    else {
+      process.stdout.write(`imported ${result.blocks} blocks (${result.freshBlocks} new), ${formatBytes(result.bytes)}\n`)
+      for (const r of result.roots) process.stdout.write(`root ${r.root}: ${r.level === 'full' ? 'complete, pinned' : r.level == null ? 'incomplete (no whole level)' : `complete up to level ${r.level}`}\n`)
+    }
+    return 0
+  } finally {
+    dispose()
+  }
+}

@@ -1,0 +1,86 @@
+import { request, Agent } from 'node:http'
+import type { CID } from 'multiformats/cid'
+import { MistError } from '../errors.js'
+import { verifyBlock, type BlockStore } from '../repo/index.js'
+import type { Block } from '../types.js'
+import { fromWire } from './wire-errors.js'
+
+/**
+ * A repo reached through the control socket of a running `mist-p2p serve`: the same
+ * BlockStore interface as Repo, so publish, get and mirror work unchanged while the node runs.
+ * Blocks read through it are verified here as well as by the node.
+ */
+export class ControlClient implements BlockStore {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 })
+
+  constructor (readonly path: string, readonly socketPath: string, private readonly options: { blockTimeoutMs?: number } = {}) {}
+
+  private async call (method: string, route: string, body?: Uint8Array, signal?: AbortSignal): Promise<{ status: number, bytes: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const req = request({ socketPath: this.socketPath, path: route, method, agent: this.agent, signal, headers: body != null ? { 'content-length': body.byteLength } : {} }, res => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => { resolve({ status: res.statusCode ?? 0, bytes: Buffer.concat(chunks) }) })
+        res.on('error', reject)
+      })
+      req.on('error', (err: any) => {
+        if (err?.name === 'AbortError') { reject(err); return }
+        reject(new MistError(`cannot reach the running mist-p2p node at ${this.socketPath}: ${err?.message ?? err}`, { cause: err }))
+      })
+      req.end(body)
+    })
+  }
+
+  private async json (method: string, route: string, body?: Uint8Array, signal?: AbortSignal): Promise<any> {
+    const { status, bytes } = await this.call(method, route, body, signal)
+    const parsed = bytes.byteLength > 0 ? JSON.parse(bytes.toString('utf8')) : {}
+    if (status !== 200) throw fromWire(parsed)
+    return parsed
+  }
+
+  async get (cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    const q = this.options.blockTimeoutMs != null ? `?timeout=${this.options.blockTimeoutMs}` : ''
+    const { status, bytes } = await this.call('GET', `/v1/block/${cid}${q}`, undefined, options.signal)
+    if (status !== 200) throw fromWire(JSON.parse(bytes.toString('utf8')))
+    const block = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    verifyBlock(cid, block, `${this.path}: `)
+    return block
+  }
+
+  async has (cid: CID, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return (await this.call('HEAD', `/v1/block/${cid}`, undefined, options.signal)).status === 200
+  }
+
+  async putBlocks (blocks: Iterable<Block>, options: { signal?: AbortSignal } = {}): Promise<number> {
+    let written = 0
+    for (const block of blocks) {
+      const res = await this.json('PUT', `/v1/block/${block.cid}`, block.bytes, options.signal)
+      if (res.written === true) written += block.bytes.byteLength
+    }
+    return written
+  }
+
+  async pin (cid: CID, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.json('POST', `/v1/pin/${cid}`, undefined, options.signal)
+  }
+
+  async isPinned (cid: CID): Promise<boolean> {
+    return (await this.json('GET', `/v1/pin/${cid}`)).pinned === true
+  }
+
+  async id (): Promise<Record<string, unknown>> {
+    return this.json('GET', '/v1/id')
+  }
+
+  async dial (addr: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.json('POST', '/v1/dial', Buffer.from(JSON.stringify({ addr })), options.signal)
+  }
+
+  async recordMirror (cid: CID, selection: { level?: number | 'full', size?: number }): Promise<void> {
+    await this.json('POST', `/v1/mirror/${cid}`, Buffer.from(JSON.stringify(selection)))
+  }
+
+  async close (): Promise<void> {
+    this.agent.destroy()
+  }
+}

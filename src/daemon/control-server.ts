@@ -1,0 +1,125 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { rm } from 'node:fs/promises'
+import { CID } from 'multiformats/cid'
+import { MissingBlockError, UsageError } from '../errors.js'
+import { verifyBlock } from '../repo/index.js'
+import { toWire } from './wire-errors.js'
+
+/** What the running node offers to the other commands on its repo. */
+export interface ControlBackend {
+  /** Local block, or fetched from peers (bounded by timeoutMs). */
+  get: (cid: CID, options: { signal?: AbortSignal, timeoutMs?: number }) => Promise<Uint8Array>
+  has: (cid: CID) => Promise<boolean>
+  /** Stores a verified block so that it is served at once (bitswap wanters are told). */
+  put: (cid: CID, bytes: Uint8Array) => Promise<boolean>
+  pin: (cid: CID, options: { signal?: AbortSignal }) => Promise<void>
+  isPinned: (cid: CID) => Promise<boolean>
+  /** Node identity and addresses; dial a peer. */
+  id: () => Record<string, unknown>
+  dial?: (addr: string, options: { signal?: AbortSignal }) => Promise<void>
+  /** Records that a root is mirrored up to a level. */
+  recordMirror?: (cid: CID, selection: { level?: number | 'full', size?: number }) => Promise<void>
+}
+
+export const MAX_BLOCK_UPLOAD = 2 * 1024 * 1024
+
+/**
+ * The control endpoint of `mist-p2p serve`: HTTP over a Unix socket in the repo
+ * (`<repo>/api.sock`, mode 0600: only the repo's owner can use it). Other commands on
+ * the same repo read, write and pin blocks through it while the node runs, so there is
+ * one writer per repo and new blocks are served at once.
+ */
+export async function startControlServer (socketPath: string, backend: ControlBackend): Promise<{ close: () => Promise<void> }> {
+  await rm(socketPath, { force: true })
+  const server: Server = createServer((req, res) => { handle(req, res, backend).catch(err => send(res, 500, toWire(err))) })
+  server.keepAliveTimeout = 30_000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(socketPath, () => { server.off('error', reject); resolve() })
+  })
+  const { chmod } = await import('node:fs/promises')
+  await chmod(socketPath, 0o600)
+  return {
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>(resolve => server.close(() => { resolve() }))
+      await rm(socketPath, { force: true })
+    }
+  }
+}
+
+function send (res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) { res.destroy(); return }
+  if (body instanceof Uint8Array) {
+    res.writeHead(status, { 'content-type': 'application/octet-stream', 'content-length': body.byteLength })
+    res.end(body)
+    return
+  }
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+async function readBody (req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).byteLength
+    if (size > limit) throw new UsageError(`request body over ${limit} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks)
+}
+
+function statusOf (err: any): number {
+  if (err instanceof MissingBlockError || err?.name === 'MissingBlockError') return 404
+  if (err?.name === 'TimeoutError') return 504
+  if (err instanceof UsageError) return 400
+  return 500
+}
+
+async function handle (req: IncomingMessage, res: ServerResponse, backend: ControlBackend): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://mist')
+  const parts = url.pathname.split('/').filter(Boolean)
+  const controller = new AbortController()
+  res.on('close', () => { if (!res.writableFinished) controller.abort() })
+  const signal = controller.signal
+  try {
+    if (parts[0] !== 'v1') throw new UsageError(`unknown endpoint ${url.pathname}`)
+    const cid = parts[2] != null ? CID.parse(parts[2]) : undefined
+    switch (`${req.method} ${parts[1]}`) {
+      case 'GET id':
+        send(res, 200, backend.id()); return
+      case 'GET block': {
+        const timeout = Number(url.searchParams.get('timeout') ?? '')
+        const bytes = await backend.get(cid as CID, { signal, timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined })
+        send(res, 200, bytes); return
+      }
+      case 'HEAD block':
+        res.writeHead(await backend.has(cid as CID) ? 200 : 404).end(); return
+      case 'PUT block': {
+        const bytes = await readBody(req, MAX_BLOCK_UPLOAD)
+        verifyBlock(cid as CID, bytes, 'upload: ')
+        send(res, 200, { written: await backend.put(cid as CID, bytes) }); return
+      }
+      case 'POST pin':
+        await backend.pin(cid as CID, { signal }); send(res, 200, { pinned: true }); return
+      case 'GET pin':
+        send(res, 200, { pinned: await backend.isPinned(cid as CID) }); return
+      case 'POST dial': {
+        if (backend.dial == null) throw new UsageError('this node cannot dial')
+        const { addr } = JSON.parse(Buffer.from(await readBody(req, 4096)).toString('utf8'))
+        await backend.dial(String(addr), { signal }); send(res, 200, { ok: true }); return
+      }
+      case 'POST mirror': {
+        if (backend.recordMirror == null) throw new UsageError('this node does not record mirrors')
+        const { level, size } = JSON.parse(Buffer.from(await readBody(req, 4096)).toString('utf8'))
+        await backend.recordMirror(cid as CID, { level: level === 'full' || typeof level === 'number' ? level : undefined, size: typeof size === 'number' ? size : undefined }); send(res, 200, { ok: true }); return
+      }
+      default:
+        throw new UsageError(`unknown endpoint ${req.method} ${url.pathname}`)
+    }
+  } catch (err) {
+    send(res, statusOf(err), toWire(err))
+  }
+}

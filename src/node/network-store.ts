@@ -1,0 +1,78 @@
+import type { CID } from 'multiformats/cid'
+import { MissingBlockError } from '../errors.js'
+import { verifyBlock, type BlockStore, type Repo } from '../repo/index.js'
+import type { Block } from '../types.js'
+import type { MistNode } from './node.js'
+
+export interface NetworkStoreOptions {
+  /** How long one block may take to arrive from peers before it is a MissingBlockError; default 30 s. */
+  blockTimeoutMs?: number
+}
+
+/**
+ * The repo seen through a running node: a block held locally is read from disk; any other
+ * is wanted from the connected peers over bitswap (Helia verifies it against its CID and
+ * stores it in the repo, so the node can serve it on), bounded by a timeout so a block no
+ * peer has is an error, never a hang. Writes go through Helia so peers waiting for a block
+ * are told at once.
+ */
+export class NetworkStore implements BlockStore {
+  readonly path: string
+  constructor (readonly repo: Repo, readonly node: MistNode, private readonly options: NetworkStoreOptions = {}) {
+    this.path = repo.path
+  }
+
+  async has (cid: CID, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return this.repo.has(cid, options)
+  }
+
+  async get (cid: CID, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<Uint8Array> {
+    if (await this.repo.has(cid, options)) return this.repo.get(cid, options)
+    const timeoutMs = options.timeoutMs ?? this.options.blockTimeoutMs ?? 30_000
+    const timeout = AbortSignal.timeout(timeoutMs)
+    const signal = options.signal != null ? AbortSignal.any([options.signal, timeout]) : timeout
+    const chunks: Uint8Array[] = []
+    try {
+      for await (const chunk of this.node.helia.blockstore.get(cid, { signal })) chunks.push(chunk)
+    } catch (err: any) {
+      if (options.signal?.aborted === true) throw err
+      if (timeout.aborted) {
+        const peers = this.node.connectedPeers()
+        throw new MissingBlockError(`block ${cid} did not arrive within ${(timeoutMs / 1000).toFixed(1)} s from ${peers.length === 0 ? 'any peer (no peer is connected: check --peer and the swarm key)' : `the ${peers.length} connected peer(s)`}`, { cause: err })
+      }
+      throw new MissingBlockError(`block ${cid} could not be fetched: ${err?.message ?? err}`, { cause: err })
+    }
+    const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+    verifyBlock(cid, bytes, 'network: ')
+    return bytes
+  }
+
+  async putBlocks (blocks: Iterable<Block>, options: { signal?: AbortSignal } = {}): Promise<number> {
+    let written = 0
+    for (const block of blocks) {
+      if (await this.put(block.cid, block.bytes, options)) written += block.bytes.byteLength
+    }
+    return written
+  }
+
+  /** Stores one block through Helia (bitswap wanters are notified). Returns whether it was new. */
+  async put (cid: CID, bytes: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    if (await this.repo.has(cid)) return false
+    await this.node.helia.blockstore.put(cid, bytes, options)
+    return true
+  }
+
+  async pin (cid: CID, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const pins = this.node.helia.pins
+    if (await pins.isPinned(cid, options)) return
+    for await (const _ of pins.add(cid, { signal: options.signal, offline: true } as any)) { /* walk: every block must be present */ }
+  }
+
+  async recordMirror (cid: CID, selection: { level?: number | 'full', size?: number }): Promise<void> {
+    await this.repo.recordMirror(cid, selection)
+  }
+
+  async isPinned (cid: CID): Promise<boolean> {
+    return this.node.helia.pins.isPinned(cid)
+  }
+}

@@ -1,0 +1,117 @@
+import * as dagPb from '@ipld/dag-pb'
+import PQueue from 'p-queue'
+import type { CID } from 'multiformats/cid'
+import { datasetEntries, decodeDatasetRoot, decodeImageRoot, decodeVolumeRoot, rootKind, volumeSlices, EOC_CID, type ImageRoot } from '../chunker/index.js'
+import { FormatError } from '../errors.js'
+import type { BlockSource } from '../repo/index.js'
+import { chooseLevel, type LevelSelection } from './select.js'
+
+/** One block a level needs, with its role in the DAG. */
+export interface NeededBlock {
+  cid: CID
+  role: 'dataset' | 'index' | 'volume' | 'shard' | 'image' | 'file' | 'leaf' | 'eoc'
+  /** The dataset entry (or root CID) it belongs to. */
+  name: string
+  /** Known size for leaves (from the image root). */
+  size?: number
+  /** Structural blocks are read (through the source) during the walk; leaves are not. */
+  fetched: boolean
+}
+
+export interface WalkOptions extends LevelSelection {
+  signal?: AbortSignal
+  /** Images walked at once (each costs a root read); default 32. */
+  concurrency?: number
+  /** Also visit the UnixFS level files of levels 0..K (for mirrors and CAR export). */
+  levelFiles?: boolean
+  /** Called with each image's chosen level's byte count as soon as its root is read. */
+  onPlanned?: (bytes: number) => void
+}
+
+/**
+ * Visits every block that `selection` needs under a root of any kind (dataset, volume,
+ * image): the root and index nodes (read through `source` as the walk goes), then the
+ * leaves of levels 0..K of every image (not read: the caller fetches them, in parallel).
+ * Each CID is visited once. `visit` may apply back-pressure by returning a promise.
+ */
+export async function walkLevel (source: BlockSource, cid: CID, visit: (block: NeededBlock) => Promise<void> | void, options: WalkOptions = {}): Promise<{ images: number, leafBytes: number }> {
+  const { signal } = options
+  const seen = new Set<string>()
+  let images = 0
+  let leafBytes = 0
+  const once = async (block: NeededBlock): Promise<void> => {
+    const key = block.cid.toString()
+    if (seen.has(key)) return
+    seen.add(key)
+    await visit(block)
+  }
+  const read = async (c: CID, role: NeededBlock['role'], name: string): Promise<Uint8Array> => {
+    const bytes = await source.get(c, { signal })
+    await once({ cid: c, role, name, fetched: true })
+    return bytes
+  }
+  const getBlock = async (c: CID): Promise<Uint8Array> => read(c, 'index', cid.toString())
+
+  const image = async (c: CID, name: string, clamp: boolean, level?: number): Promise<void> => {
+    const root: ImageRoot = decodeImageRoot(await read(c, 'image', name), c)
+    const k = level ?? chooseLevel(root.levels, options, { clamp, name })
+    images++
+    options.onPlanned?.(root.levels[k].bytes)
+    for (const leaf of root.leaves.slice(0, root.levels[k].leaves)) {
+      leafBytes += leaf.size
+      await once({ cid: leaf.cid, role: 'leaf', name, size: leaf.size, fetched: false })
+    }
+    if (options.levelFiles === true) {
+      await once({ cid: root.eoc, role: 'eoc', name, size: 2, fetched: false })
+      for (const l of root.levels.slice(0, k + 1)) await levelFile(l.file, name)
+    }
+  }
+  const levelFile = async (c: CID, name: string): Promise<void> => {
+    if (seen.has(c.toString())) return
+    const node = dagPb.decode(await read(c, 'file', name))
+    for (const link of node.Links) {
+      if (link.Hash.code === dagPb.code) await levelFile(link.Hash, name)
+    }
+  }
+  const volume = async (c: CID, name: string, clamp: boolean): Promise<void> => {
+    const root = decodeVolumeRoot(await read(c, 'volume', name), c)
+    const k = chooseLevel(root.levels, options, { clamp, name })
+    const slices: CID[] = []
+    for await (const s of volumeSlices(root, async sc => read(sc, 'shard', name))) slices.push(s)
+    await parallel(slices, async (s, z) => image(s, `${name} slice ${z}`, true, k))
+  }
+  const parallel = async <T>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i: number) => Promise<void>): Promise<void> => {
+    const queue = new PQueue({ concurrency: options.concurrency ?? 32 })
+    let failure: unknown
+    let i = 0
+    for await (const item of items) {
+      if (failure != null) break
+      signal?.throwIfAborted()
+      const index = i++
+      void queue.add(async () => fn(item, index)).catch(err => { failure ??= err })
+      await queue.onSizeLessThan(queue.concurrency)
+    }
+    await queue.onIdle()
+    if (failure != null) throw failure
+  }
+
+  const bytes = await source.get(cid, { signal })
+  const kind = rootKind(bytes)
+  if (kind === 'image') {
+    await image(cid, cid.toString(), false)
+  } else if (kind === 'volume') {
+    await volume(cid, cid.toString(), false)
+  } else if (kind === 'dataset') {
+    await once({ cid, role: 'dataset', name: cid.toString(), fetched: true })
+    const root = decodeDatasetRoot(bytes, cid)
+    await parallel(datasetEntries(root, getBlock), async entry => {
+      if (entry.kind === 'volume') await volume(entry.root, entry.name, true)
+      else await image(entry.root, entry.name, true)
+    })
+  } else {
+    throw new FormatError(`${cid} is a mist-p2p ${String(kind)} node, not a root`)
+  }
+  return { images, leafBytes }
+}
+
+export { EOC_CID }
