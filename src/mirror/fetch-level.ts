@@ -1,5 +1,6 @@
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
+import { MissingBlockError } from '../errors.js'
 import type { BlockStore } from '../repo/index.js'
 import { walkLevel, type NeededBlock } from '../retrieve/walk.js'
 import type { LevelSelection } from '../retrieve/select.js'
@@ -43,7 +44,16 @@ export async function fetchLevelBlocks (store: BlockStore, cid: CID, options: Fe
       return
     }
     const had = await store.has(block.cid, { signal })
-    const bytes = await store.get(block.cid, { signal })
+    let bytes: Uint8Array
+    try {
+      bytes = await store.get(block.cid, { signal })
+    } catch (err: any) {
+      if (err instanceof MissingBlockError && block.level != null) {
+        const { level, width, height } = block.level
+        throw new MissingBlockError(`${block.name}: level ${level} (${width}x${height}) needs block ${block.cid}: ${err.message}`, { cause: err })
+      }
+      throw err
+    }
     result.bytes += bytes.byteLength
     if (!had) { result.freshBlocks++; result.freshBytes += bytes.byteLength }
     onProgress?.({ type: 'fetch:block', detail: { bytes: bytes.byteLength, fresh: !had } })

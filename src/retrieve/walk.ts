@@ -2,7 +2,7 @@ import * as dagPb from '@ipld/dag-pb'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
 import { datasetEntries, decodeDatasetRoot, decodeImageRoot, decodeVolumeRoot, rootKind, volumeSlices, EOC_CID, type ImageRoot } from '../chunker/index.js'
-import { FormatError } from '../errors.js'
+import { FormatError, MissingBlockError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
 import { chooseLevel, type LevelSelection } from './select.js'
 
@@ -14,6 +14,8 @@ export interface NeededBlock {
   name: string
   /** Known size for leaves (from the image root). */
   size?: number
+  /** For leaves: the level being fetched and its size, for error messages. */
+  level?: { level: number, width: number, height: number }
   /** Structural blocks are read (through the source) during the walk; leaves are not. */
   fetched: boolean
 }
@@ -46,7 +48,13 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
     await visit(block)
   }
   const read = async (c: CID, role: NeededBlock['role'], name: string): Promise<Uint8Array> => {
-    const bytes = await source.get(c, { signal })
+    let bytes: Uint8Array
+    try {
+      bytes = await source.get(c, { signal })
+    } catch (err: any) {
+      if (err instanceof MissingBlockError) throw new MissingBlockError(`${name}: its ${role} block ${c} is missing: ${err.message}`, { cause: err })
+      throw err
+    }
     await once({ cid: c, role, name, fetched: true })
     return bytes
   }
@@ -57,9 +65,10 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
     const k = level ?? chooseLevel(root.levels, options, { clamp, name })
     images++
     options.onPlanned?.(root.levels[k].bytes)
-    for (const leaf of root.leaves.slice(0, root.levels[k].leaves)) {
+    const lv = root.levels[k]
+    for (const leaf of root.leaves.slice(0, lv.leaves)) {
       leafBytes += leaf.size
-      await once({ cid: leaf.cid, role: 'leaf', name, size: leaf.size, fetched: false })
+      await once({ cid: leaf.cid, role: 'leaf', name, size: leaf.size, fetched: false, level: { level: k, width: lv.width, height: lv.height } })
     }
     if (options.levelFiles === true) {
       await once({ cid: root.eoc, role: 'eoc', name, size: 2, fetched: false })
