@@ -12,6 +12,8 @@ export interface StoreOptions extends CommonOptions {
   /** Seconds one block may take to arrive before it is an error. */
   timeout?: number
   create?: boolean
+  /** Start a node for the peers (default true); publish works offline. */
+  network?: boolean
 }
 
 export const CONTROL_SOCKET = 'api.sock'
@@ -44,7 +46,7 @@ export async function withStore<T> (options: StoreOptions, command: string, fn: 
   }
   try {
     const config = await readRepoConfig(path)
-    const peers = [...(options.peer ?? []), ...(config.peers ?? [])]
+    const peers = options.network === false ? [] : [...(options.peer ?? []), ...(config.peers ?? [])]
     if (peers.length === 0) return await fn(repo)
     const node = await createMistNode({
       blockstore: repo.blockstore,

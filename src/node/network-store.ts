@@ -7,6 +7,11 @@ import type { MistNode } from './node.js'
 export interface NetworkStoreOptions {
   /** How long one block may take to arrive from peers before it is a MissingBlockError; default 30 s. */
   blockTimeoutMs?: number
+  /**
+   * A want not answered within this time is cancelled and sent again (default 5 s):
+   * under load @helia/bitswap occasionally loses wants and never answers them.
+   */
+  rewantMs?: number
 }
 
 /**
@@ -18,6 +23,8 @@ export interface NetworkStoreOptions {
  */
 export class NetworkStore implements BlockStore {
   readonly path: string
+  /** Wants sent again after going unanswered (see rewantMs). */
+  rewants = 0
   constructor (readonly repo: Repo, readonly node: MistNode, private readonly options: NetworkStoreOptions = {}) {
     this.path = repo.path
   }
@@ -29,18 +36,27 @@ export class NetworkStore implements BlockStore {
   async get (cid: CID, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<Uint8Array> {
     if (await this.repo.has(cid, options)) return this.repo.get(cid, options)
     const timeoutMs = options.timeoutMs ?? this.options.blockTimeoutMs ?? 30_000
-    const timeout = AbortSignal.timeout(timeoutMs)
-    const signal = options.signal != null ? AbortSignal.any([options.signal, timeout]) : timeout
-    const chunks: Uint8Array[] = []
-    try {
-      for await (const chunk of this.node.helia.blockstore.get(cid, { signal })) chunks.push(chunk)
-    } catch (err: any) {
-      if (options.signal?.aborted === true) throw err
-      if (timeout.aborted) {
-        const peers = this.node.connectedPeers()
-        throw new MissingBlockError(`block ${cid} did not arrive within ${(timeoutMs / 1000).toFixed(1)} s from ${peers.length === 0 ? 'any peer (no peer is connected: check --peer and the swarm key)' : `the ${peers.length} connected peer(s)`}`, { cause: err })
+    const rewantMs = this.options.rewantMs ?? 5_000
+    const deadline = Date.now() + timeoutMs
+    let chunks: Uint8Array[] = []
+    for (;;) {
+      const remaining = deadline - Date.now()
+      const attempt = AbortSignal.timeout(Math.max(1, Math.min(remaining, rewantMs)))
+      const signal = options.signal != null ? AbortSignal.any([options.signal, attempt]) : attempt
+      chunks = []
+      try {
+        for await (const chunk of this.node.helia.blockstore.get(cid, { signal })) chunks.push(chunk)
+        break
+      } catch (err: any) {
+        if (options.signal?.aborted === true) throw err
+        if (!attempt.aborted) throw new MissingBlockError(`block ${cid} could not be fetched: ${err?.message ?? err}`, { cause: err })
+        if (Date.now() >= deadline) {
+          const peers = this.node.connectedPeers()
+          throw new MissingBlockError(`block ${cid} did not arrive within ${(timeoutMs / 1000).toFixed(1)} s from ${peers.length === 0 ? 'any peer (no peer is connected: check --peer and the swarm key)' : `the ${peers.length} connected peer(s)`}`, { cause: err })
+        }
+        // unanswered: the want is cancelled with the attempt; ask again
+        this.rewants++
       }
-      throw new MissingBlockError(`block ${cid} could not be fetched: ${err?.message ?? err}`, { cause: err })
     }
     const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
     verifyBlock(cid, bytes, 'network: ')
