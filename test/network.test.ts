@@ -182,11 +182,16 @@ describe('several sources and interruptions', () => {
       if (size > 5) break
       await new Promise(resolve => setTimeout(resolve, 50))
     }
+    const heldAtKill = await heldBlocksCount(blocksDir)
     await seederProc.kill()
     const code = await exited
     expect(code, err).toBe(0)
     const doc = JSON.parse(out)
     expect(doc.outputs.length).toBe(12)
+    // the kill happened mid-transfer, and blocks came from both seeders
+    expect(heldAtKill).toBeLessThan(doc.fetched.blocks)
+    const senders = Object.keys(doc.fetched.peers)
+    expect(senders.sort()).toEqual([seeder.peerId, mirror.peerId].sort())
     for (const o of doc.outputs) {
       const got = await readInput(o.paths[0])
       const src = await readInput(join(dir, 'big', o.name))

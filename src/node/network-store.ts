@@ -25,6 +25,14 @@ export class NetworkStore implements BlockStore {
   readonly path: string
   /** Wants sent again after going unanswered (see rewantMs). */
   rewants = 0
+  /** Blocks received over bitswap, by the peer that sent them. */
+  readonly blocksByPeer = new Map<string, number>()
+  private readonly onProgress = (event: any): void => {
+    if (event?.type === 'bitswap:block') {
+      const peer = String(event.detail?.sender)
+      this.blocksByPeer.set(peer, (this.blocksByPeer.get(peer) ?? 0) + 1)
+    }
+  }
   constructor (readonly repo: Repo, readonly node: MistNode, private readonly options: NetworkStoreOptions = {}) {
     this.path = repo.path
   }
@@ -45,7 +53,7 @@ export class NetworkStore implements BlockStore {
       const signal = options.signal != null ? AbortSignal.any([options.signal, attempt]) : attempt
       chunks = []
       try {
-        for await (const chunk of this.node.helia.blockstore.get(cid, { signal })) chunks.push(chunk)
+        for await (const chunk of this.node.helia.blockstore.get(cid, { signal, onProgress: this.onProgress } as any)) chunks.push(chunk)
         break
       } catch (err: any) {
         if (options.signal?.aborted === true) throw err

@@ -1,4 +1,5 @@
 import { fetchLevelBlocks } from '../../mirror/index.js'
+import { NetworkStore } from '../../node/index.js'
 import { Repo } from '../../repo/index.js'
 import { retrieve, type OutputFormat, type LevelSelection } from '../../retrieve/index.js'
 import { abortOnSignals, parseCid, printJson } from '../common.js'
@@ -45,7 +46,8 @@ export async function getCommand (cidText: string, options: GetCommandOptions): 
           if (event.type === 'retrieve:bytes') progress.increment(event.detail.bytes)
         }
       })
-      return { ...written, fetched }
+      const peers = store instanceof NetworkStore ? Object.fromEntries(store.blocksByPeer) : undefined
+      return { ...written, fetched: fetched != null ? { ...fetched, peers } : undefined }
     })
     progress.stop()
     if (options.json === true) {
