@@ -1,61 +1,107 @@
+import { spawn } from 'node:child_process'
 import { mkdtemp, rm, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { CID } from 'multiformats/cid'
 import { writeExamples } from '../../examples/index.js'
 import { readInput } from '../../formats/index.js'
+import { fetchLevelBlocks } from '../../mirror/index.js'
+import { generateSwarmKey, loadOrCreateIdentity, writeSwarmKey, swarmKeyPath } from '../../node/index.js'
 import { publish } from '../../publish/index.js'
 import { Repo } from '../../repo/index.js'
-import { retrieve, stripImageExtension } from '../../retrieve/index.js'
+import { readRoot, retrieve } from '../../retrieve/index.js'
 import type { RasterImage } from '../../types.js'
 import { abortOnSignals, printJson } from '../common.js'
 import { formatBytes } from '../progress.js'
+import { withStore } from '../store.js'
+
+const BIN = fileURLToPath(new URL('../../../../bin/mist-p2p.js', import.meta.url))
 
 /**
  * `mist-p2p demo`: the newcomer's first run. Generates the built-in examples (a Shepp–Logan
- * phantom volume and a 16-bit radiograph), publishes them into a scratch repo, fetches a
- * low level and the full level of each, checks the full level against the source pixels,
- * and prints what each level costs against the full size.
+ * phantom volume and a 12-bit radiograph), publishes them into a seeder's repo, starts the
+ * seeder as a separate `mist-p2p serve` process on 127.0.0.1, and has a getter with the same
+ * private-network key fetch a 64 px level and then the full level over the network. Prints
+ * the bytes moved against the full size and checks the full level against the source pixels.
  */
 export async function demoCommand (options: { keep?: string, json?: boolean }): Promise<number> {
   const { signal, dispose } = abortOnSignals()
   const base = options.keep != null ? resolve(options.keep) : await mkdtemp(join(tmpdir(), 'mist-p2p-demo-'))
   const log = (line: string): void => { if (options.json !== true) process.stdout.write(line + '\n') }
+  let seeder: ReturnType<typeof spawn> | undefined
   try {
     const inputs = join(base, 'examples')
-    const outputs = join(base, 'out')
     await mkdir(inputs, { recursive: true })
     const files = await writeExamples(inputs)
-    log(`example data written to ${inputs}: ${files.map(f => f.slice(inputs.length + 1)).join(', ')}`)
-    const repo = await Repo.open({ path: join(base, 'repo'), create: true, command: 'demo' })
-    const report: any[] = []
-    let exact = true
+    log(`1. example data written to ${inputs}: ${files.map(f => f.slice(inputs.length + 1)).join(', ')}`)
+
+    // two repos of one consortium: same swarm key, their own identities
+    const seederRepo = join(base, 'seeder')
+    const getterRepo = join(base, 'getter')
+    const key = generateSwarmKey()
+    for (const path of [seederRepo, getterRepo]) {
+      const repo = await Repo.open({ path, create: true, command: 'demo' })
+      await loadOrCreateIdentity(path)
+      await writeSwarmKey(path, key)
+      await repo.close()
+    }
+    const repo = await Repo.open({ path: seederRepo, command: 'demo' })
+    let root: CID
     try {
       const published = await publish([inputs], { repo, signal })
       if (published.failures.length > 0 || published.root == null) {
         for (const f of published.failures) process.stderr.write(`failed: ${f.error.message}\n`)
         return 1
       }
-      log(`published dataset ${published.root} (${formatBytes(published.bytesWritten)} of blocks)`)
+      root = published.root
+      log(`2. published into ${seederRepo}: dataset ${root}`)
       for (const item of published.items) {
-        const full = item.levels[item.levels.length - 1]
-        log(`\n${item.name}: ${item.kind}${item.kind === 'volume' ? ` of ${item.images} slices` : ''}, root ${item.root}`)
-        log('  level  size        bytes moved   of full')
-        for (const l of item.levels) log(`  ${String(l.level).padStart(5)}  ${`${l.width}x${l.height}`.padEnd(10)}  ${formatBytes(l.bytes).padStart(11)}  ${((100 * l.bytes) / full.bytes).toFixed(2).padStart(6)} %`)
-        const low = await retrieve(repo, item.root, { size: 64, out: join(outputs, `${stripImageExtension(item.name)}-64px${item.kind === 'volume' ? '.nii' : '.png'}`), signal })
-        const whole = await retrieve(repo, item.root, { level: 'full', out: join(outputs, `${stripImageExtension(item.name)}-full${item.kind === 'volume' ? '.nii' : '.png'}`), signal })
-        const same = await samePixels(files.find(f => f.endsWith(item.name)) as string, whole.outputs[0].paths[0])
-        exact &&= same
-        log(`  fetched level ${low.outputs[0].level} (${low.outputs[0].width}x${low.outputs[0].height}): ${formatBytes(low.outputs[0].bytes)} = ${((100 * low.outputs[0].bytes) / full.bytes).toFixed(2)} % of the full ${formatBytes(full.bytes)} -> ${low.outputs[0].paths[0]}`)
-        log(`  fetched full level: ${whole.outputs[0].paths[0]}, ${same ? 'bit-exact with the source' : 'DIFFERS from the source'}`)
-        report.push({ name: item.name, root: item.root.toString(), levels: item.levels, low: low.outputs[0], full: whole.outputs[0], bitExact: same })
+        log(`   ${item.name}: ${item.kind}${item.kind === 'volume' ? ` of ${item.images} slices` : ''}, levels ${item.levels.map(l => `${l.width}x${l.height} ${formatBytes(l.bytes)}`).join(' | ')}`)
       }
-      if (options.json === true) printJson({ root: published.root.toString(), items: report, bitExact: exact })
-      else log(`\nall full levels bit-exact: ${exact ? 'yes' : 'NO'}${options.keep != null ? `; files kept in ${base}` : ''}`)
     } finally {
       await repo.close()
     }
-    return exact ? 0 : 1
+
+    // the seeder: a separate process
+    seeder = spawn(process.execPath, [BIN, 'serve', '--repo', seederRepo, '--listen', '/ip4/127.0.0.1/tcp/0', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const addr = await new Promise<string>((resolveAddr, reject) => {
+      let out = ''
+      seeder?.stdout?.on('data', d => {
+        out += d
+        try { resolveAddr(JSON.parse(out).multiaddrs[0]) } catch {}
+      })
+      seeder?.on('close', code => { reject(new Error(`the seeder exited (${code}) before listening`)) })
+    })
+    log(`3. seeder serving at ${addr} (private network: swarm key ${swarmKeyPath(seederRepo)})`)
+
+    const report = await withStore({ repo: getterRepo, peer: [addr] }, 'demo', async store => {
+      const found = await readRoot(store, root, { signal })
+      const levels = found.root.levels as Array<{ level: number, bytes: number }>
+      const fullBytes = levels[levels.length - 1].bytes
+      const low = await fetchLevelBlocks(store, root, { size: 64, signal })
+      await retrieve(store, root, { size: 64, out: join(base, 'out-64px'), signal })
+      log(`4. getter fetched the 64 px level: ${formatBytes(low.freshBytes)} moved = ${((100 * low.freshBytes) / fullBytes).toFixed(1)} % of the full ${formatBytes(fullBytes)} -> ${join(base, 'out-64px')}`)
+      const full = await fetchLevelBlocks(store, root, { level: 'full', signal })
+      const whole = await retrieve(store, root, { level: 'full', out: join(base, 'out-full'), signal })
+      log(`5. getter fetched the full level: ${formatBytes(full.freshBytes)} more moved (the 64 px blocks are reused), ${formatBytes(low.freshBytes + full.freshBytes)} in all -> ${join(base, 'out-full')}`)
+      let exact = true
+      for (const o of whole.outputs) {
+        const same = await samePixels(join(inputs, o.name), o.paths[0])
+        exact &&= same
+        log(`   ${o.name}: ${same ? 'bit-exact with the source' : 'DIFFERS from the source'}`)
+      }
+      return { root: root.toString(), fullBytes, lowBytesMoved: low.freshBytes, fullBytesMoved: full.freshBytes, bitExact: exact }
+    })
+    if (options.json === true) printJson(report)
+    else log(`\nall full levels bit-exact: ${report.bitExact ? 'yes' : 'NO'}${options.keep != null ? `; files kept in ${base}` : ''}`)
+    return report.bitExact ? 0 : 1
   } finally {
+    if (seeder != null && seeder.exitCode == null) {
+      const closed = new Promise(resolveClose => seeder?.once('close', resolveClose))
+      seeder.kill('SIGTERM')
+      await closed
+    }
     dispose()
     if (options.keep == null) await rm(base, { recursive: true, force: true })
   }
