@@ -11,7 +11,7 @@ import { cli } from './helpers/cli.js'
 import { tempDir } from './helpers/tmp.js'
 
 // Changes only with docs/FORMAT.md's version (or the encoder's output): see test/dag-image.test.ts.
-const EXAMPLES_DATASET_CID = 'bafyreih7knphyanngf2zjai6a5pd4cx344syeicqudwzskwboivozz65va'
+const EXAMPLES_DATASET_CID = 'bafyreidy2253amd4h6t35h7l7hcm2hnj2luk54loq3uve3exmf5f2gw32u'
 
 let dir: string
 let cleanup: () => Promise<void>

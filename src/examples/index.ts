@@ -15,7 +15,8 @@ export { mulberry32 } from './prng.js'
 /** Writes phantom.nii.gz and radiograph.png into dir (created if needed); returns their paths. */
 export async function writeExamples (dir: string): Promise<string[]> {
   await mkdir(dir, { recursive: true })
-  const phantom = sheppLoganVolume()
+  // 256 x 256 x 48: enough levels (64 to 256 px) to show what a low level saves
+  const phantom = sheppLoganVolume({ size: 256, slices: 48 })
   const phantomPath = join(dir, 'phantom.nii.gz')
   await writeNifti(phantomPath, phantom.meta, phantom.slices)
   const radiograph = radiographImage()
