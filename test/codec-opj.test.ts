@@ -8,14 +8,15 @@ import dicomParser from 'dicom-parser'
 import { PNG } from 'pngjs'
 import { describe, expect, it } from 'vitest'
 import type { RasterImage } from '../src/types.js'
-import { checkResolutionLayout, decodeHTJ2K, encodeHTJ2K, synthesizeImage, toSampleType } from '../src/codec/index.js'
+import { parseCodestream } from '../src/chunker/index.js'
+import { decodeHTJ2K, encodeHTJ2K, synthesizeImage, toSampleType } from '../src/codec/index.js'
 import { bytesOf, opjDecode } from './helpers/opj.js'
 import { OPJ_DECOMPRESS, REAL_FIXTURES } from './helpers/env.js'
 
 
 async function expectOpjAgrees (image: RasterImage, name: string): Promise<void> {
   const codestream = await encodeHTJ2K(image)
-  const D = checkResolutionLayout(codestream).params.decompositions
+  const D = parseCodestream(codestream).decompositions
   for (let k = 0; k <= D; k++) {
     const ours = await decodeHTJ2K(codestream, { reduce: k })
     expect([ours.width, ours.height]).toEqual([Math.ceil(image.width / 2 ** k), Math.ceil(image.height / 2 ** k)])

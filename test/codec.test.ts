@@ -1,11 +1,12 @@
 /**
  * src/codec in the calling thread: round trips, layout, determinism, refusals.
  */
+import { parseCodestream } from '../src/chunker/index.js'
 import { describe, expect, it } from 'vitest'
 import { CodecError } from '../src/errors.js'
 import type { RasterImage, SampleArray } from '../src/types.js'
 import {
-  checkResolutionLayout, decodeHTJ2K, defaultDecompositions, encodeHTJ2K, parseMainHeader, synthesizeImage, toSampleType
+  decodeHTJ2K, defaultDecompositions, encodeHTJ2K, parseMainHeader, synthesizeImage, toSampleType
 } from '../src/codec/index.js'
 import { CodecModule } from '../src/codec/codec-module.js'
 import { COM } from '../src/codec/markers.js'
@@ -88,7 +89,7 @@ describe('lossless round trip', () => {
     const image = synth(300, 200, 12, false)
     for (const d of [1, 8]) {
       const codestream = await encodeHTJ2K(image, { decompositions: d })
-      expect(checkResolutionLayout(codestream).params.decompositions).toBe(d)
+      expect(parseCodestream(codestream).decompositions).toBe(d)
       expectSameImage(await decodeHTJ2K(codestream), image)
     }
   })
@@ -149,14 +150,15 @@ describe('codestream layout and determinism', () => {
     const codestream = await encodeHTJ2K(image)
     const header = parseMainHeader(codestream)
     expect(header.segments.map((s) => s.marker)).not.toContain(COM)
-    const layout = checkResolutionLayout(codestream)
-    expect(layout.params.decompositions).toBe(defaultDecompositions(513, 257))
-    expect(layout.tileParts).toHaveLength(layout.params.decompositions + 1)
-    expect(layout.tileParts[0].offset).toBe(header.end)
-    expect(layout.tlm).toEqual(layout.tileParts.map((t) => t.length))
-    expect(layout.eoc).toBe(codestream.length - 2)
+    // parseCodestream checks TLM against every SOT, one tile-part per resolution in order, and EOC
+    const layout = parseCodestream(codestream)
+    expect(layout.decompositions).toBe(defaultDecompositions(513, 257))
+    expect(layout.levels).toHaveLength(layout.decompositions + 1)
+    expect(layout.mainHeaderLength).toBe(header.end)
+    expect(layout.length).toBe(codestream.length)
+    expect([codestream[codestream.length - 2], codestream[codestream.length - 1]]).toEqual([0xff, 0xd9])
     // Tile-parts are ordered coarsest first: each one makes the previous level 4x bigger.
-    const sizes = layout.tileParts.map((t) => t.length)
+    const sizes = layout.levels.map((l, k) => l.end - (k === 0 ? layout.mainHeaderLength : layout.levels[k - 1].end))
     expect(sizes[sizes.length - 1]).toBeGreaterThan(sizes[0])
   })
 
@@ -171,14 +173,12 @@ describe('codestream layout and determinism', () => {
   it('decode at reduce k gives ceil(w/2^k) x ceil(h/2^k), and a resolution prefix decodes identically', async () => {
     const image = synth(513, 257, 16, true)
     const codestream = await encodeHTJ2K(image)
-    const { tileParts, params } = checkResolutionLayout(codestream)
-    const D = params.decompositions
+    const { levels, decompositions: D } = parseCodestream(codestream)
     for (let k = 0; k <= D; k++) {
       const full = await decodeHTJ2K(codestream, { reduce: k })
       expect([full.width, full.height]).toEqual([Math.ceil(513 / 2 ** k), Math.ceil(257 / 2 ** k)])
       expect(full.data.length).toBe(full.width * full.height)
-      const last = tileParts[D - k]
-      const prefix = codestream.subarray(0, last.offset + last.length)
+      const prefix = codestream.subarray(0, levels[D - k].end)
       const partial = await decodeHTJ2K(prefix, { reduce: k })
       expect(Buffer.compare(bytesOf(partial.data), bytesOf(full.data))).toBe(0)
     }

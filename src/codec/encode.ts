@@ -7,7 +7,8 @@ import type { RasterImage } from '../types.js'
 import type { CodecModule } from './codec-module.js'
 import { encodeContainer } from './container.js'
 import { defaultDecompositions } from './decompositions.js'
-import { checkResolutionLayout, removeComments } from './markers.js'
+import { parseCodestream } from '../chunker/codestream.js'
+import { removeComments } from './markers.js'
 import { checkDecompositions, type EncodeOptions } from './options.js'
 import { validateImage } from './validate.js'
 import { wasmFailure } from './wasm-failure.js'
@@ -58,9 +59,10 @@ export function encodeWith (codec: CodecModule, image: RasterImage, options: Enc
 
   try {
     const out = removeComments(raw)
-    const layout = checkResolutionLayout(out)
-    if (layout.params.decompositions !== decompositions || layout.params.width !== image.width || layout.params.height !== image.height) {
-      throw new CodestreamError(`codestream says ${layout.params.width}x${layout.params.height} with ${layout.params.decompositions} decompositions, expected ${image.width}x${image.height} with ${decompositions}`)
+    // the layout that makes every resolution prefix decodable (the chunker's own parser)
+    const layout = parseCodestream(out, 'encoder output')
+    if (layout.decompositions !== decompositions || layout.width !== image.width || layout.height !== image.height || layout.progression !== 'RPCL' || layout.transform !== 1) {
+      throw new CodestreamError(`codestream says ${layout.width}x${layout.height} ${layout.progression} with ${layout.decompositions} decompositions, expected ${image.width}x${image.height} RPCL with ${decompositions}`)
     }
     return out
   } catch (err) {
