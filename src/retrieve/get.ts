@@ -81,8 +81,9 @@ export async function getVolumeFromRoot (source: BlockSource, cid: CID, root: Vo
   const codestreams: Uint8Array[] = new Array(sliceCids.length)
   const concurrency = options.concurrency ?? 16
   let next = 0
+  let failed = false
   const worker = async (): Promise<void> => {
-    while (next < sliceCids.length) {
+    while (next < sliceCids.length && !failed) {
       const z = next++
       const sliceRoot = await readRoot(source, sliceCids[z], options)
       if (sliceRoot.kind !== 'image') throw new FormatError(`${name}: slice ${z} (${sliceCids[z]}) is a ${sliceRoot.kind}, not an image`)
@@ -91,6 +92,7 @@ export async function getVolumeFromRoot (source: BlockSource, cid: CID, root: Vo
       codestreams[z] = got.codestream
     }
   }
-  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, sliceCids.length)) }, worker))
+  // the first failure stops the other workers from starting new slices
+  await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, sliceCids.length)) }, async () => worker().catch(err => { failed = true; throw err })))
   return { cid, root, level, meta: root.meta, slices, codestreams }
 }
