@@ -45,7 +45,7 @@ describe('built-in examples', () => {
     expect(sha(await readFile(p1))).toBe(sha(await readFile(p2)))
     expect(sha(await readFile(r1))).toBe(sha(await readFile(r2)))
     const vol = await readInput(p1)
-    expect(vol.kind === 'volume' && vol.meta.dims).toEqual([128, 128, 32])
+    expect(vol.kind === 'volume' && vol.meta.dims).toEqual([256, 256, 48])
     const img = await readInput(r1)
     if (img.kind !== 'image') throw new Error('expected image')
     expect([img.image.width, img.image.height, img.image.bitsStored]).toEqual([1024, 1024, 12])

@@ -208,7 +208,7 @@ describe('repo', () => {
         import('${new URL('../dist/src/repo/index.js', import.meta.url).href}').then(async m => {
           try { await m.Repo.open({ path: ${JSON.stringify(path)} }); console.log('opened') } catch (e) { console.log(e.name + ': ' + e.message) }
         })`]).catch(e => e)
-      expect(String(child.stdout)).toMatch(/RepoError: .* is in use by `mist-p2p serve` \(pid \d+/)
+      expect(String(child.stdout)).toMatch(/RepoBusyError: .* is in use by `mist-p2p serve` \(pid \d+/)
       await a.close()
       // a lock left by a dead process is taken over
       await writeFile(join(path, 'repo.lock'), JSON.stringify({ pid: 999999, command: 'publish', since: 'then' }))
