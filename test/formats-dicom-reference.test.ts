@@ -17,7 +17,6 @@ import { OPJ_DECOMPRESS, PYTHON_NIBABEL, REAL_FIXTURES } from './helpers/env.js'
 
 /** Fixtures that must be refused, and the reason that must be given. */
 const REFUSED: Record<string, RegExp> = {
-  'github-pydicom-data/liver.dcm': /BitsAllocated 1 is not supported yet/,
   'github-cornerstone3D/CT0012.fragmented_no_bot_jpeg_baseline.51.dcm': /12-bit JPEG \(extended, lossy\) cannot be decoded/,
   'github-cornerstone3D/CTImage_JPEGExtended51.dcm': /12-bit JPEG \(extended, lossy\) cannot be decoded/,
   'github-pylibjpeg-data/RG2_JPLY.dcm': /12-bit JPEG \(extended, lossy\) cannot be decoded/

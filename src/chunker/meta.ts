@@ -8,7 +8,7 @@
  * is dropped, never half-kept. The same function validates a decoded root, so
  * what is written and what is accepted are the same set.
  */
-import type { ImageMeta, VolumeMeta } from '../types.js'
+import type { ImageMeta, ValueMapping, VolumeMeta } from '../types.js'
 
 /** Longest string kept in metadata (a DICOM UID is at most 64 characters). */
 export const MAX_META_STRING = 64
@@ -42,6 +42,43 @@ function rescale (v: unknown): { slope: number, intercept: number } | undefined 
   return slope !== undefined && intercept !== undefined ? { slope, intercept } : undefined
 }
 
+/** Source dtypes a value mapping may name (value-map.ts). */
+export const MAPPED_DTYPES = ['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'float32', 'float64'] as const
+
+function valueMapping (v: unknown): ValueMapping | undefined {
+  if (v == null || typeof v !== 'object') return undefined
+  const o = v as Record<string, unknown>
+  const slope = finite(o.slope)
+  const intercept = finite(o.intercept)
+  const maxAbsError = finite(o.maxAbsError)
+  const dtype = typeof o.dtype === 'string' && (MAPPED_DTYPES as readonly string[]).includes(o.dtype) ? o.dtype : undefined
+  if (slope === undefined || slope === 0 || intercept === undefined || maxAbsError === undefined || maxAbsError < 0 || dtype === undefined) return undefined
+  return { slope, intercept, dtype, maxAbsError }
+}
+
+function bool (v: unknown): true | undefined {
+  return v === true ? true : undefined
+}
+
+function frame (v: unknown): { index: number, count: number } | undefined {
+  if (v == null || typeof v !== 'object') return undefined
+  const o = v as Record<string, unknown>
+  const count = int(o.count, 1, 2 ** 31 - 1)
+  const index = count === undefined ? undefined : int(o.index, 0, count - 1)
+  return count !== undefined && index !== undefined ? { index, count } : undefined
+}
+
+/** Longest NIfTI free-text field kept (descrip is 80 bytes). */
+export const MAX_TEXT_STRING = 80
+
+/** The free-text NIfTI fields that are short printable strings; binary extensions are never published. */
+function text (v: unknown): VolumeMeta['text'] | undefined {
+  if (v == null || typeof v !== 'object') return undefined
+  const o = v as Record<string, unknown>
+  const out = compact<NonNullable<VolumeMeta['text']>>({ descrip: str(o.descrip, MAX_TEXT_STRING), auxFile: str(o.auxFile, 24), intentName: str(o.intentName, 16) })
+  return Object.keys(out).length > 0 ? out : undefined
+}
+
 /** Copy `fields` into a new object, leaving out the undefined ones. */
 function compact<T extends object> (fields: Record<string, unknown>): T {
   const out: Record<string, unknown> = {}
@@ -61,7 +98,9 @@ export function normaliseImageMeta (meta: unknown): ImageMeta {
     orientation: nums(m.orientation, 6),
     position: nums(m.position, 3),
     rescale: rescale(m.rescale),
-    bitsAllocated: int(m.bitsAllocated, 1, 64)
+    bitsAllocated: int(m.bitsAllocated, 1, 64),
+    lossySource: bool(m.lossySource),
+    valueMapping: valueMapping(m.valueMapping)
   })
 }
 
@@ -91,6 +130,10 @@ export function normaliseVolumeMeta (meta: unknown): VolumeMeta | undefined {
     affine,
     dtype,
     rescale: rescale(m.rescale),
-    nifti
+    nifti,
+    lossySource: bool(m.lossySource),
+    valueMapping: valueMapping(m.valueMapping),
+    frame: frame(m.frame),
+    text: text(m.text)
   })
 }

@@ -23,8 +23,13 @@ export function readPixelModule (label: string, ds: DataSet, littleEndian: boole
   const samplesPerPixel = ds.uint16('x00280002') ?? 1
   const planarConfiguration = ds.uint16('x00280006') ?? 0
   const photometric = (ds.string('x00280004') ?? 'MONOCHROME2').trim()
-  if (bitsAllocated !== 8 && bitsAllocated !== 16) {
-    throw new UnsupportedInputError(`${label}: DICOM BitsAllocated ${bitsAllocated} is not supported yet (8 or 16)`)
+  // 1-bit (bit-packed) masks and overlays-as-images are unpacked to one 0/1 byte per pixel
+  const packed1 = bitsAllocated === 1
+  if (packed1 && (samplesPerPixel !== 1 || bitsStored !== 1)) {
+    throw new InvalidInputError(`${label}: DICOM BitsAllocated 1 needs SamplesPerPixel 1 and BitsStored 1 (has ${samplesPerPixel} and ${bitsStored})`)
+  }
+  if (bitsAllocated !== 8 && bitsAllocated !== 16 && !packed1) {
+    throw new UnsupportedInputError(`${label}: DICOM BitsAllocated ${bitsAllocated} is not supported (1, 8 or 16): convert to 16-bit first`)
   }
   if (bitsStored < 1 || bitsStored > bitsAllocated || highBit < bitsStored - 1 || highBit >= bitsAllocated) {
     throw new InvalidInputError(`${label}: inconsistent DICOM pixel module: BitsAllocated ${bitsAllocated}, BitsStored ${bitsStored}, HighBit ${highBit}`)
@@ -39,5 +44,6 @@ export function readPixelModule (label: string, ds: DataSet, littleEndian: boole
   if (samplesPerPixel === 3 && bitsAllocated !== 8) {
     throw new UnsupportedInputError(`${label}: DICOM ${bitsAllocated}-bit ${photometric} colour is not supported (only 8-bit colour)`)
   }
-  return { pm: { rows, columns, samplesPerPixel, bitsAllocated, bitsStored, highBit, signed, planarConfiguration, littleEndian }, photometric }
+  if (packed1) return { pm: { rows, columns, samplesPerPixel, bitsAllocated: 8, bitsStored: 1, highBit: 0, signed: false, planarConfiguration, littleEndian, packed1: true }, photometric }
+  return { pm: { rows, columns, samplesPerPixel, bitsAllocated: bitsAllocated as 8 | 16, bitsStored, highBit, signed, planarConfiguration, littleEndian }, photometric }
 }

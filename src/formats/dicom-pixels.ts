@@ -19,6 +19,20 @@ export interface PixelModule {
   signed: boolean
   planarConfiguration: number
   littleEndian: boolean
+  /** BitsAllocated 1: frames are bit-packed (least significant bit first, frames not byte-aligned); bitsAllocated is then 8 for the unpacked samples. */
+  packed1?: boolean
+}
+
+/** Frame i of bit-packed 1-bit pixel data, one 0/1 byte per pixel; undefined if the data is too short. */
+export function unpackBits (bytes: Uint8Array, pixels: number, i: number): Uint8Array | undefined {
+  const start = i * pixels
+  if (Math.ceil((start + pixels) / 8) > bytes.length) return undefined
+  const out = new Uint8Array(pixels)
+  for (let p = 0; p < pixels; p++) {
+    const bit = start + p
+    out[p] = (bytes[bit >> 3] >> (bit & 7)) & 1
+  }
+  return out
 }
 
 /**

@@ -15,7 +15,7 @@ import { encapsulatedFrames, startsCodestream } from './dicom-fragments.js'
 import { dicomImageMeta } from './dicom-meta.js'
 import { parseDicom } from './dicom-parse.js'
 import { readPixelModule } from './dicom-pixel-module.js'
-import { nativeFrameBytes, nativeRawFrame, type PixelModule } from './dicom-pixels.js'
+import { nativeFrameBytes, nativeRawFrame, unpackBits, type PixelModule } from './dicom-pixels.js'
 import { ENCAPSULATED_TRANSFER_SYNTAXES, NATIVE_TRANSFER_SYNTAXES, transferSyntaxName } from './dicom-transfer-syntax.js'
 import { multiFrameVolume } from './dicom-volume.js'
 import { checkDimensions } from './limits.js'
@@ -45,14 +45,15 @@ export async function readDicomBytes (label: string, bytes: Uint8Array): Promise
   if (!Number.isInteger(frames) || frames < 1) throw new InvalidInputError(`${label}: invalid DICOM NumberOfFrames "${framesText ?? ''}"`)
   const littleEndian = native?.littleEndian ?? true
   const { pm, photometric } = readPixelModule(label, ds, littleEndian)
-  const what = `${pm.columns}x${pm.rows}x${pm.samplesPerPixel}${frames > 1 ? ` x ${frames} frames` : ''} ${pm.bitsAllocated}-bit`
+  const what = `${pm.columns}x${pm.rows}x${pm.samplesPerPixel}${frames > 1 ? ` x ${frames} frames` : ''} ${pm.packed1 === true ? 1 : pm.bitsAllocated}-bit`
+  if (pm.packed1 === true && encapsulated != null) throw new UnsupportedInputError(`${label}: compressed 1-bit DICOM pixel data is not supported; convert with \`gdcmconv --raw\` first`)
   checkDimensions(label, [pm.columns, pm.rows, frames], pm.samplesPerPixel * pm.bitsAllocated / 8, what)
   const palette = photometric === 'PALETTE COLOR' ? readPalette(label, ds, littleEndian) : undefined
   const frame = native != null
     ? nativeFrames(label, ds, pm, photometric, frames, what, palette)
     : compressedFrames(label, ds, pm, photometric, frames, palette, encapsulated.codec)
   const first = await frame(0)
-  const meta = dicomImageMeta(ds, ts, pm.bitsAllocated)
+  const meta = dicomImageMeta(ds, ts, pm.packed1 === true ? 1 : pm.bitsAllocated)
   meta.photometric = first.finished.photometric
   if (encapsulated?.lossy === true || first.irreversible || first.finished.converted || photometric === 'YBR_FULL_422' || ds.string('x00282110')?.trim() === '01') {
     meta.lossySource = true
@@ -63,6 +64,17 @@ export async function readDicomBytes (label: string, bytes: Uint8Array): Promise
 
 function nativeFrames (label: string, ds: DataSet, pm: PixelModule, photometric: string, frames: number, what: string, palette?: Palette): (i: number) => Promise<Decoded> {
   const pixel = ds.elements.x7fe00010
+  if (pm.packed1 === true) {
+    const bytes = ds.byteArray.subarray(pixel.dataOffset, pixel.dataOffset + Math.min(pixel.length, ds.byteArray.length - pixel.dataOffset))
+    const pixels = pm.rows * pm.columns
+    if (Math.ceil(pixels * frames / 8) > bytes.length) {
+      throw new InvalidInputError(`${label}: truncated: DICOM header says ${what} (${Math.ceil(pixels * frames / 8)} bytes) but the pixel data holds ${Math.max(bytes.length, 0)}`)
+    }
+    return async (i) => {
+      const unpacked = unpackBits(bytes, pixels, i) as Uint8Array
+      return { finished: finishFrame(label, pm, photometric, nativeRawFrame(label, pm, photometric, unpacked), palette), irreversible: false }
+    }
+  }
   const frameBytes = nativeFrameBytes(pm, photometric)
   const available = Math.min(pixel.length, ds.byteArray.length - pixel.dataOffset)
   if (available < frameBytes * frames) {

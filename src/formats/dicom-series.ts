@@ -16,26 +16,69 @@ import { ENCAPSULATED_TRANSFER_SYNTAXES } from './dicom-transfer-syntax.js'
 import { imageToVolumeMeta } from './image-to-volume.js'
 import { readInputBytes } from './input-file.js'
 
-interface SliceHeader { path: string, series: string, key: string, position: number[], orientation: number[], frames: number, lossy: boolean, rescale: string }
+interface SliceHeader { path: string, series: string, frameOfReference: string, seriesNumber: string, key: string, position: number[], orientation: number[], frames: number, lossy: boolean, rescale: string }
+
+/** DICOM files that belong together: a volume when `volume`, else files read one by one. */
+export interface SeriesGroup {
+  paths: string[]
+  /** Several single-frame slices with positions and orientations: read as one volume. */
+  volume: boolean
+  /** SeriesNumber of the group's files when present (names several series of one directory). */
+  seriesNumber?: string
+  /** @internal headers in input order */
+  headers: SliceHeader[]
+}
 
 /** Reads DICOM files and returns one InputItem per series: a volume for several single-frame slices, else what readInput gives for the file. */
 export async function readSeries (paths: string[], options?: { signal?: AbortSignal }): Promise<InputItem[]> {
-  const headers: SliceHeader[] = []
-  for (const path of paths) headers.push(readHeader(path, await readInputBytes(path, options?.signal)))
-  const groups = new Map<string, SliceHeader[]>()
-  for (const h of headers) {
-    const group = groups.get(h.series) ?? []
-    group.push(h)
-    groups.set(h.series, group)
-  }
+  const { groups, failures } = await planSeries(paths, options)
+  if (failures.length > 0) throw failures[0].error
   const items: InputItem[] = []
-  for (const group of groups.values()) {
-    if (group.length === 1 || group.some(h => h.frames > 1 || h.position.length !== 3 || h.orientation.length !== 6)) {
-      for (const h of group) items.push(await readDicomBytes(h.path, await readInputBytes(h.path, options?.signal)))
-    } else {
-      items.push(await seriesVolume(group, options?.signal))
+  for (const group of groups) items.push(...await readSeriesGroup(group, options))
+  return items
+}
+
+/**
+ * Groups DICOM files by SeriesInstanceUID reading only their headers (the pixel data is
+ * not kept): a file whose header cannot be read is a failure of that file alone.
+ * Groups come in the order of their first file.
+ */
+export async function planSeries (paths: string[], options?: { signal?: AbortSignal }): Promise<{ groups: SeriesGroup[], failures: Array<{ path: string, error: unknown }> }> {
+  const failures: Array<{ path: string, error: unknown }> = []
+  const bySeries = new Map<string, SliceHeader[]>()
+  for (const path of paths) {
+    options?.signal?.throwIfAborted()
+    let h: SliceHeader
+    try {
+      h = readHeader(path, await readInputBytes(path, options?.signal))
+    } catch (error) {
+      if (options?.signal?.aborted === true) throw error
+      failures.push({ path, error })
+      continue
     }
+    // files without a SeriesInstanceUID (some anonymisers empty it) are grouped by frame of
+    // reference, pixel format and orientation instead
+    const key = h.series !== '' ? h.series : ['', h.frameOfReference, h.key, ...h.orientation.map(v => v.toFixed(4))].join('|')
+    const group = bySeries.get(key) ?? []
+    group.push(h)
+    bySeries.set(key, group)
   }
+  const groups: SeriesGroup[] = []
+  for (const headers of bySeries.values()) {
+    const volume = headers.length > 1 && headers.every(h => h.frames === 1 && h.position.length === 3 && h.orientation.length === 6)
+    const numbers = new Set(headers.map(h => h.seriesNumber))
+    const group: SeriesGroup = { paths: headers.map(h => h.path), volume, headers }
+    if (numbers.size === 1 && headers[0].seriesNumber !== '') group.seriesNumber = headers[0].seriesNumber
+    groups.push(group)
+  }
+  return { groups, failures }
+}
+
+/** The items of one group: one volume for a volume group (paths in slice order are not needed: they are sorted by position), else one item per file. */
+export async function readSeriesGroup (group: SeriesGroup, options?: { signal?: AbortSignal }): Promise<InputItem[]> {
+  if (group.volume) return [await seriesVolume(group.headers, options?.signal)]
+  const items: InputItem[] = []
+  for (const h of group.headers) items.push(await readDicomBytes(h.path, await readInputBytes(h.path, options?.signal)))
   return items
 }
 
@@ -46,6 +89,8 @@ function readHeader (path: string, bytes: Uint8Array): SliceHeader {
   return {
     path,
     series: ds.string('x0020000e') ?? '',
+    seriesNumber: (ds.string('x00200011') ?? '').trim(),
+    frameOfReference: ds.string('x00200052') ?? '',
     key,
     position: nums('x00200032'),
     orientation: nums('x00200037'),

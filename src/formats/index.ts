@@ -13,7 +13,7 @@ import { sniffFormat } from './sniff.js'
 
 export { sniffFormat, type SniffedFormat } from './sniff.js'
 export { encodePng, writePng } from './png-write.js'
-export { encodeNifti, writeNifti, type NiftiWriteOptions } from './nifti-write.js'
+export { encodeNifti, writeNifti, outputValues, flipAffineRows, type NiftiWriteOptions, type NiftiValues } from './nifti-write.js'
 export { imageToVolumeMeta } from './image-to-volume.js'
 export { MAX_SIDE, MAX_BYTES } from './limits.js'
 export { mapTo16, unmap16, type Mapped16, type SourceArray } from './value-map.js'
@@ -57,5 +57,6 @@ async function readGzip (path: string, bytes: Uint8Array, signal?: AbortSignal, 
   if (inner == null) throw new InvalidInputError(`${path}: gzip file whose content is not a recognised image (or the gzip stream is corrupt)`)
   throw new UnsupportedInputError(`${path}: gzip-compressed ${inner} is not supported (only .nii.gz)`)
 }
-export { readSeries } from './dicom-series.js'
-export { encodeNpy } from './npy-write.js'
+export { readSeries, planSeries, readSeriesGroup, type SeriesGroup } from './dicom-series.js'
+export { encodeNpy, type NpySlice } from './npy-write.js'
+export { encodeDicomHTJ2K, freshUid, decimalString, HTJ2K_LOSSLESS_RPCL, SECONDARY_CAPTURE, type DicomHTJ2KInput } from './dicom-write.js'

@@ -1,15 +1,18 @@
 /**
  * NumPy .npy v1.0 writer for ML users: little-endian, the sample dtype of the
- * source (u1, i1, <u2, <i2; RGB as a trailing axis of 3), C order: an image
+ * source (u1, i1, <u2, <i2, <i4, <u4, <f4, <f8; RGB as a trailing axis of 3), C order: an image
  * is (rows, columns[, 3]), a volume (slices, rows, columns[, 3]).
  */
 import { InvalidInputError } from '../errors.js'
-import type { RasterImage } from '../types.js'
+import type { SourceArray } from './value-map.js'
 
-const DESCR: Record<string, string> = { Uint8Array: '|u1', Int8Array: '|i1', Uint16Array: '<u2', Int16Array: '<i2' }
+const DESCR: Record<string, string> = { Uint8Array: '|u1', Int8Array: '|i1', Uint16Array: '<u2', Int16Array: '<i2', Int32Array: '<i4', Uint32Array: '<u4', Float32Array: '<f4', Float64Array: '<f8' }
+
+/** A 2D array of samples: a RasterImage, or values restored to a wider source dtype. */
+export interface NpySlice { width: number, height: number, components: number, data: SourceArray }
 
 /** Encodes one image, or the slices of a volume (all the same size and type), as .npy bytes. */
-export function encodeNpy (input: RasterImage | RasterImage[]): Uint8Array {
+export function encodeNpy (input: NpySlice | NpySlice[]): Uint8Array {
   const slices = Array.isArray(input) ? input : [input]
   if (slices.length === 0) throw new InvalidInputError('encodeNpy: no slice given')
   const first = slices[0]

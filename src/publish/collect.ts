@@ -7,6 +7,8 @@ export interface InputFile {
   path: string
   /** POSIX relative path used as the dataset entry name. */
   name: string
+  /** Found by walking a directory argument (its DICOM files are grouped into series). */
+  inDirectory?: boolean
 }
 
 /**
@@ -34,7 +36,7 @@ export async function collectInputs (paths: string[], options: { exclude?: strin
       isDataset = true
       for (const file of await walk(abs, exclude)) {
         const rel = relative(abs, file).split(sep).join('/')
-        files.push({ path: file, name: prefix === '' ? rel : `${prefix}/${rel}` })
+        files.push({ path: file, name: prefix === '' ? rel : `${prefix}/${rel}`, inDirectory: true })
       }
     } else {
       files.push({ path: abs, name: basename(abs) })

@@ -1,17 +1,20 @@
+import { open } from 'node:fs/promises'
+import { basename, dirname, posix } from 'node:path'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
 import { buildDatasetDag, buildImageDag, buildVolumeDag } from '../chunker/index.js'
 import { CodecPool, getDefaultPool } from '../codec/index.js'
 import { MistError } from '../errors.js'
-import { readInput } from '../formats/index.js'
+import { planSeries, readInputs, readSeriesGroup, sniffFormat, type SeriesGroup } from '../formats/index.js'
 import type { BlockStore } from '../repo/index.js'
-import type { ImageMeta, OperationOptions, ProgressEvent, RasterImage } from '../types.js'
+import type { ImageMeta, InputItem, OperationOptions, ProgressEvent, RasterImage, ValueMapping } from '../types.js'
 import { collectInputs, type InputFile } from './collect.js'
 
 /** Bytes a getter moves for one level. */
 export interface LevelSummary { level: number, width: number, height: number, bytes: number }
 
 export interface PublishedItem {
+  /** The file; for a DICOM series, its directory. */
   path: string
   name: string
   kind: 'image' | 'volume'
@@ -19,6 +22,12 @@ export interface PublishedItem {
   /** Number of 2D images (1, or the slice count of a volume). */
   images: number
   levels: LevelSummary[]
+  /** Files a DICOM series volume was made of (absent for one file). */
+  files?: number
+  /** How the published 16-bit samples map back to the source (32/64-bit sources); maxAbsError is the measured largest error (0: exact). */
+  valueMapping?: ValueMapping
+  /** The source itself was lossily compressed. */
+  lossySource?: boolean
 }
 
 export interface PublishFailure {
@@ -27,7 +36,7 @@ export interface PublishFailure {
 }
 
 export interface PublishResult {
-  /** The dataset root for a directory or several inputs; the item's own root for one file. Absent if nothing was published. */
+  /** The dataset root for a directory, several inputs or a 4D NIfTI; the item's own root for one file. Absent if nothing was published. */
   root?: CID
   items: PublishedItem[]
   failures: PublishFailure[]
@@ -48,58 +57,91 @@ export interface PublishOptions extends OperationOptions<PublishProgressEvent> {
   decompositions?: number
   /** Pin the published root (default true). */
   pin?: boolean
+  /** Map 32/64-bit data with no exact 16-bit form linearly onto 16 bits (the largest error is measured and returned). */
+  quantize?: boolean
+  /** Also publish the NIfTI free-text fields (descrip, aux_file, intent_name). */
+  keepText?: boolean
 }
+
+/** What is published as one unit: a file (one item, or one per volume of a 4D NIfTI) or the files of one DICOM series. */
+type Unit =
+  | { kind: 'file', file: InputFile }
+  | { kind: 'series', name: string, path: string, files: InputFile[], group: SeriesGroup }
 
 /**
  * Publishes files and directories into the repo: read, encode (all cores), chunk into
  * level blocks, store, and pin the root. A file that fails is reported in `failures`
  * with the reason; the others are still published.
+ *
+ * Entries: a file is named by its path; each 3D volume of a 4D NIfTI `scan.nii.gz` is
+ * `scan.nii.gz#t0`, `#t1`, … (zero-padded to the width of the last index). The DICOM files
+ * found in a directory are grouped by SeriesInstanceUID: a series of single-frame slices
+ * with positions becomes one volume named after its directory (`ct/series-<SeriesNumber>`
+ * when the directory holds several such series); other DICOM files stay one entry each.
+ * A series that cannot be one volume (irregular spacing, mixed sizes, a broken slice) is
+ * published file by file instead.
  */
 export async function publish (paths: string[], options: PublishOptions): Promise<PublishResult> {
   const { repo, signal, onProgress } = options
   const pool = options.pool ?? getDefaultPool()
   const { files, isDataset } = await collectInputs(paths, { exclude: [repo.path] })
   onProgress?.({ type: 'publish:start', detail: { files: files.length } })
+  const units = await planUnits(files, signal)
 
   // Encodes go through one queue so that the workers stay busy across files and slices
   // without holding a whole dataset in memory.
   const encodeQueue = new PQueue({ concurrency: Math.max(2, pool.stats().workers * 2) })
   const fileQueue = new PQueue({ concurrency: 2 })
   const result: PublishResult = { items: [], failures: [], bytesWritten: 0 }
-  const items = new Map<InputFile, PublishedItem>()
+  const published = new Map<Unit, PublishedItem[]>()
+  const readOptions = { signal, quantize: options.quantize, keepText: options.keepText }
 
-  const publishImage = async (file: InputFile, image: RasterImage, meta: ImageMeta): Promise<{ root: CID, levels: LevelSummary[] }> => {
+  const publishImage = async (label: string, image: RasterImage, meta: ImageMeta): Promise<{ root: CID, levels: LevelSummary[] }> => {
     return encodeQueue.add(async () => {
       signal?.throwIfAborted()
       const codestream = await pool.encode(image, { decompositions: options.decompositions, signal })
-      const dag = await buildImageDag(codestream, image, meta, { name: file.path })
+      const dag = await buildImageDag(codestream, image, meta, { name: label })
       result.bytesWritten += await repo.putBlocks(dag.blocks, { signal })
-      onProgress?.({ type: 'publish:image', detail: { path: file.path, pixels: image.width * image.height } })
+      onProgress?.({ type: 'publish:image', detail: { path: label, pixels: image.width * image.height } })
       return { root: dag.root, levels: dag.levels }
     }) as Promise<{ root: CID, levels: LevelSummary[] }>
   }
 
-  const publishFile = async (file: InputFile): Promise<void> => {
+  /** Publishes one item; slices are read as the encoders take them, so a volume is never held whole. */
+  const publishItem = async (path: string, name: string, input: InputItem): Promise<PublishedItem> => {
+    const extra = (m: { valueMapping?: ValueMapping, lossySource?: boolean }): Partial<PublishedItem> => ({
+      ...(m.valueMapping != null ? { valueMapping: m.valueMapping } : {}),
+      ...(m.lossySource === true ? { lossySource: true } : {})
+    })
+    if (input.kind === 'image') {
+      const { root, levels } = await publishImage(path, input.image, input.meta)
+      return { path, name, kind: 'image', root, images: 1, levels, ...extra(input.meta) }
+    }
+    const pending: Array<Promise<{ root: CID, levels: LevelSummary[] }>> = []
+    const sliceMeta: ImageMeta = { sourceFormat: input.meta.sourceFormat, modality: input.meta.modality, spacing: [input.meta.spacing[0], input.meta.spacing[1]], rescale: input.meta.rescale }
+    for await (const slice of input.slices()) {
+      // back-pressure: do not read far ahead of the encoders
+      while (encodeQueue.size > encodeQueue.concurrency * 2) await encodeQueue.onSizeLessThan(encodeQueue.concurrency)
+      pending.push(publishImage(path, slice, sliceMeta))
+      pending[pending.length - 1].catch(() => {})
+    }
+    const slices = await Promise.all(pending)
+    const dag = await buildVolumeDag(input.meta, slices)
+    result.bytesWritten += await repo.putBlocks(dag.blocks, { signal })
+    return { path, name, kind: 'volume', root: dag.root, images: slices.length, levels: dag.levels, ...extra(input.meta) }
+  }
+
+  const publishFile = async (unit: Unit, file: InputFile): Promise<void> => {
     try {
       signal?.throwIfAborted()
-      const input = await readInput(file.path, { signal })
-      if (input.kind === 'image') {
-        const { root, levels } = await publishImage(file, input.image, input.meta)
-        items.set(file, { path: file.path, name: file.name, kind: 'image', root, images: 1, levels })
-      } else {
-        const pending: Array<Promise<{ root: CID, levels: LevelSummary[] }>> = []
-        const sliceMeta: ImageMeta = { sourceFormat: input.meta.sourceFormat, modality: input.meta.modality, spacing: [input.meta.spacing[0], input.meta.spacing[1]], rescale: input.meta.rescale }
-        for await (const slice of input.slices()) {
-          // back-pressure: do not read far ahead of the encoders
-          while (encodeQueue.size > encodeQueue.concurrency * 2) await encodeQueue.onSizeLessThan(encodeQueue.concurrency)
-          pending.push(publishImage(file, slice, sliceMeta))
-          pending[pending.length - 1].catch(() => {})
-        }
-        const slices = await Promise.all(pending)
-        const dag = await buildVolumeDag(input.meta, slices)
-        result.bytesWritten += await repo.putBlocks(dag.blocks, { signal })
-        items.set(file, { path: file.path, name: file.name, kind: 'volume', root: dag.root, images: slices.length, levels: dag.levels })
+      const inputs = await readInputs(file.path, readOptions)
+      const digits = String(inputs.length - 1).length
+      const items: PublishedItem[] = []
+      for (const [t, input] of inputs.entries()) {
+        const name = inputs.length > 1 ? `${file.name}#t${String(t).padStart(digits, '0')}` : file.name
+        items.push(await publishItem(file.path, name, input))
       }
+      published.set(unit, [...(published.get(unit) ?? []), ...items])
       onProgress?.({ type: 'publish:file', detail: { path: file.path, ok: true } })
     } catch (err: any) {
       if (signal?.aborted === true) throw err
@@ -109,16 +151,32 @@ export async function publish (paths: string[], options: PublishOptions): Promis
     }
   }
 
+  const publishSeries = async (unit: Extract<Unit, { kind: 'series' }>): Promise<void> => {
+    try {
+      signal?.throwIfAborted()
+      const [volume] = await readSeriesGroup(unit.group, { signal })
+      const item = await publishItem(unit.path, unit.name, volume)
+      published.set(unit, [{ ...item, files: unit.files.length }])
+      for (const file of unit.files) onProgress?.({ type: 'publish:file', detail: { path: file.path, ok: true } })
+    } catch (err: any) {
+      if (signal?.aborted === true) throw err
+      // not one volume after all: every file on its own, so one bad slice costs one file
+      for (const file of unit.files) await publishFile(unit, file)
+    }
+  }
+
   try {
-    await Promise.all(files.map(async file => fileQueue.add(async () => publishFile(file))))
+    await Promise.all(units.map(async unit => fileQueue.add(async () => unit.kind === 'file' ? publishFile(unit, unit.file) : publishSeries(unit))))
   } finally {
     encodeQueue.clear()
   }
   signal?.throwIfAborted()
-  result.items = files.flatMap(f => items.has(f) ? [items.get(f) as PublishedItem] : [])
+  result.items = units.flatMap(u => published.get(u) ?? [])
+  const order = new Map(files.map((f, i) => [f.path, i]))
+  result.failures.sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0))
 
   if (result.items.length === 0) return result
-  if (isDataset) {
+  if (isDataset || result.items.length > 1) {
     const dag = await buildDatasetDag(result.items.map(i => ({ name: i.name, root: i.root, kind: i.kind, levels: i.levels })))
     result.bytesWritten += await repo.putBlocks(dag.blocks, { signal })
     result.root = dag.root
@@ -127,6 +185,60 @@ export async function publish (paths: string[], options: PublishOptions): Promis
   }
   if (options.pin !== false) await repo.pin(result.root as CID, { signal })
   return result
+}
+
+/** Files in input order; the DICOM files of each directory that form series volumes become one unit per series. */
+async function planUnits (files: InputFile[], signal?: AbortSignal): Promise<Unit[]> {
+  const byDir = new Map<string, InputFile[]>()
+  for (const file of files) {
+    if (file.inDirectory !== true) continue
+    const dir = dirname(file.path)
+    byDir.set(dir, [...(byDir.get(dir) ?? []), file])
+  }
+  const seriesOf = new Map<InputFile, Extract<Unit, { kind: 'series' }>>()
+  for (const [dir, inDir] of byDir) {
+    if (inDir.length < 2) continue
+    const dicom: InputFile[] = []
+    for (const file of inDir) if (await isDicom(file.path)) dicom.push(file)
+    if (dicom.length < 2) continue
+    const byPath = new Map(dicom.map(f => [f.path, f]))
+    // header failures are left to the per-file path, which reports them
+    const { groups } = await planSeries(dicom.map(f => f.path), { signal })
+    const volumes = groups.filter(g => g.volume)
+    const relDir = posix.dirname(dicom[0].name)
+    const base = relDir === '.' ? basename(dir) : relDir
+    const used = new Set<string>()
+    volumes.forEach((group, i) => {
+      let name = volumes.length === 1 ? base : `${base}/series-${group.seriesNumber ?? i + 1}`
+      if (used.has(name)) name = `${name}-${i + 1}`
+      used.add(name)
+      const unit = { kind: 'series' as const, name, path: dir, files: group.paths.map(p => byPath.get(p) as InputFile), group }
+      for (const f of unit.files) seriesOf.set(f, unit)
+    })
+  }
+  const units: Unit[] = []
+  const seen = new Set<Unit>()
+  for (const file of files) {
+    const series = seriesOf.get(file)
+    if (series == null) units.push({ kind: 'file', file })
+    else if (!seen.has(series)) { seen.add(series); units.push(series) }
+  }
+  return units
+}
+
+/** Whether the file's first bytes are DICOM (a file that cannot be read is left to the reader's error). */
+async function isDicom (path: string): Promise<boolean> {
+  let handle
+  try {
+    handle = await open(path, 'r')
+    const head = new Uint8Array(1024)
+    const { bytesRead } = await handle.read(head, 0, head.length, 0)
+    return sniffFormat(head.subarray(0, bytesRead)) === 'dicom'
+  } catch {
+    return false
+  } finally {
+    await handle?.close()
+  }
 }
 
 /** A failure as the user sees it: the error's class name and a message that names the file. */

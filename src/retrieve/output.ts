@@ -1,18 +1,28 @@
 import { join } from 'node:path'
 import type { ImageRoot } from '../chunker/index.js'
-import { imageToVolumeMeta, writeNifti, writePng } from '../formats/index.js'
+import { getDefaultPool, type CodecPool } from '../codec/index.js'
+import { encodeDicomHTJ2K, encodeNpy, freshUid, imageToVolumeMeta, outputValues, writeNifti, writePng } from '../formats/index.js'
 import { UsageError } from '../errors.js'
-import type { RasterImage } from '../types.js'
+import type { ImageMeta, RasterImage, VolumeMeta } from '../types.js'
 import { writeFileAtomic } from '../util/atomic-write.js'
 import type { ImageLevel, VolumeResult } from './get.js'
 
-export type OutputFormat = 'png' | 'nii' | 'j2c'
-export const OUTPUT_FORMATS: OutputFormat[] = ['png', 'nii', 'j2c']
+export type OutputFormat = 'png' | 'nii' | 'j2c' | 'dcm' | 'npy'
+export const OUTPUT_FORMATS: OutputFormat[] = ['png', 'nii', 'j2c', 'dcm', 'npy']
 
-/** The format used when the user gives none: PNG for unsigned 2D images, NIfTI for volumes and signed images. */
-export function defaultFormat (kind: 'image' | 'volume', image?: { signed: boolean, components: number }): OutputFormat {
+/** How outputs are written. */
+export interface OutputOptions {
+  /** nii and npy: write real-world values (rescale slope/intercept applied) instead of stored values. */
+  applyRescale?: boolean
+  /** dcm at a reduced level re-encodes the level's pixels (lossless) with this pool. */
+  pool?: CodecPool
+  signal?: AbortSignal
+}
+
+/** The format used when the user gives none: PNG for unsigned 2D images, NIfTI for volumes and signed images (and for every image with applyRescale, which PNG cannot hold). */
+export function defaultFormat (kind: 'image' | 'volume', image?: { signed: boolean, components: number }, applyRescale = false): OutputFormat {
   if (kind === 'volume') return 'nii'
-  return image?.signed === true ? 'nii' : 'png'
+  return image?.signed === true || applyRescale ? 'nii' : 'png'
 }
 
 /** File extension for a format (`.nii` stays uncompressed unless the user names a .nii.gz file). */
@@ -20,43 +30,140 @@ export function extensionFor (format: OutputFormat): string {
   return format === 'nii' ? '.nii' : `.${format}`
 }
 
+/** Whether a volume in this format is written as a directory of per-slice files. */
+export function volumeIsDirectory (format: OutputFormat): boolean {
+  return format === 'j2c' || format === 'dcm'
+}
+
+/** dcm2niix stores DICOM rows bottom-up; mist-p2p's NIfTI output of DICOM sources does the same (so shapes and affines match dcm2niix's). */
+function flipRowsFor (sourceFormat: string): boolean {
+  return sourceFormat === 'dicom'
+}
+
+function checkRescaleFormat (path: string, format: OutputFormat, options?: OutputOptions): void {
+  if (options?.applyRescale === true && format !== 'nii' && format !== 'npy') {
+    throw new UsageError(`${path}: --apply-rescale writes real-world values, which only nii and npy can hold; drop it or use --format nii or npy (dcm keeps RescaleSlope/RescaleIntercept)`)
+  }
+}
+
+/** Slope and intercept from a DICOM stored value to the real-world value: the value mapping then the rescale. */
+function dicomRescale (meta: { rescale?: { slope: number, intercept: number }, valueMapping?: { slope: number, intercept: number } }): { slope: number, intercept: number } | undefined {
+  const r = meta.rescale
+  const m = meta.valueMapping
+  if (m == null) return r
+  if (r == null) return { slope: m.slope, intercept: m.intercept }
+  return { slope: r.slope * m.slope, intercept: r.slope * m.intercept + r.intercept }
+}
+
+/** The level codestream as a standalone codestream of the level's size: the published one at the full level, a lossless re-encode of the level's pixels otherwise. */
+async function levelCodestream (reduce: number, image: RasterImage, published: Uint8Array, options?: OutputOptions): Promise<Uint8Array> {
+  if (reduce === 0) return published
+  return await (options?.pool ?? getDefaultPool()).encode(image, { signal: options?.signal })
+}
+
 /** Writes one 2D image level. Returns the paths written. */
-export async function writeImageOutput (path: string, format: OutputFormat, root: ImageRoot, got: ImageLevel): Promise<string[]> {
+export async function writeImageOutput (path: string, format: OutputFormat, root: ImageRoot, got: ImageLevel, options?: OutputOptions): Promise<string[]> {
   const reduce = root.levels[root.levels.length - 1].level - got.level
+  checkRescaleFormat(path, format, options)
+  const volumeMeta = (): VolumeMeta => {
+    const full: RasterImage = { ...got.image, width: root.width, height: root.height }
+    const vm = imageToVolumeMeta(full, root.meta)
+    if (root.meta.valueMapping != null) vm.valueMapping = root.meta.valueMapping
+    return vm
+  }
   switch (format) {
     case 'png':
-      if (got.image.signed) throw new UsageError(`${path}: PNG cannot hold signed samples; use --format nii or j2c`)
+      if (got.image.signed) throw new UsageError(`${path}: PNG cannot hold signed samples; use --format nii, npy, dcm or j2c`)
       await writePng(path, got.image)
       return [path]
-    case 'nii': {
-      const full: RasterImage = { ...got.image, width: root.width, height: root.height }
-      await writeNifti(path, imageToVolumeMeta(full, root.meta), [got.image], { level: reduce })
+    case 'nii':
+      await writeNifti(path, volumeMeta(), [got.image], { level: reduce, applyRescale: options?.applyRescale, flipRows: flipRowsFor(root.meta.sourceFormat) })
+      return [path]
+    case 'npy': {
+      const values = outputValues(volumeMeta(), [got.image], options?.applyRescale === true)
+      await writeFileAtomic(path, encodeNpy({ ...got.image, data: values.slices[0] }))
       return [path]
     }
     case 'j2c':
       await writeFileAtomic(path, got.codestream)
       return [path]
+    case 'dcm': {
+      const m: ImageMeta = root.meta
+      const f = 2 ** reduce
+      const codestream = await levelCodestream(reduce, got.image, got.codestream, options)
+      await writeFileAtomic(path, encodeDicomHTJ2K({
+        codestream,
+        modality: m.modality,
+        photometric: m.photometric,
+        spacing: m.spacing != null ? [m.spacing[0] * f, m.spacing[1] * f] : undefined,
+        orientation: m.orientation,
+        position: m.position,
+        rescale: dicomRescale(m),
+        lossySource: m.lossySource === true || (m.valueMapping?.maxAbsError ?? 0) > 0
+      }))
+      return [path]
+    }
   }
 }
 
-/** Writes a volume level: one NIfTI file, or a directory of per-slice J2C codestreams. */
-export async function writeVolumeOutput (path: string, format: OutputFormat, volume: VolumeResult): Promise<string[]> {
+/** Writes a volume level: one NIfTI or .npy file, or a directory of per-slice J2C codestreams or DICOM files. */
+export async function writeVolumeOutput (path: string, format: OutputFormat, volume: VolumeResult, options?: OutputOptions): Promise<string[]> {
   const reduce = volume.root.levels[volume.root.levels.length - 1].level - volume.level
+  const meta = volume.meta
+  checkRescaleFormat(path, format, options)
+  const digits = Math.max(4, String(volume.slices.length).length)
+  const sliceName = (z: number, ext: string): string => join(path, `slice-${String(z).padStart(digits, '0')}${ext}`)
   switch (format) {
     case 'nii':
-      await writeNifti(path, volume.meta, volume.slices, { level: reduce })
+      await writeNifti(path, meta, volume.slices, { level: reduce, applyRescale: options?.applyRescale, flipRows: flipRowsFor(meta.sourceFormat) })
       return [path]
+    case 'npy': {
+      const values = outputValues(meta, volume.slices, options?.applyRescale === true)
+      await writeFileAtomic(path, encodeNpy(volume.slices.map((s, z) => ({ ...s, data: values.slices[z] }))))
+      return [path]
+    }
     case 'j2c': {
       const paths: string[] = []
-      const digits = Math.max(4, String(volume.codestreams.length).length)
       for (let z = 0; z < volume.codestreams.length; z++) {
-        const file = join(path, `slice-${String(z).padStart(digits, '0')}.j2c`)
-        await writeFileAtomic(file, volume.codestreams[z])
-        paths.push(file)
+        await writeFileAtomic(sliceName(z, '.j2c'), volume.codestreams[z])
+        paths.push(sliceName(z, '.j2c'))
+      }
+      return paths
+    }
+    case 'dcm': {
+      const f = 2 ** reduce
+      const A = meta.affine
+      // RAS+ affine columns -> LPS direction cosines; the first two rows change sign.
+      const lps = (v: number[]): number[] => [-v[0], -v[1], v[2]]
+      const unit = (v: number[]): number[] => { const n = Math.hypot(v[0], v[1], v[2]); return n > 0 ? v.map(x => x / n) : v }
+      const orientation = [...unit(lps([A[0], A[4], A[8]])), ...unit(lps([A[1], A[5], A[9]]))]
+      const studyUid = freshUid()
+      const seriesUid = freshUid()
+      const frameOfReferenceUid = freshUid()
+      const paths: string[] = []
+      for (let z = 0; z < volume.slices.length; z++) {
+        options?.signal?.throwIfAborted()
+        const position = lps([A[2] * z + A[3], A[6] * z + A[7], A[10] * z + A[11]])
+        const codestream = await levelCodestream(reduce, volume.slices[z], volume.codestreams[z], options)
+        await writeFileAtomic(sliceName(z, '.dcm'), encodeDicomHTJ2K({
+          codestream,
+          modality: meta.modality,
+          spacing: [meta.spacing[0] * f, meta.spacing[1] * f],
+          orientation,
+          position,
+          sliceSpacing: meta.spacing[2],
+          rescale: dicomRescale(meta),
+          lossySource: meta.lossySource === true || (meta.valueMapping?.maxAbsError ?? 0) > 0,
+          studyUid,
+          seriesUid,
+          frameOfReferenceUid,
+          instanceNumber: z + 1
+        }))
+        paths.push(sliceName(z, '.dcm'))
       }
       return paths
     }
     case 'png':
-      throw new UsageError(`${path}: a volume cannot be written as one PNG; use --format nii or j2c`)
+      throw new UsageError(`${path}: a volume cannot be written as one PNG; use --format nii, npy, dcm or j2c`)
   }
 }

@@ -7,7 +7,7 @@ import { describeError } from '../publish/publish.js'
 import type { BlockSource } from '../repo/index.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
 import { decodeImageLevel, getVolumeFromRoot } from './get.js'
-import { defaultFormat, extensionFor, writeImageOutput, writeVolumeOutput, type OutputFormat } from './output.js'
+import { defaultFormat, extensionFor, volumeIsDirectory, writeImageOutput, writeVolumeOutput, type OutputFormat } from './output.js'
 import { readRoot, type AnyRoot } from './read-root.js'
 import { chooseLevel, type LevelSelection } from './select.js'
 
@@ -21,6 +21,8 @@ export interface RetrieveOptions extends LevelSelection, OperationOptions<Retrie
   out?: string
   format?: OutputFormat
   pool?: CodecPool
+  /** nii and npy outputs: real-world values (rescale applied) instead of stored values; images then default to nii. */
+  applyRescale?: boolean
   /** Images of a dataset handled at once (default 8). */
   concurrency?: number
 }
@@ -50,6 +52,7 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
   const found = await readRoot(source, cid, { signal })
   const result: RetrieveResult = { root: cid.toString(), kind: found.kind, outputs: [], failures: [] }
   const onBytes = (bytes: number): void => onProgress?.({ type: 'retrieve:bytes', detail: { bytes } })
+  const outputOptions = { applyRescale: options.applyRescale, pool: options.pool, signal }
 
   const one = async (entry: AnyRoot, name: string, out: string | undefined, clamp: boolean): Promise<RetrievedOutput> => {
     if (entry.kind === 'image') {
@@ -58,9 +61,9 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
       const info = root.levels.find(l => l.level === level)!
       onProgress?.({ type: 'retrieve:planned', detail: { bytes: info.bytes } })
       const got = await decodeImageLevel(source, entry.cid, root, level, { ...options, onBytes, name })
-      const format = options.format ?? defaultFormat('image', got.image)
+      const format = options.format ?? defaultFormat('image', got.image, options.applyRescale === true)
       const path = out ?? resolve(`${entry.cid}-L${level}${extensionFor(format)}`)
-      const paths = await writeImageOutput(path, format, root, got)
+      const paths = await writeImageOutput(path, format, root, got, outputOptions)
       onProgress?.({ type: 'retrieve:written', detail: { name, paths } })
       return { name, root: entry.cid.toString(), kind: 'image', level, width: info.width, height: info.height, bytes: info.bytes, paths }
     }
@@ -71,8 +74,8 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
       onProgress?.({ type: 'retrieve:planned', detail: { bytes: info.bytes } })
       const volume = await getVolumeFromRoot(source, entry.cid, root, { ...options, level, size: undefined, onBytes, name })
       const format = options.format ?? 'nii'
-      const path = out ?? resolve(`${entry.cid}-L${level}${format === 'j2c' ? '' : extensionFor(format)}`)
-      const paths = await writeVolumeOutput(path, format, volume)
+      const path = out ?? resolve(`${entry.cid}-L${level}${volumeIsDirectory(format) ? '' : extensionFor(format)}`)
+      const paths = await writeVolumeOutput(path, format, volume, outputOptions)
       onProgress?.({ type: 'retrieve:written', detail: { name, paths } })
       return { name, root: entry.cid.toString(), kind: 'volume', level, width: info.width, height: info.height, bytes: info.bytes, paths }
     }
@@ -95,8 +98,8 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
         const child = await readRoot(source, entry.root, { signal })
         const format = options.format ?? (child.kind === 'volume' ? 'nii' : undefined)
         const base = join(outDir, stripImageExtension(entry.name))
-        const out = format === 'j2c' && child.kind === 'volume' ? base : format != null ? base + extensionFor(format) : undefined
-        const output = await one(child, entry.name, out ?? await defaultImagePath(base, child), true)
+        const out = format != null && volumeIsDirectory(format) && child.kind === 'volume' ? base : format != null ? base + extensionFor(format) : undefined
+        const output = await one(child, entry.name, out ?? await defaultImagePath(base, child, options.applyRescale === true), true)
         result.outputs.push(output)
       } catch (err: any) {
         if (signal?.aborted === true) throw err
@@ -112,12 +115,12 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
   return result
 }
 
-async function defaultImagePath (base: string, child: AnyRoot): Promise<string> {
+async function defaultImagePath (base: string, child: AnyRoot, applyRescale: boolean): Promise<string> {
   if (child.kind !== 'image') return base + '.nii'
-  return base + extensionFor(defaultFormat('image', child.root))
+  return base + extensionFor(defaultFormat('image', child.root, applyRescale))
 }
 
-/** `ct/scan.nii.gz` -> `ct/scan`, `a/b.png` -> `a/b`; names without a known image extension stay. */
+/** `ct/scan.nii.gz` -> `ct/scan`, `a/b.png` -> `a/b`, `fmri.nii.gz#t03` -> `fmri#t03` (a volume of a 4D file); names without a known image extension stay. */
 export function stripImageExtension (name: string): string {
-  return name.replace(/\.(nii\.gz|nii|png|dcm|dicom|j2c|j2k|jph)$/i, '')
+  return name.replace(/\.(nii\.gz|nii|png|dcm|dicom|j2c|j2k|jph)(#t\d+)?$/i, '$2')
 }

@@ -39,6 +39,7 @@ export async function getCommand (cidText: string, options: GetCommandOptions): 
         size: options.size,
         out: options.output,
         format: options.format,
+        applyRescale: options.applyRescale === true,
         signal,
         onProgress: event => {
           if (networked) return

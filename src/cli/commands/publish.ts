@@ -1,9 +1,12 @@
 import { publish } from '../../publish/index.js'
-import { abortOnSignals, printJson, withRepo, type CommonOptions } from '../common.js'
+import { abortOnSignals, printJson, type CommonOptions } from '../common.js'
+import { withStore } from '../store.js'
 import { createProgress, formatBytes } from '../progress.js'
 
 export interface PublishCommandOptions extends CommonOptions {
   decompositions?: number
+  quantize?: boolean
+  keepText?: boolean
 }
 
 /** `mist-p2p publish <path...>`: exit code 0 when every file was published, 1 if any failed. */
@@ -11,10 +14,12 @@ export async function publishCommand (paths: string[], options: PublishCommandOp
   const { signal, dispose } = abortOnSignals()
   const progress = createProgress('publishing', 'files', options.json !== true)
   try {
-    const result = await withRepo({ ...options, create: true }, 'publish', async repo => publish(paths, {
+    const result = await withStore({ ...options, create: true, network: false }, 'publish', async repo => publish(paths, {
       repo,
       signal,
       decompositions: options.decompositions,
+      quantize: options.quantize === true,
+      keepText: options.keepText === true,
       onProgress: event => {
         if (event.type === 'publish:start') progress.addTotal(event.detail.files)
         if (event.type === 'publish:file') progress.increment(1)
@@ -27,7 +32,10 @@ export async function publishCommand (paths: string[], options: PublishCommandOp
       kind: item.kind,
       root: item.root.toString(),
       images: item.images,
-      levels: item.levels
+      levels: item.levels,
+      ...(item.files != null ? { files: item.files } : {}),
+      ...(item.lossySource === true ? { lossySource: true } : {}),
+      ...(item.valueMapping != null ? { valueMapping: item.valueMapping, maxAbsError: item.valueMapping.maxAbsError } : {})
     }))
     if (options.json === true) {
       printJson({ root: result.root?.toString() ?? null, images, failures: result.failures, bytesWritten: result.bytesWritten })
@@ -35,7 +43,7 @@ export async function publishCommand (paths: string[], options: PublishCommandOp
       for (const item of images) {
         const full = item.levels[item.levels.length - 1]
         const coarse = item.levels[0]
-        process.stdout.write(`${item.root}  ${item.name}  ${item.kind === 'volume' ? `${item.images} slices, ` : ''}${full.width}x${full.height} ${formatBytes(full.bytes)}, ${item.levels.length} levels down to ${coarse.width}x${coarse.height} ${formatBytes(coarse.bytes)}\n`)
+        process.stdout.write(`${item.root}  ${item.name}  ${item.kind === 'volume' ? `${item.images} slices, ` : ''}${full.width}x${full.height} ${formatBytes(full.bytes)}, ${item.levels.length} levels down to ${coarse.width}x${coarse.height} ${formatBytes(coarse.bytes)}${describeMapping(item)}\n`)
       }
       for (const failure of result.failures) process.stderr.write(`failed: ${failure.error.name}: ${failure.error.message}\n`)
       process.stdout.write(`published ${result.items.length} file(s) (${result.items.reduce((n, i) => n + i.images, 0)} images), ${result.failures.length} failed, ${formatBytes(result.bytesWritten)} new blocks\n`)
@@ -46,4 +54,13 @@ export async function publishCommand (paths: string[], options: PublishCommandOp
     progress.stop()
     dispose()
   }
+}
+
+/** ", quantized from float32: max error 0.0012" / ", float32 mapped exactly to 16 bits" / "" */
+function describeMapping (item: { valueMapping?: { dtype: string, maxAbsError: number }, lossySource?: boolean, files?: number }): string {
+  let out = item.files != null ? `, series of ${item.files} files` : ''
+  const m = item.valueMapping
+  if (m != null) out += m.maxAbsError > 0 ? `, quantized from ${m.dtype}: max error ${m.maxAbsError.toPrecision(6)}` : `, ${m.dtype} mapped exactly to 16 bits`
+  if (item.lossySource === true) out += ', lossy source'
+  return out
 }
