@@ -1,123 +1,95 @@
 /**
- * `npm run bench`: measures, for the built-in example data, what each resolution level
- * costs (bytes moved as a share of the full codestream, root and DAG nodes included)
- * and codec speed on one core and through the worker pool, against gzip -9 of the raw
- * pixels measured in the same run. Writes bench/results/latest.json and bench/RESULTS.md.
+ * `npm run bench`: the evidence a user needs, every figure against a baseline measured in the
+ * same run (medians over repetitions). Writes bench/results/latest.json, bench/RESULTS.md and
+ * bench/results/*.svg.
  *
- * `npm run bench -- --quick` uses smaller inputs and fewer repetitions (CI smoke use).
+ *   npm run bench                    everything (~15 min on 2 cores), loopback and a shaped netns link
+ *   npm run bench -- --quick         a subset in < 2 min, no network namespaces (CI smoke use)
+ *   npm run bench -- --only storage,codec,wire,pulls,quality,memory    some sections
+ *   npm run bench -- --no-netns      skip the shaped link
+ *
+ * Modules: storage.ts (1), wire.ts (2), codec.ts (3), pulls.ts (4), quality.ts (5), memory.ts (6);
+ * data.ts builds the inputs, render.ts the tables and charts, procs/ the child processes.
  */
 import 'promise.withresolvers/auto'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { gzipSync } from 'node:zlib'
-import { buildImageDag } from '../src/chunker/index.js'
-import { CodecPool, decodeHTJ2K, encodeHTJ2K } from '../src/codec/index.js'
-import { radiographImage, sheppLoganVolume } from '../src/examples/index.js'
-import type { ImageMeta, RasterImage } from '../src/types.js'
+import { runCodec } from './codec.js'
+import { pullDataset } from './data.js'
+import { cleanup, killAll, machine, newRunDir, ROOT, type Ctx } from './lib.js'
+import { runMemory } from './memory.js'
+import { netnsAvailable, netnsDown } from './netns.js'
+import { runPulls } from './pulls.js'
+import { runQuality } from './quality.js'
+import { renderAll } from './render.js'
+import { runStorage } from './storage.js'
+import { runWire } from './wire.js'
 
-const quick = process.argv.includes('--quick')
-const reps = quick ? 3 : 7
+const argv = process.argv.slice(2)
+const quick = argv.includes('--quick')
+const onlyArg = argv.indexOf('--only')
+const only = onlyArg >= 0 ? new Set(argv[onlyArg + 1].split(',')) : undefined
+const want = (s: string): boolean => only == null || only.has(s)
+const useNetns = !quick && !argv.includes('--no-netns') && netnsAvailable()
 
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
+const dir = await newRunDir()
+const ctx: Ctx = {
+  quick,
+  reps: quick ? 1 : 3,
+  dir,
+  cache: process.env.MIST_BENCH_CACHE ?? join(ROOT, 'bench', '.cache'),
+  log: line => { process.stderr.write(`[${((performance.now()) / 1000).toFixed(0).padStart(4)} s] ${line}\n`) }
 }
 
-async function time (fn: () => Promise<unknown> | unknown): Promise<number> {
-  await fn() // warm-up: WASM compilation and heap growth are not part of the figure
-  const times: number[] = []
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now()
-    await fn()
-    times.push(performance.now() - t0)
-  }
-  return median(times)
+let tornDown = false
+async function teardown (): Promise<void> {
+  if (tornDown) return
+  tornDown = true
+  killAll()
+  if (useNetns) netnsDown()
+  await cleanup(dir)
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => { void teardown().finally(() => process.exit(130)) })
 }
 
-function rawBytes (image: RasterImage): Uint8Array {
-  return new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength)
-}
-
-interface Case { name: string, image: RasterImage, meta: ImageMeta }
-
-async function main (): Promise<void> {
-  const radiograph = radiographImage(quick ? { width: 512, height: 512 } : {})
-  const phantom = sheppLoganVolume(quick ? { size: 128, slices: 8 } : { size: 256, slices: 32 })
-  const mid = phantom.slices[Math.floor(phantom.slices.length / 2)]
-  const cases: Case[] = [
-    { name: `radiograph ${radiograph.image.width}x${radiograph.image.height} u16 (12-bit)`, image: radiograph.image, meta: radiograph.meta },
-    { name: `phantom slice ${mid.width}x${mid.height} i16`, image: mid, meta: { sourceFormat: 'synthetic', spacing: [phantom.meta.spacing[0], phantom.meta.spacing[1]] } }
-  ]
-
-  const results: any = { machine: { cpus: cpus().length, model: cpus()[0]?.model, memory: totalmem(), node: process.version }, quick, levels: [], speed: [] }
-  for (const c of cases) {
-    const codestream = await encodeHTJ2K(c.image)
-    const dag = await buildImageDag(codestream, c.image, c.meta)
-    const rootBytes = dag.blocks.find(b => b.cid.equals(dag.root))!.bytes.byteLength
-    const full = dag.levels[dag.levels.length - 1].bytes
-    for (const l of dag.levels) {
-      results.levels.push({ case: c.name, level: l.level, width: l.width, height: l.height, bytes: l.bytes, withRoot: l.bytes + rootBytes, shareOfFull: l.bytes / full })
+const results: any = { machine: machine(), quick, reps: ctx.reps, started: new Date().toISOString(), command: `npm run bench${quick ? ' -- --quick' : ''}`, sections: {} }
+const t0 = performance.now()
+try {
+  const section = async (name: string, fn: () => Promise<any>): Promise<void> => {
+    if (!want(name)) return
+    const s = performance.now()
+    ctx.log(`${name}…`)
+    try {
+      results.sections[name] = await fn()
+    } catch (err: any) {
+      ctx.log(`${name} FAILED: ${err?.stack ?? err}`)
+      results.sections[name] = { error: String(err?.message ?? err) }
     }
-    const raw = rawBytes(c.image)
-    const mpx = (c.image.width * c.image.height) / 1e6
-    const encodeMs = await time(async () => encodeHTJ2K(c.image))
-    const decodeMs = await time(async () => decodeHTJ2K(codestream))
-    const gzipMs = await time(() => gzipSync(raw, { level: 9 }))
-    const gz = gzipSync(raw, { level: 9 }).byteLength
-    const perLevelDecode = []
-    for (let reduce = 1; reduce < dag.levels.length; reduce++) perLevelDecode.push({ reduce, ms: await time(async () => decodeHTJ2K(codestream, { reduce })) })
-    results.speed.push({
-      case: c.name,
-      rawBytes: raw.byteLength,
-      codestreamBytes: codestream.byteLength,
-      gzip9Bytes: gz,
-      htj2kVsGzip: codestream.byteLength / gz,
-      encodeMs,
-      decodeMs,
-      gzip9Ms: gzipMs,
-      encodeMpxPerS: mpx / (encodeMs / 1000),
-      decodeMpxPerS: mpx / (decodeMs / 1000),
-      encodeVsGzip9Speed: gzipMs / encodeMs,
-      perLevelDecode
+    results.sections[name].seconds = (performance.now() - s) / 1000
+  }
+  await section('storage', async () => runStorage(ctx))
+  await section('codec', async () => runCodec(ctx))
+  await section('wire', async () => runWire(ctx))
+  await section('quality', async () => runQuality(ctx))
+  if (want('pulls') || want('memory')) {
+    ctx.log('pull dataset…')
+    const ds = await pullDataset(ctx)
+    results.dataset = { root: ds.root, images: ds.images, entries: ds.entries, files: ds.files.length, levels: ds.levels, publishWallMs: ds.publishWallMs, publishRssKiB: ds.publishRssKiB }
+    ctx.log(`  ${ds.images} images in ${ds.entries} entries, ${ds.files.length} files`)
+    await section('pulls', async () => {
+      const out: any = { loopback: await runPulls(ctx, ds, false) }
+      if (useNetns) out.shaped = await runPulls(ctx, ds, true)
+      else out.shapedSkipped = quick ? 'quick mode' : 'no network namespaces (not root, or --no-netns)'
+      return out
     })
+    await section('memory', async () => runMemory(ctx, ds, results.sections.pulls))
   }
-
-  // Worker pool over the phantom volume's slices: 1 worker against all cores.
-  const slices = phantom.slices
-  const poolRuns = []
-  for (const size of [1, Math.max(1, cpus().length)]) {
-    const pool = new CodecPool({ size })
-    await Promise.all(slices.slice(0, size).map(async s => pool.encode(s)))
-    const t0 = performance.now()
-    await Promise.all(slices.map(async s => pool.encode(s)))
-    const ms = performance.now() - t0
-    await pool.close()
-    poolRuns.push({ workers: size, images: slices.length, ms, imagesPerS: slices.length / (ms / 1000) })
-  }
-  results.pool = { runs: poolRuns, scaling: poolRuns[poolRuns.length - 1].imagesPerS / poolRuns[0].imagesPerS }
-
-  await mkdir(join('bench', 'results'), { recursive: true })
-  await writeFile(join('bench', 'results', 'latest.json'), JSON.stringify(results, null, 2) + '\n')
-  const md = renderMarkdown(results)
-  await writeFile(join('bench', 'RESULTS.md'), md)
-  process.stdout.write(md)
+} finally {
+  results.seconds = (performance.now() - t0) / 1000
+  await teardown()
 }
-
-function renderMarkdown (r: any): string {
-  const lines = ['# Benchmark results', '', `Machine: ${r.machine.cpus} cores (${r.machine.model}), ${(r.machine.memory / 2 ** 30).toFixed(0)} GiB, Node ${r.machine.node}${r.quick ? ' — quick mode' : ''}. Reproduce: \`npm run bench${r.quick ? ' -- --quick' : ''}\`.`, '',
-    '## Bytes per level (built-in examples)', '',
-    'Bytes a getter moves for a level (its leaves plus the 2-byte EOC), and with the image root block added, as a share of the full level.', '',
-    '| image | level | size | bytes | + root | share of full |', '|---|---:|---:|---:|---:|---:|']
-  for (const l of r.levels) lines.push(`| ${l.case} | ${l.level} | ${l.width}x${l.height} | ${l.bytes} | ${l.withRoot} | ${(100 * l.shareOfFull).toFixed(2)} % |`)
-  lines.push('', '## Codec speed, one core (medians)', '', '| image | raw bytes | HTJ2K bytes | gzip -9 bytes | HTJ2K / gzip size | encode Mpx/s | decode Mpx/s | encode speed vs gzip -9 |', '|---|---:|---:|---:|---:|---:|---:|---:|')
-  for (const s of r.speed) lines.push(`| ${s.case} | ${s.rawBytes} | ${s.codestreamBytes} | ${s.gzip9Bytes} | ${s.htj2kVsGzip.toFixed(3)} | ${s.encodeMpxPerS.toFixed(1)} | ${s.decodeMpxPerS.toFixed(1)} | ${s.encodeVsGzip9Speed.toFixed(2)}x |`)
-  lines.push('', 'Decode time at reduced levels (ms, medians):', '')
-  for (const s of r.speed) lines.push(`- ${s.case}: full ${s.decodeMs.toFixed(2)}; ` + s.perLevelDecode.map((p: any) => `reduce ${p.reduce}: ${p.ms.toFixed(2)}`).join('; '))
-  lines.push('', '## Worker pool (encode, phantom slices)', '', '| workers | images | ms | images/s |', '|---:|---:|---:|---:|')
-  for (const p of r.pool.runs) lines.push(`| ${p.workers} | ${p.images} | ${p.ms.toFixed(0)} | ${p.imagesPerS.toFixed(1)} |`)
-  lines.push('', `Scaling, all cores against one worker: ${r.pool.scaling.toFixed(2)}x.`, '')
-  return lines.join('\n')
-}
-
-await main()
+await mkdir(join(ROOT, 'bench', 'results'), { recursive: true })
+await writeFile(join(ROOT, 'bench', 'results', quick ? 'quick.json' : 'latest.json'), JSON.stringify(results, null, 2) + '\n')
+const md = await renderAll(results, join(ROOT, 'bench'))
+process.stdout.write(md)

@@ -9,6 +9,7 @@ import { initCommand, keyImportCommand } from './commands/init.js'
 import { mirrorCommand } from './commands/mirror.js'
 import { publishCommand } from './commands/publish.js'
 import { serveCommand } from './commands/serve.js'
+import { verifyCommand } from './commands/verify.js'
 
 function positiveInt (value: string): number {
   const n = Number(value)
@@ -91,6 +92,14 @@ export async function main (argv: string[]): Promise<number> {
     .addOption(peerOption()).addOption(timeoutOption())
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (cid: string, opts) => { exitCode = await infoCommand(cid, opts) })
+
+  program.command('verify')
+    .description('check that every block of a root (up to a level) is present and intact and that every level decodes to its stated size')
+    .argument('<cid>', 'root CID')
+    .addOption(levelOption()).addOption(sizeOption())
+    .addOption(peerOption()).addOption(timeoutOption())
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (cid: string, opts) => { exitCode = await verifyCommand(cid, opts) })
 
   program.command('serve')
     .description('run a node that serves the repo to the private network, until SIGINT/SIGTERM')

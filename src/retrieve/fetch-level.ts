@@ -2,6 +2,7 @@ import type { CID } from 'multiformats/cid'
 import { levelPlan, type ImageRoot } from '../chunker/index.js'
 import { MissingBlockError, MistError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
+import { checkLevelBounds, checkLevelHeader } from './level-header.js'
 
 const EOC = new Uint8Array([0xff, 0xd9])
 
@@ -21,6 +22,7 @@ export interface FetchLevelOptions {
 export async function fetchLevelCodestream (source: BlockSource, rootCid: CID, root: ImageRoot, level: number, options: FetchLevelOptions = {}): Promise<Uint8Array> {
   const plan = levelPlan(root, level)
   const name = options.name ?? rootCid.toString()
+  checkLevelBounds(root, level, name)
   const parts = await Promise.all(plan.leaves.map(async leaf => {
     let bytes: Uint8Array
     try {
@@ -50,5 +52,6 @@ export async function fetchLevelCodestream (source: BlockSource, rootCid: CID, r
   }
   if (offset !== plan.end) throw new MistError(`${name}: level ${level} needs ${plan.end} bytes but its blocks hold ${offset}`)
   out.set(EOC, plan.end)
+  checkLevelHeader(out, root, name)
   return out
 }

@@ -1,0 +1,47 @@
+/**
+ * Loaded with `node --import` into a benchmark child process (getter, seeder, HTTP client).
+ * Counts the bytes that process read and wrote on its outbound and inbound TCP sockets
+ * (socket.bytesRead / bytesWritten: TCP payload, i.e. everything above TCP — pnet, noise,
+ * yamux, bitswap or HTTP framing included; IP/TCP headers excluded; Unix sockets excluded),
+ * and at exit writes them, the time of the first TCP connect and the process's peak RSS
+ * (getrusage maxRSS, worker threads included) as JSON to $MIST_BENCH_METER.
+ */
+import net from 'node:net'
+import { writeFileSync } from 'node:fs'
+
+const sockets = new Set<net.Socket>()
+let firstConnectMs: number | undefined
+const t0 = performance.timeOrigin
+
+function isIpc (args: any[]): boolean {
+  const a = Array.isArray(args[0]) ? args[0][0] : args[0]
+  if (a != null && typeof a === 'object') return a.path != null
+  return typeof a === 'string' && !/^\d+$/.test(a)
+}
+
+const connect = net.Socket.prototype.connect
+net.Socket.prototype.connect = function (this: net.Socket, ...args: any[]) {
+  if (!isIpc(args)) {
+    sockets.add(this)
+    firstConnectMs ??= t0 + performance.now()
+  }
+  return (connect as any).apply(this, args)
+} as any
+
+// inbound TCP connections (servers): count them too
+const emit = net.Server.prototype.emit
+net.Server.prototype.emit = function (this: net.Server, event: string, ...args: any[]) {
+  if (event === 'connection' && args[0] instanceof net.Socket && args[0].remoteAddress != null) sockets.add(args[0])
+  return (emit as any).call(this, event, ...args)
+} as any
+
+process.on('exit', () => {
+  const file = process.env.MIST_BENCH_METER
+  if (file == null) return
+  let read = 0
+  let written = 0
+  for (const s of sockets) { read += s.bytesRead; written += s.bytesWritten }
+  try {
+    writeFileSync(file, JSON.stringify({ tcpBytesRead: read, tcpBytesWritten: written, sockets: sockets.size, firstConnectMs, exitMs: t0 + performance.now(), maxRssKiB: process.resourceUsage().maxRSS }))
+  } catch { /* best effort */ }
+})

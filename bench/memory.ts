@@ -1,0 +1,65 @@
+/**
+ * 6. Memory: peak RSS (getrusage maxRSS of the process, codec worker threads included) of
+ * `mist-p2p publish` and of `mist-p2p get --level full` over the network (seeder on 127.0.0.1),
+ * for an int16 NIfTI volume of 256x256 slices at two slice counts, and for datasets of synthetic
+ * 512x512 images at two sizes, so growth with input size is visible.
+ */
+import { cp, mkdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Dataset } from './data.js'
+import { writeSynthetic, writeVolume } from './data.js'
+import { BIN, Daemon, mist, type Ctx } from './lib.js'
+
+async function publishAndGet (ctx: Ctx, input: string, tag: string): Promise<any> {
+  const seeder = join(ctx.dir, `mem-seeder-${tag}`)
+  const getter = join(ctx.dir, `mem-getter-${tag}`)
+  await mist(['init', '--repo', seeder, '--json'])
+  await mist(['init', '--repo', getter, '--swarm-key', join(seeder, 'swarm.key'), '--json'])
+  const pub = await mist(['publish', input, '--repo', seeder, '--json'], { meterDir: ctx.dir })
+  const doc = JSON.parse(pub.stdout)
+  const images = doc.images.reduce((n: number, i: any) => n + i.images, 0)
+  const serve = new Daemon(BIN, ['serve', '--repo', seeder, '--listen', '/ip4/127.0.0.1/tcp/0', '--json'], { meterDir: ctx.dir })
+  let get
+  let seederMeter
+  try {
+    const addr = (await serve.ready).multiaddrs[0]
+    get = await mist(['get', doc.root, '--level', 'full', '-o', join(ctx.dir, `mem-out-${tag}`), '--repo', getter, '--peer', addr, '--json'], { meterDir: ctx.dir })
+  } finally {
+    seederMeter = await serve.stop()
+  }
+  await rm(join(ctx.dir, `mem-out-${tag}`), { recursive: true, force: true })
+  await rm(seeder, { recursive: true, force: true }); await rm(getter, { recursive: true, force: true })
+  return { images, publishRssMiB: pub.meter!.maxRssKiB / 1024, publishMs: pub.wallMs, getRssMiB: get.meter!.maxRssKiB / 1024, getMs: get.wallMs, seederRssMiB: (seederMeter?.maxRssKiB ?? NaN) / 1024 }
+}
+
+export async function runMemory (ctx: Ctx, _ds: Dataset, _pulls: any): Promise<any> {
+  const [vs, vl] = ctx.quick ? [16, 64] : [250, 1000]
+  const [ds, dl] = [200, 600]
+  await mkdir(ctx.cache, { recursive: true })
+  const rows: any[] = []
+  for (const n of [vs, vl]) {
+    const path = join(ctx.cache, `volume-${n}x256x256-int16.nii`)
+    await writeVolume(path, n)
+    const r = await publishAndGet(ctx, path, `v${n}`)
+    rows.push({ input: `NIfTI volume ${n} x 256x256 int16`, kind: 'volume', ...r })
+    ctx.log(`  volume ${n}: publish ${r.publishRssMiB.toFixed(0)} MiB, get ${r.getRssMiB.toFixed(0)} MiB, seeder ${r.seederRssMiB.toFixed(0)} MiB`)
+  }
+  for (const n of ctx.quick ? [] : [ds, dl]) {
+    const dir = join(ctx.cache, `mem-synth-${n}`)
+    await writeSynthetic(dir, n, 512)
+    const input = join(ctx.dir, `mem-ds-${n}`)
+    await cp(dir, input, { recursive: true, filter: s => !s.endsWith('.complete') })
+    const r = await publishAndGet(ctx, input, `d${n}`)
+    await rm(input, { recursive: true, force: true })
+    rows.push({ input: `dataset of ${n} PNG 512x512 12-bit`, kind: 'dataset', ...r })
+    ctx.log(`  dataset ${n}: publish ${r.publishRssMiB.toFixed(0)} MiB, get ${r.getRssMiB.toFixed(0)} MiB, seeder ${r.seederRssMiB.toFixed(0)} MiB`)
+  }
+  const growth = (kind: string, key: string): number => { const [a, b] = rows.filter(r => r.kind === kind); if (b == null) return NaN; return (b[key] - a[key]) / (b.images - a.images) * 1024 }
+  return {
+    rows,
+    growthKiBPerImage: {
+      volumePublish: growth('volume', 'publishRssMiB'), volumeGet: growth('volume', 'getRssMiB'), volumeSeeder: growth('volume', 'seederRssMiB'),
+      datasetPublish: growth('dataset', 'publishRssMiB'), datasetGet: growth('dataset', 'getRssMiB'), datasetSeeder: growth('dataset', 'seederRssMiB')
+    }
+  }
+}

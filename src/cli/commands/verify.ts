@@ -1,0 +1,32 @@
+import type { LevelSelection } from '../../retrieve/index.js'
+import { verifyRoot } from '../../verify/index.js'
+import { abortOnSignals, parseCid, printJson } from '../common.js'
+import { formatBytes } from '../progress.js'
+import { withStore, type StoreOptions } from '../store.js'
+
+/**
+ * `mist-p2p verify <cid> [--level K | --size PX] [--peer ADDR]`: checks that every block the
+ * level needs is present and hashes to its CID, and that every level of every image decodes to
+ * the size its root states. Lists every problem; exit code 1 if there is any.
+ */
+export async function verifyCommand (cidText: string, options: StoreOptions & LevelSelection): Promise<number> {
+  const cid = parseCid(cidText)
+  const { signal, dispose } = abortOnSignals()
+  try {
+    const result = await withStore(options, 'verify', async store => verifyRoot(store, cid, { level: options.level, size: options.size, signal }))
+    if (options.json === true) {
+      printJson(result)
+    } else {
+      for (const p of result.problems) {
+        const where = [p.name, p.level != null ? `level ${p.level}` : undefined, p.block != null ? `block ${p.block}` : undefined].filter(x => x != null).join(', ')
+        process.stdout.write(`${p.kind.toUpperCase()}  ${where}\n  ${p.error}: ${p.message}\n`)
+      }
+      const summary = `${cid} (${result.kind}): ${result.images} image(s), ${result.blocks} blocks (${formatBytes(result.bytes)}) checked, ${result.levelsDecoded} level(s) decoded`
+      if (result.ok) process.stdout.write(`ok  ${summary}\n`)
+      else process.stdout.write(`FAILED  ${summary}; ${result.problems.length} problem(s). Missing blocks can be fetched with \`mist-p2p mirror ${cid} --peer ADDR\`; a corrupt block file should be deleted from the repo's blocks/ and fetched again.\n`)
+    }
+    return result.ok ? 0 : 1
+  } finally {
+    dispose()
+  }
+}

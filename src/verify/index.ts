@@ -1,0 +1,266 @@
+/**
+ * `verify`: checks that a root and every block that a level needs are present and intact,
+ * and that each level of each image decodes to the size its root states. Unlike `get`, it
+ * does not stop at the first problem: it lists every missing or corrupt block and every
+ * level that does not decode, naming the image, the level and the block.
+ */
+import * as dagPb from '@ipld/dag-pb'
+import type { CID } from 'multiformats/cid'
+import { datasetEntries, decodeDatasetRoot, decodeVolumeRoot, levelPlan, rootKind, volumeSlices, type ImageRoot } from '../chunker/index.js'
+import { getDefaultPool, type CodecPool } from '../codec/index.js'
+import { MistError, UsageError } from '../errors.js'
+import type { BlockSource } from '../repo/index.js'
+import { decodeImageLevel } from '../retrieve/get.js'
+import { readRoot } from '../retrieve/read-root.js'
+import { chooseLevel, type LevelSelection } from '../retrieve/select.js'
+import { walkLevel, type NeededBlock } from '../retrieve/walk.js'
+import type { OperationOptions, ProgressEvent } from '../types.js'
+
+/** What went wrong with one block or level. */
+export type ProblemKind = 'missing' | 'corrupt' | 'format' | 'decode' | 'error'
+
+export interface VerifyProblem {
+  kind: ProblemKind
+  /** Dataset entry name (with ` slice z` for volume slices) or the root CID. */
+  name: string
+  /** The level concerned, when the problem belongs to one level. */
+  level?: number
+  /** The block concerned, when there is one. */
+  block?: string
+  /** The error's class name (MissingBlockError, BlockVerificationError, FormatError, CodecError...). */
+  error: string
+  message: string
+}
+
+export interface VerifyResult {
+  root: string
+  kind: 'image' | 'volume' | 'dataset' | 'unknown'
+  ok: boolean
+  /** Images (2D images and volume slices) whose blocks were checked. */
+  images: number
+  /** Distinct blocks checked (read and hashed). */
+  blocks: number
+  bytes: number
+  /** Image levels decoded and found to have their stated size. */
+  levelsDecoded: number
+  problems: VerifyProblem[]
+}
+
+export interface VerifyOptions extends LevelSelection, OperationOptions<ProgressEvent<'verify:image', { name: string }>> {
+  pool?: CodecPool
+  /** Also decode every level 0..K of every image (default true). */
+  decode?: boolean
+  /** Stop listing after this many problems (default 1000). */
+  maxProblems?: number
+}
+
+function classify (err: any): ProblemKind {
+  switch (err?.name) {
+    case 'MissingBlockError': return 'missing'
+    case 'BlockVerificationError': return 'corrupt'
+    case 'FormatError': return 'format'
+    case 'CodecError': case 'CodestreamError': return 'decode'
+    default: return 'error'
+  }
+}
+
+/**
+ * Verifies `cid` (an image, volume or dataset root) up to the selected level (default: full)
+ * through `source` (a repo: offline; a NetworkStore: missing blocks are fetched first).
+ * Never throws for a problem in the data: problems are listed in the result. Throws only for
+ * usage errors and when aborted.
+ */
+export async function verifyRoot (source: BlockSource, cid: CID, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const { signal } = options
+  const maxProblems = options.maxProblems ?? 1000
+  const result: VerifyResult = { root: cid.toString(), kind: 'unknown', ok: false, images: 0, blocks: 0, bytes: 0, levelsDecoded: 0, problems: [] }
+  const checked = new Map<string, boolean>()
+  const pool = options.pool ?? getDefaultPool()
+  const doDecode = options.decode !== false
+
+  const problem = (p: VerifyProblem): void => {
+    if (result.problems.length < maxProblems) result.problems.push(p)
+  }
+  const rethrowAbort = (err: any): void => {
+    if (signal?.aborted === true || err?.name === 'AbortError') throw err
+    if (err instanceof UsageError) throw err
+  }
+  const describe = (err: any): { error: string, message: string } => ({ error: err?.name ?? 'Error', message: err?.message ?? String(err) })
+
+  /** Reads (and so hashes) one block once; records a problem and returns false when it fails. */
+  const checkBlock = async (block: { cid: CID, size?: number }, name: string, level?: number): Promise<boolean> => {
+    const key = block.cid.toString()
+    const known = checked.get(key)
+    if (known != null) return known
+    let ok = true
+    try {
+      const bytes = await source.get(block.cid, { signal })
+      if (block.size != null && bytes.byteLength !== block.size) {
+        problem({ kind: 'corrupt', name, level, block: key, error: 'FormatError', message: `${name}: block ${key} holds ${bytes.byteLength} bytes but the root says ${block.size}` })
+        ok = false
+      }
+      result.blocks++
+      result.bytes += bytes.byteLength
+    } catch (err: any) {
+      rethrowAbort(err)
+      problem({ kind: classify(err), name, level, block: key, ...describe(err) })
+      ok = false
+    }
+    checked.set(key, ok)
+    return ok
+  }
+
+  /** The raw leaves that a UnixFS level file links to, in order (reading its nodes). */
+  const fileLeaves = async (file: CID, depth = 0): Promise<string[]> => {
+    if (depth > 8) throw new MistError(`level file ${file} is nested deeper than 8 levels`)
+    const node = dagPb.decode(await source.get(file, { signal }))
+    const out: string[] = []
+    for (const link of node.Links) {
+      if (link.Hash.code === dagPb.code) out.push(...await fileLeaves(link.Hash, depth + 1))
+      else out.push(link.Hash.toString())
+    }
+    return out
+  }
+
+  /** One image root (2D image or volume slice) at level k: blocks via walkLevel, level files, decodes. */
+  const image = async (imageCid: CID, name: string, selection: LevelSelection, clamp: boolean): Promise<void> => {
+    options.onProgress?.({ type: 'verify:image', detail: { name } })
+    let root: ImageRoot
+    try {
+      const found = await readRoot(source, imageCid, { signal })
+      if (found.kind !== 'image') throw new MistError(`${name}: ${imageCid} is a ${found.kind} root where an image root is expected`)
+      root = found.root
+    } catch (err: any) {
+      rethrowAbort(err)
+      problem({ kind: classify(err), name, block: imageCid.toString(), ...describe(err) })
+      return
+    }
+    result.images++
+    checked.set(imageCid.toString(), true)
+    const k = chooseLevel(root.levels, selection, { clamp, name })
+    // every block the level needs: the walk reads the structural ones (root, level files), leaves are visited
+    const leaves: NeededBlock[] = []
+    let walkOk = true
+    try {
+      await walkLevel(source, imageCid, b => {
+        if (b.fetched) {
+          const key = b.cid.toString()
+          if (!checked.has(key)) { checked.set(key, true); result.blocks++ }
+        } else {
+          leaves.push(b)
+        }
+      }, { level: k, levelFiles: true, signal })
+    } catch (err: any) {
+      rethrowAbort(err)
+      walkOk = false
+      problem({ kind: classify(err), name, level: k, block: blockOf(err), ...describe(err) })
+    }
+    const bad = new Set<number>()
+    for (const leaf of leaves) {
+      // a leaf is reported at the first (coarsest) level that needs it; that level and every finer one cannot decode
+      const index = leaf.role === 'leaf' ? root.leaves.findIndex(l => l.cid.equals(leaf.cid)) : -1
+      const first = index >= 0 ? root.levels.find(l => l.leaves > index)?.level : undefined
+      const ok = await checkBlock(leaf, name, first)
+      if (!ok) for (const l of root.levels) if (index < 0 || l.leaves > index) bad.add(l.level)
+    }
+    if (!walkOk) return
+    // each level file must hold exactly the root's leaves for that level, then the EOC leaf
+    for (const l of root.levels.slice(0, k + 1)) {
+      try {
+        const got = await fileLeaves(l.file)
+        const want = [...root.leaves.slice(0, l.leaves).map(x => x.cid.toString()), root.eoc.toString()]
+        if (got.length !== want.length || got.some((c, i) => c !== want[i])) {
+          problem({ kind: 'format', name, level: l.level, block: l.file.toString(), error: 'FormatError', message: `${name}: the level file ${l.file} of level ${l.level} links ${got.length} blocks that are not the root's ${l.leaves} leaves + EOC` })
+        }
+      } catch (err: any) {
+        rethrowAbort(err)
+        problem({ kind: classify(err), name, level: l.level, block: l.file.toString(), ...describe(err) })
+      }
+    }
+    if (!doDecode) return
+    for (let level = 0; level <= k; level++) {
+      if (bad.has(level)) continue
+      try {
+        levelPlan(root, level)
+        await decodeImageLevel(source, imageCid, root, level, { pool, signal, name })
+        result.levelsDecoded++
+      } catch (err: any) {
+        rethrowAbort(err)
+        problem({ kind: classify(err), name, level, ...describe(err) })
+      }
+    }
+  }
+
+  const volume = async (volumeCid: CID, name: string, selection: LevelSelection, clamp: boolean): Promise<void> => {
+    let k: number
+    const slices: CID[] = []
+    try {
+      const bytes = await source.get(volumeCid, { signal })
+      const root = decodeVolumeRoot(bytes, volumeCid)
+      checked.set(volumeCid.toString(), true)
+      result.blocks++
+      result.bytes += bytes.byteLength
+      k = chooseLevel(root.levels, selection, { clamp, name })
+      for await (const s of volumeSlices(root, async c => {
+        const shard = await source.get(c, { signal })
+        if (!checked.has(c.toString())) { checked.set(c.toString(), true); result.blocks++; result.bytes += shard.byteLength }
+        return shard
+      })) slices.push(s)
+    } catch (err: any) {
+      rethrowAbort(err)
+      problem({ kind: classify(err), name, block: blockOf(err) ?? volumeCid.toString(), ...describe(err) })
+      return
+    }
+    for (const [z, s] of slices.entries()) await image(s, `${name} slice ${z}`, { level: k }, true)
+  }
+
+  let bytes: Uint8Array
+  try {
+    bytes = await source.get(cid, { signal })
+    const kind = rootKind(bytes)
+    if (kind !== 'image' && kind !== 'volume' && kind !== 'dataset') throw new MistError(`${cid} is a mist-p2p ${kind} node, not a root; give the root CID that publish printed`)
+    result.kind = kind
+  } catch (err: any) {
+    rethrowAbort(err)
+    problem({ kind: classify(err), name: cid.toString(), block: cid.toString(), ...describe(err) })
+    return finish(result)
+  }
+  const selection: LevelSelection = { level: options.level, size: options.size }
+  if (result.kind === 'image') {
+    await image(cid, cid.toString(), selection, false)
+  } else if (result.kind === 'volume') {
+    await volume(cid, cid.toString(), selection, false)
+  } else {
+    try {
+      const root = decodeDatasetRoot(bytes, cid)
+      checked.set(cid.toString(), true)
+      result.blocks++
+      result.bytes += bytes.byteLength
+      const getBlock = async (c: CID): Promise<Uint8Array> => {
+        const b = await source.get(c, { signal })
+        if (!checked.has(c.toString())) { checked.set(c.toString(), true); result.blocks++; result.bytes += b.byteLength }
+        return b
+      }
+      for await (const entry of datasetEntries(root, getBlock)) {
+        signal?.throwIfAborted()
+        if (entry.kind === 'volume') await volume(entry.root, entry.name, selection, true)
+        else await image(entry.root, entry.name, selection, true)
+      }
+    } catch (err: any) {
+      rethrowAbort(err)
+      problem({ kind: classify(err), name: cid.toString(), block: blockOf(err), ...describe(err) })
+    }
+  }
+  return finish(result)
+}
+
+function finish (result: VerifyResult): VerifyResult {
+  result.ok = result.problems.length === 0
+  return result
+}
+
+/** The first CID named in an error message, if any (to point at the block concerned). */
+function blockOf (err: any): string | undefined {
+  const m = /\b(baf[a-z2-7]{20,})\b/.exec(String(err?.message ?? ''))
+  return m?.[1]
+}
