@@ -120,7 +120,7 @@ describe('CodecPool', () => {
     }
   })
 
-  it('rejects an aborted queued job, drops an aborted running job, and keeps working', async () => {
+  it('rejects an aborted queued job, stops the worker of an aborted running job, and keeps working', async () => {
     const pool = new CodecPool({ size: 1 })
     try {
       const big = synth(2048, 1024, 16, true)
@@ -137,7 +137,20 @@ describe('CodecPool', () => {
       const pre = new AbortController()
       pre.abort()
       await expect(pool.decode(await third, { signal: pre.signal })).rejects.toMatchObject({ name: 'AbortError' })
-      expect(pool.stats().jobs).toBe(2) // the aborted running job still finished; its result was dropped
+      // the aborted running job's worker was stopped, not left busy: only the third job finished
+      expect(pool.stats().jobs).toBe(1)
+      expect(pool.stats().recycles).toBeGreaterThanOrEqual(1)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('stops a job that runs past its time limit, replaces the worker and keeps working', async () => {
+    const pool = new CodecPool({ size: 1 })
+    try {
+      const big = synth(2048, 2048, 16, false)
+      await expect(pool.encode(big, { timeoutMs: 1 })).rejects.toMatchObject({ name: 'CodecError', message: expect.stringContaining('took longer than') })
+      expect(Buffer.compare(await pool.encode(images[2]), await encodeHTJ2K(images[2]))).toBe(0)
     } finally {
       await pool.close()
     }

@@ -23,6 +23,9 @@ import { wasmFailure } from './wasm-failure.js'
 
 const LITTLE_ENDIAN = os.endianness() === 'LE'
 
+/** Largest decoded raster accepted, checked from the header before decoding (a corrupt or hostile header can claim anything). */
+export const MAX_DECODED_BYTES = 1024 * 1024 * 1024
+
 /** Decode `codestream` (a full codestream or a resolution prefix) at `options.reduce` discarded levels. */
 export function decodeWith (codec: CodecModule, codestream: Uint8Array, options: DecodeOptions = {}): RasterImage {
   if (!(codestream instanceof Uint8Array) || codestream.length === 0) {
@@ -59,6 +62,10 @@ export function decodeWith (codec: CodecModule, codestream: Uint8Array, options:
       throw new CodecError(`cannot decode at reduce ${reduce}: the codestream has only ${levels} decomposition levels (reduce 0..${levels})`)
     }
     const size = decoder.calculateSizeAtDecompositionLevel(reduce)
+    const claimed = size.width * size.height * components * (bits <= 8 ? 1 : 2)
+    if (claimed > MAX_DECODED_BYTES) {
+      throw new CodecError(`cannot decode: the header claims ${size.width}x${size.height}x${components} samples (${claimed} bytes), more than the ${MAX_DECODED_BYTES}-byte limit; the codestream is corrupt or not meant for mist-p2p`)
+    }
     if (reduce === 0) decoder.decode()
     else decoder.decodeSubResolution(reduce)
     const bytes = decoder.getDecodedBuffer().slice() // copy at once: heap views move when memory grows

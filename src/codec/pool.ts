@@ -27,10 +27,17 @@ export interface CodecPoolOptions {
   maxHeapBytes?: number
   /** Worker script; default: the compiled src/codec/worker.js (see worker-url.ts). */
   workerUrl?: URL
+  /**
+   * A job still running after this long is abandoned: its worker is terminated and replaced and
+   * the job fails with a CodecError (a hostile codestream must not pin a worker). Default 60 s.
+   */
+  jobTimeoutMs?: number
 }
 
 interface JobControl {
   signal?: AbortSignal
+  /** Overrides the pool's jobTimeoutMs for this job. */
+  timeoutMs?: number
   /** Give the input's ArrayBuffer to the worker instead of copying it (the caller's array is detached). */
   transfer?: boolean
 }
@@ -62,6 +69,8 @@ interface Job {
   reject: (err: unknown) => void
   settled: boolean
   cleanup: () => void
+  timeoutMs: number
+  timer?: NodeJS.Timeout
 }
 
 interface Slot {
@@ -90,6 +99,7 @@ function ownBuffer<T extends ArrayBufferView> (view: T, transfer: boolean | unde
 export class CodecPool {
   readonly size: number
   readonly maxHeapBytes: number
+  readonly jobTimeoutMs: number
   private readonly workerUrl: URL
   private readonly slots: Slot[] = []
   private readonly queue: Job[] = []
@@ -104,25 +114,26 @@ export class CodecPool {
     if (!(maxHeap > 0)) throw new CodecError(`CodecPool maxHeapBytes must be positive, got ${maxHeap}`)
     this.size = size
     this.maxHeapBytes = maxHeap
+    this.jobTimeoutMs = options.jobTimeoutMs ?? 60_000
     this.workerUrl = options.workerUrl ?? resolveWorkerUrl()
   }
 
   /** Encode on a worker; same bytes as encodeHTJ2K(). */
   async encode (image: RasterImage, options: PoolEncodeOptions = {}): Promise<Uint8Array> {
-    const { signal, transfer, ...encodeOptions } = options
+    const { signal, transfer, timeoutMs, ...encodeOptions } = options
     if (image == null || !ArrayBuffer.isView(image.data)) throw new CodecError('cannot encode: image.data must be a typed array of samples')
     const data = ownBuffer(image.data, transfer)
     const request: JobRequest = { id: this.nextId++, kind: 'encode', image: { ...image, data }, options: encodeOptions }
-    return await this.submit<Uint8Array>(request, [data.buffer as ArrayBuffer], signal)
+    return await this.submit<Uint8Array>(request, [data.buffer as ArrayBuffer], signal, timeoutMs)
   }
 
   /** Decode on a worker; same image as decodeHTJ2K(). */
   async decode (codestream: Uint8Array, options: PoolDecodeOptions = {}): Promise<RasterImage> {
-    const { signal, transfer, ...decodeOptions } = options
+    const { signal, transfer, timeoutMs, ...decodeOptions } = options
     if (!(codestream instanceof Uint8Array)) throw new CodecError('cannot decode: the codestream must be a Uint8Array')
     const bytes = ownBuffer(codestream, transfer)
     const request: JobRequest = { id: this.nextId++, kind: 'decode', codestream: bytes, options: decodeOptions }
-    return await this.submit<RasterImage>(request, [bytes.buffer as ArrayBuffer], signal)
+    return await this.submit<RasterImage>(request, [bytes.buffer as ArrayBuffer], signal, timeoutMs)
   }
 
   stats (): CodecPoolStats {
@@ -151,17 +162,20 @@ export class CodecPool {
     await Promise.all(slots.map(async (s) => await s.worker.terminate()))
   }
 
-  private async submit<T> (request: JobRequest, transfer: ArrayBuffer[], signal?: AbortSignal): Promise<T> {
+  private async submit<T> (request: JobRequest, transfer: ArrayBuffer[], signal?: AbortSignal, timeoutMs?: number): Promise<T> {
     if (this.closed) throw new CodecError('CodecPool is closed')
     signal?.throwIfAborted()
     return await new Promise<T>((resolve, reject) => {
-      const job: Job = { request, transfer, resolve: resolve as (v: never) => void, reject, settled: false, cleanup: () => {} }
+      const job: Job = { request, transfer, resolve: resolve as (v: never) => void, reject, settled: false, cleanup: () => {}, timeoutMs: timeoutMs ?? this.jobTimeoutMs }
       if (signal != null) {
         const onAbort = (): void => {
           const queued = this.queue.indexOf(job)
           if (queued >= 0) this.queue.splice(queued, 1)
-          // A running job keeps its worker busy until done; its result is dropped.
+          // a running job's worker is stopped, not left busy with work nobody wants
+          const running = this.slots.find((s) => s.job === job)
+          if (running != null) this.abandon(running)
           this.settle(job, undefined, signal.reason)
+          this.dispatch()
         }
         signal.addEventListener('abort', onAbort, { once: true })
         job.cleanup = () => { signal.removeEventListener('abort', onAbort) }
@@ -174,6 +188,7 @@ export class CodecPool {
   private settle (job: Job, value: unknown, error?: unknown): void {
     if (job.settled) return
     job.settled = true
+    if (job.timer != null) clearTimeout(job.timer)
     job.cleanup()
     if (error !== undefined) job.reject(error)
     else job.resolve(value as never)
@@ -190,6 +205,13 @@ export class CodecPool {
       const job = this.queue.shift() as Job
       slot.job = job
       slot.worker.ref()
+      const running = slot
+      job.timer = setTimeout(() => {
+        this.abandon(running)
+        this.settle(job, undefined, new CodecError(`a ${job.request.kind} job took longer than ${(job.timeoutMs / 1000).toFixed(0)} s and was stopped (the codestream is corrupt or hostile, or the image too large for the time limit)`))
+        this.dispatch()
+      }, job.timeoutMs)
+      job.timer.unref()
       try {
         slot.worker.postMessage(job.request, job.transfer)
       } catch (err) {
@@ -241,6 +263,14 @@ export class CodecPool {
     this.remove(slot)
     this.counters.recycles++
     this.counters.lastRecycledHeapBytes = slot.heapBytes
+    void slot.worker.terminate()
+  }
+
+  /** Stop a worker whose job is no longer wanted (aborted or over time); a new one starts when needed. */
+  private abandon (slot: Slot): void {
+    if (slot.gone) return
+    this.remove(slot)
+    this.counters.recycles++
     void slot.worker.terminate()
   }
 
