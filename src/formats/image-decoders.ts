@@ -8,7 +8,7 @@
  * Each returns the samples as the codestream holds them: interleaved, right-aligned.
  */
 import { createRequire } from 'node:module'
-import { UnsupportedInputError } from '../errors.js'
+import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 
 const require = createRequire(import.meta.url)
 
@@ -55,19 +55,27 @@ function load (specifier: string): Promise<Record<string, new () => EmDecoder>> 
 
 async function runEmscripten (label: string, what: string, specifier: string, className: string, bytes: Uint8Array): Promise<{ info: FrameInfo, data: Uint8Array, interleave?: number }> {
   const mod = await load(specifier)
-  const decoder = new mod[className]()
+  let decoder: EmDecoder | undefined
   try {
+    decoder = new mod[className]()
     decoder.getEncodedBuffer(bytes.length).set(bytes)
     try {
       decoder.decode()
     } catch (err) {
+      if (err instanceof Error && err.name === 'RuntimeError') throw err
       throw new UnsupportedInputError(`${label}: the ${what} decoder refused this frame (${typeof err === 'number' ? `error ${err}` : String(err)})`, { cause: err })
     }
     const info = { ...decoder.getFrameInfo() }
     const data = decoder.getDecodedBuffer().slice()
     return { info, data, interleave: decoder.getInterleaveMode?.() }
+  } catch (err) {
+    if (err instanceof UnsupportedInputError) throw err
+    // a WASM trap (out-of-bounds access, abort) can leave the instance corrupt: never reuse it
+    modules.delete(specifier)
+    decoder = undefined
+    throw new InvalidInputError(`${label}: the ${what} decoder failed on this frame (${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}); the compressed data is corrupt`, { cause: err })
   } finally {
-    decoder.delete()
+    try { decoder?.delete() } catch { /* the instance is discarded anyway */ }
   }
 }
 

@@ -5,7 +5,7 @@
  * Datatypes wider than 16 bits go through mapTo16 (value-map.ts) over the
  * whole volume: the slices are 16-bit and meta.valueMapping restores the source.
  */
-import { InvalidInputError } from '../errors.js'
+import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 import type { InputItem, RasterImage, VolumeMeta } from '../types.js'
 import { gunzipPrefix } from './gunzip-prefix.js'
 import { NIFTI_HEADER_BYTES, parseNiftiHeader, type NiftiHeader } from './nifti-header.js'
@@ -88,7 +88,8 @@ function narrowSlice (header: NiftiHeader, volume: Uint8Array, z: number): Raste
 function mappedSlices (label: string, header: NiftiHeader, volume: Uint8Array, meta: VolumeMeta, options?: NiftiReadOptions): (z: number) => RasterImage {
   const copy = new Uint8Array(volume)
   if (!header.littleEndian) swapBytes(copy, header.datatype.bytes)
-  const Ctor = ({ int32: Int32Array, uint32: Uint32Array, float32: Float32Array, float64: Float64Array } as Record<string, new (b: ArrayBuffer) => SourceArray>)[header.datatype.name]
+  const Ctor = ({ int32: Int32Array, uint32: Uint32Array, float32: Float32Array, float64: Float64Array } as Record<string, (new (b: ArrayBuffer) => SourceArray) | undefined>)[header.datatype.name]
+  if (Ctor == null) throw new UnsupportedInputError(`${label}: NIfTI datatype ${header.datatype.name} is not supported`)
   const mapped = mapTo16(new Ctor(copy.buffer), { quantize: options?.quantize, label })
   meta.valueMapping = mapped.mapping
   meta.dtype = mapped.signed ? 'int16' : mapped.bitsStored <= 8 ? 'uint8' : 'uint16'
