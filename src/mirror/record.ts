@@ -1,4 +1,4 @@
-import { Key } from 'interface-datastore'
+import { Key, type Datastore } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
 
 /** What a repo mirrors: a root and the finest level it holds every block of. */
@@ -13,12 +13,12 @@ const PREFIX = '/mist/mirror/'
  * Records in the repo's datastore that `cid` is mirrored up to a level, so the mirror is
  * listed and kept (a partial mirror cannot be a Helia pin: a pin requires every block).
  */
-export async function recordMirror (datastore: { put: (key: Key, value: Uint8Array) => Promise<unknown> }, cid: CID, selection: MirrorSelection): Promise<void> {
+export async function recordMirror (datastore: Datastore, cid: CID, selection: MirrorSelection): Promise<void> {
   const record: MirrorRecord = { root: cid.toString(), ...selection, at: new Date().toISOString() }
   await datastore.put(new Key(PREFIX + cid.toString()), new TextEncoder().encode(JSON.stringify(record)))
 }
 
-export async function * listMirrors (datastore: { query: (q: { prefix: string }) => AsyncIterable<{ key: Key, value: Uint8Array }> }): AsyncGenerator<MirrorRecord> {
+export async function * listMirrors (datastore: Datastore): AsyncGenerator<MirrorRecord> {
   for await (const { value } of datastore.query({ prefix: PREFIX })) {
     yield JSON.parse(new TextDecoder().decode(value)) as MirrorRecord
   }

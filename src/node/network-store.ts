@@ -87,9 +87,7 @@ export class NetworkStore implements BlockStore {
   }
 
   async pin (cid: CID, options: { signal?: AbortSignal } = {}): Promise<void> {
-    const pins = this.node.helia.pins
-    if (await pins.isPinned(cid, options)) return
-    for await (const _ of pins.add(cid, { signal: options.signal, offline: true } as any)) { /* walk: every block must be present */ }
+    await this.repo.pin(cid, options)
   }
 
   async recordMirror (cid: CID, selection: { level?: number | 'full', size?: number }): Promise<void> {
@@ -97,6 +95,6 @@ export class NetworkStore implements BlockStore {
   }
 
   async isPinned (cid: CID): Promise<boolean> {
-    return this.node.helia.pins.isPinned(cid)
+    return this.repo.isPinned(cid)
   }
 }

@@ -10,6 +10,7 @@ import { RepoLock } from './lock.js'
 import { defaultRepoPath } from './paths.js'
 import { verifyBlock } from './verify.js'
 import { recordMirror, type MirrorSelection } from '../mirror/record.js'
+import { addPin, isPinned, listPins, type PinRecord } from './pins.js'
 
 export interface RepoOpenOptions {
   /** Repo directory; default `$MIST_P2P_REPO` or `~/.mist-p2p`. */
@@ -97,41 +98,28 @@ export class Repo implements BlockStore {
   }
 
   /**
-   * Pins a root so it is kept: Helia's pin records in the datastore (the walk checks that
-   * every block under the root is present, so a root missing blocks is never pinned).
+   * Pins a root so it is kept. Callers pin only once every block under the root is stored
+   * (publish, import, a full mirror); see pins.ts for why this is a record, not a Helia pin walk.
    */
-  async pin (cid: CID, options: { signal?: AbortSignal } = {}): Promise<void> {
-    const helia = await this.helia()
-    if (await helia.pins.isPinned(cid, options)) return
-    // offline: a missing block fails the pin at once instead of waiting for a network
-    for await (const _ of helia.pins.add(cid, { signal: options.signal, offline: true } as any)) { /* walk */ }
+  async pin (cid: CID, _options: { signal?: AbortSignal } = {}): Promise<void> {
+    await addPin(this.datastore, cid)
+  }
+
+  async isPinned (cid: CID): Promise<boolean> {
+    return isPinned(this.datastore, cid)
+  }
+
+  /** The pinned roots. */
+  pins (): AsyncGenerator<PinRecord> {
+    return listPins(this.datastore)
   }
 
   async recordMirror (cid: CID, selection: MirrorSelection): Promise<void> {
     await recordMirror(this.datastore, cid, selection)
   }
 
-  async isPinned (cid: CID): Promise<boolean> {
-    const helia = await this.helia()
-    return helia.pins.isPinned(cid)
-  }
-
-  private heliaPromise?: Promise<import('helia').Helia>
-
-  /** An offline Helia over this repo's stores (pins), created on first use. */
-  async helia (): Promise<import('helia').Helia> {
-    this.heliaPromise ??= (async () => {
-      const [{ createHeliaLight }, dagCbor] = await Promise.all([import('helia'), import('@ipld/dag-cbor')])
-      const helia = createHeliaLight({ blockstore: this.blockstore, datastore: this.datastore, codecs: [dagCbor] })
-      await helia.start()
-      return helia
-    })()
-    return this.heliaPromise
-  }
-
   async close (): Promise<void> {
     try {
-      if (this.heliaPromise != null) await (await this.heliaPromise).stop()
       await this.blockstore.close()
       await this.datastore.close()
     } finally {

@@ -1,0 +1,30 @@
+import { Key, type Datastore } from 'interface-datastore'
+import type { CID } from 'multiformats/cid'
+
+/** A root the repo keeps: recorded only after every block under it is stored. */
+export interface PinRecord { root: string, at: string }
+
+const PREFIX = '/mist/pin/'
+
+
+/**
+ * Pins as mist-p2p keeps them: one datastore record per root, written by whoever has just
+ * stored (publish, import) or fetched and checked (mirror) every block under it, so a pinned
+ * root never lacks blocks. Helia's own pins walk the whole DAG and write a record per block:
+ * measured 7.5 s for a 500-image dataset (4,000 blocks), against a few milliseconds here.
+ * (mist-p2p has no garbage collection yet, so nothing else reads pins.)
+ */
+export async function addPin (datastore: Datastore, cid: CID): Promise<void> {
+  const record: PinRecord = { root: cid.toString(), at: new Date().toISOString() }
+  await datastore.put(new Key(PREFIX + cid.toString()), new TextEncoder().encode(JSON.stringify(record)))
+}
+
+export async function isPinned (datastore: Datastore, cid: CID): Promise<boolean> {
+  return datastore.has(new Key(PREFIX + cid.toString()))
+}
+
+export async function * listPins (datastore: Datastore): AsyncGenerator<PinRecord> {
+  for await (const { value } of datastore.query({ prefix: PREFIX })) {
+    yield JSON.parse(new TextDecoder().decode(value)) as PinRecord
+  }
+}
