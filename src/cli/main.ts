@@ -1,15 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { MistError } from '../errors.js'
-import { parseLevel } from '../retrieve/index.js'
-import { exportCommand, importCommand } from './commands/car.js'
-import { demoCommand } from './commands/demo.js'
-import { getCommand } from './commands/get.js'
-import { infoCommand } from './commands/info.js'
-import { initCommand, keyImportCommand } from './commands/init.js'
-import { mirrorCommand } from './commands/mirror.js'
-import { publishCommand } from './commands/publish.js'
-import { serveCommand } from './commands/serve.js'
-import { verifyCommand } from './commands/verify.js'
+import { parseLevel } from '../retrieve/select.js'
 
 function positiveInt (value: string): number {
   const n = Number(value)
@@ -42,7 +33,10 @@ const sizeOption = (): Option => new Option('--size <px>', 'the coarsest level w
 
 export const OUTPUT_FORMAT_CHOICES = ['png', 'nii', 'j2c', 'dcm', 'npy']
 
-/** Runs the CLI; returns the process exit code (0 ok, 1 failure, 2 usage). */
+/**
+ * Runs the CLI; returns the process exit code (0 ok, 1 failure, 2 usage). Each command's module is
+ * imported when it runs, so `--help` or an offline `get` does not load libp2p (about 1 s).
+ */
 export async function main (argv: string[]): Promise<number> {
   let exitCode = 0
   const program = new Command()
@@ -56,7 +50,7 @@ export async function main (argv: string[]): Promise<number> {
     .description('create a repo with its peer identity and a private-network swarm key (or import the consortium\'s)')
     .option('--swarm-key <file>', 'use this swarm.key (Kubo format) instead of generating one')
     .addOption(repoOption()).addOption(jsonOption())
-    .action(async (opts) => { exitCode = await initCommand(opts) })
+    .action(async (opts) => { exitCode = await (await import('./commands/init.js')).initCommand(opts) })
 
   program.command('key')
     .description('manage the private-network swarm key')
@@ -64,7 +58,7 @@ export async function main (argv: string[]): Promise<number> {
     .description('join a consortium: store its swarm.key in the repo (mode 0600)')
     .argument('<file>', 'swarm.key file')
     .addOption(repoOption()).addOption(jsonOption())
-    .action(async (file: string, opts) => { exitCode = await keyImportCommand(file, opts) })
+    .action(async (file: string, opts) => { exitCode = await (await import('./commands/init.js')).keyImportCommand(file, opts) })
 
   program.command('publish')
     .description('encode files or directories (PNG, NIfTI, DICOM) into level blocks in the repo and pin the root')
@@ -73,7 +67,7 @@ export async function main (argv: string[]): Promise<number> {
     .option('--decompositions <n>', 'wavelet decompositions, 1..32 (default: coarsest level at most 64 px)', (v: string) => { const n = Number(v); if (!/^\d+$/.test(v) || n < 1 || n > 32) throw new InvalidArgumentError('1..32'); return n })
     .option('--quantize', 'map data that does not fit 16 bits losslessly (real-valued floats) linearly onto 16 bits; the largest error is measured, stored and printed')
     .option('--keep-text', 'also publish NIfTI free-text fields (descrip, aux_file, intent_name)')
-    .action(async (paths: string[], opts) => { exitCode = await publishCommand(paths, opts) })
+    .action(async (paths: string[], opts) => { exitCode = await (await import('./commands/publish.js')).publishCommand(paths, opts) })
 
   program.command('get')
     .description('fetch one resolution level of an image, volume or dataset and write image files')
@@ -84,14 +78,14 @@ export async function main (argv: string[]): Promise<number> {
     .option('--apply-rescale', 'write real-world values (rescale slope/intercept applied) instead of stored values')
     .addOption(peerOption()).addOption(timeoutOption())
     .addOption(repoOption()).addOption(jsonOption())
-    .action(async (cid: string, opts) => { exitCode = await getCommand(cid, opts) })
+    .action(async (cid: string, opts) => { exitCode = await (await import('./commands/get.js')).getCommand(cid, opts) })
 
   program.command('info')
     .description('show what a root holds: dimensions, levels and the bytes each level costs')
     .argument('<cid>', 'root CID')
     .addOption(peerOption()).addOption(timeoutOption())
     .addOption(repoOption()).addOption(jsonOption())
-    .action(async (cid: string, opts) => { exitCode = await infoCommand(cid, opts) })
+    .action(async (cid: string, opts) => { exitCode = await (await import('./commands/info.js')).infoCommand(cid, opts) })
 
   program.command('verify')
     .description('check that every block of a root (up to a level) is present and intact and that every level decodes to its stated size')
@@ -99,7 +93,7 @@ export async function main (argv: string[]): Promise<number> {
     .addOption(levelOption()).addOption(sizeOption())
     .addOption(peerOption()).addOption(timeoutOption())
     .addOption(repoOption()).addOption(jsonOption())
-    .action(async (cid: string, opts) => { exitCode = await verifyCommand(cid, opts) })
+    .action(async (cid: string, opts) => { exitCode = await (await import('./commands/verify.js')).verifyCommand(cid, opts) })
 
   program.command('serve')
     .description('run a node that serves the repo to the private network, until SIGINT/SIGTERM')
@@ -108,7 +102,7 @@ export async function main (argv: string[]): Promise<number> {
     .addOption(new Option('--allow-peer <peerId>', 'accept only these peers, repeatable (an allow-list on top of the swarm key)').argParser(collect))
     .option('--mdns', 'discover peers on the local network (LAN mirrors)')
     .addOption(repoOption()).addOption(jsonOption())
-    .action(async (opts) => { exitCode = await serveCommand(opts) })
+    .action(async (opts) => { exitCode = await (await import('./commands/serve.js')).serveCommand(opts) })
 
   program.command('mirror')
     .description('fetch and keep a root fully or up to a level, to seed it')
@@ -116,7 +110,7 @@ export async function main (argv: string[]): Promise<number> {
     .addOption(levelOption()).addOption(sizeOption())
     .addOption(peerOption()).addOption(timeoutOption())
     .addOption(repoOption()).addOption(jsonOption())
-    .action(async (cid: string, opts) => { exitCode = await mirrorCommand(cid, opts) })
+    .action(async (cid: string, opts) => { exitCode = await (await import('./commands/mirror.js')).mirrorCommand(cid, opts) })
 
   program.command('export')
     .description('write exactly the blocks of a level to a CAR file (offline transfer, other IPFS tools)')
@@ -125,19 +119,19 @@ export async function main (argv: string[]): Promise<number> {
     .requiredOption('-o, --output <file>', 'CAR file to write')
     .addOption(peerOption()).addOption(timeoutOption())
     .addOption(repoOption()).addOption(jsonOption())
-    .action(async (cid: string, opts) => { exitCode = await exportCommand(cid, opts) })
+    .action(async (cid: string, opts) => { exitCode = await (await import('./commands/car.js')).exportCommand(cid, opts) })
 
   program.command('import')
     .description('load and verify the blocks of a CAR file into the repo')
     .argument('<file>', 'CAR file')
     .addOption(repoOption()).addOption(jsonOption())
-    .action(async (file: string, opts) => { exitCode = await importCommand(file, opts) })
+    .action(async (file: string, opts) => { exitCode = await (await import('./commands/car.js')).importCommand(file, opts) })
 
   program.command('demo')
     .description('generate the built-in example data, publish it into a scratch repo and fetch each level')
     .option('--keep <dir>', 'keep the scratch directory here instead of a temporary one')
     .addOption(jsonOption())
-    .action(async (opts) => { exitCode = await demoCommand(opts) })
+    .action(async (opts) => { exitCode = await (await import('./commands/demo.js')).demoCommand(opts) })
 
   try {
     await program.parseAsync(argv, { from: 'user' })

@@ -1,8 +1,6 @@
 import { access } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { ControlClient } from '../daemon/control-client.js'
 import { NetworkError, RepoBusyError } from '../errors.js'
-import { createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } from '../node/index.js'
 import { defaultRepoPath, readRepoConfig, Repo, type BlockStore } from '../repo/index.js'
 import type { CommonOptions } from './common.js'
 
@@ -34,6 +32,7 @@ export async function withStore<T> (options: StoreOptions, command: string, fn: 
   } catch (err) {
     const socket = join(path, CONTROL_SOCKET)
     if (err instanceof RepoBusyError && err.holder.command === 'serve' && await access(socket).then(() => true, () => false)) {
+      const { ControlClient } = await import('../daemon/control-client.js')
       const client = new ControlClient(path, socket, { blockTimeoutMs: timeoutMs })
       try {
         for (const addr of options.peer ?? []) await client.dial(addr)
@@ -48,6 +47,8 @@ export async function withStore<T> (options: StoreOptions, command: string, fn: 
     const config = await readRepoConfig(path)
     const peers = options.network === false ? [] : [...(options.peer ?? []), ...(config.peers ?? [])]
     if (peers.length === 0) return await fn(repo)
+    // libp2p and Helia load only when a command goes to the network (about 1 s)
+    const { createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } = await import('../node/index.js')
     const node = await createMistNode({
       blockstore: repo.blockstore,
       datastore: repo.datastore,

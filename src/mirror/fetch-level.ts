@@ -44,6 +44,12 @@ export async function fetchLevelBlocks (store: BlockStore, cid: CID, options: Fe
       return
     }
     const had = await store.has(block.cid, { signal })
+    if (had && block.size != null) {
+      // already held (a rerun, or shared with another level): nothing to fetch or read
+      result.bytes += block.size
+      onProgress?.({ type: 'fetch:block', detail: { bytes: block.size, fresh: false } })
+      return
+    }
     let bytes: Uint8Array
     try {
       bytes = await store.get(block.cid, { signal })

@@ -1,5 +1,4 @@
 import { fetchLevelBlocks } from '../../mirror/index.js'
-import { NetworkStore } from '../../node/index.js'
 import { Repo } from '../../repo/index.js'
 import { retrieve, type OutputFormat, type LevelSelection } from '../../retrieve/index.js'
 import { abortOnSignals, parseCid, printJson } from '../common.js'
@@ -47,8 +46,10 @@ export async function getCommand (cidText: string, options: GetCommandOptions): 
           if (event.type === 'retrieve:bytes') progress.increment(event.detail.bytes)
         }
       })
-      const peers = store instanceof NetworkStore ? Object.fromEntries(store.blocksByPeer) : undefined
-      return { ...written, fetched: fetched != null ? { ...fetched, peers } : undefined }
+      // a NetworkStore counts the blocks each peer sent
+      const net = store as { blocksByPeer?: Map<string, number>, rewants?: number }
+      const peers = net.blocksByPeer != null ? Object.fromEntries(net.blocksByPeer) : undefined
+      return { ...written, fetched: fetched != null ? { ...fetched, peers, rewants: net.rewants } : undefined }
     })
     progress.stop()
     if (options.json === true) {
