@@ -11,6 +11,7 @@ import type { HeliaWithLibp2p } from '@helia/libp2p'
 import { identify } from '@libp2p/identify'
 import type { Identify } from '@libp2p/identify'
 import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
 import { noise } from '@libp2p/noise'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { mistPreSharedKey } from './pnet.js'
@@ -45,8 +46,10 @@ export interface MistNodeOptions {
   peers?: string[]
   /** If set, only these peer IDs may connect or be dialed (both directions, by the connection gater). */
   allowPeers?: string[]
-  /** LAN discovery over mDNS: not implemented (refused), see the module docs. */
+  /** Discover and dial other members on the local network over mDNS (LAN mirrors); off unless asked. */
   mdns?: boolean
+  /** How often mDNS queries the LAN, ms; default 10000. */
+  mdnsIntervalMs?: number
   /** Bound on one address dial (connectionManager.addressDialTimeout); default 5000 ms. */
   dialTimeoutMs?: number
   /** Bound on the upgrade of an inbound connection (pnet + noise + yamux); default 5000 ms. */
@@ -156,9 +159,6 @@ async function buildMistNode (options: MistNodeOptions, privateNetwork: boolean)
     psk = parseSwarmKey(options.swarmKey, options.swarmKeySource ?? 'the swarm key')
   }
   if (options.privateKey == null) throw new NetworkError('no private key: pass the node identity (loadOrCreateIdentity)')
-  if (options.mdns === true) {
-    throw new NetworkError('mDNS discovery is not implemented in this build: list LAN mirrors as peers instead')
-  }
   const self = peerIdFromPrivateKey(options.privateKey)
   const listen = options.listen ?? ['/ip4/127.0.0.1/tcp/0']
   for (const a of listen) parseAddr(a, 'listen address')
@@ -193,7 +193,9 @@ async function buildMistNode (options: MistNodeOptions, privateNetwork: boolean)
       allowPeers,
       onDeny: (id, hook) => { log(`refused peer ${id} (not in the allow-list, ${hook})`) }
     }),
-    peerDiscovery: [],
+    // LAN discovery only when asked (--mdns): multicast on the local network, service tag of our own;
+    // a discovered node that lacks the swarm key still cannot connect
+    peerDiscovery: options.mdns === true ? [mdns({ serviceTag: 'mist-p2p.local', interval: options.mdnsIntervalMs ?? 10_000 })] : [],
     services: { identify: identify() },
     connectionManager: {
       addressDialTimeout: options.dialTimeoutMs ?? 5_000,
@@ -291,6 +293,16 @@ async function buildMistNode (options: MistNodeOptions, privateNetwork: boolean)
 
   for (const id of watched.keys()) connectTo(id)
 
+  // mDNS: dial each member the LAN announces (allow-list permitting); pnet refuses non-members
+  const onDiscovery = (evt: CustomEvent<{ id: PeerId }>): void => {
+    const id = evt.detail.id
+    if (stopController.signal.aborted || id.equals(self)) return
+    if (allowPeers != null && !allowPeers.includes(id.toString())) return
+    if (libp2p.getConnections(id).some(c => c.status === 'open')) return
+    libp2p.dial(id, { signal: stopController.signal }).then(() => { log(`connected to LAN peer ${id.toString()} (mDNS)`) }, (err: any) => { log(`LAN peer ${id.toString()} (mDNS) refused: ${err?.message ?? err}`) })
+  }
+  if (options.mdns === true) libp2p.addEventListener('peer:discovery', onDiscovery as any)
+
   let stopped = false
   return {
     helia,
@@ -318,6 +330,7 @@ async function buildMistNode (options: MistNodeOptions, privateNetwork: boolean)
       stopped = true
       stopController.abort()
       libp2p.removeEventListener('peer:disconnect', onDisconnect)
+      libp2p.removeEventListener('peer:discovery', onDiscovery as any)
       for (const entry of watched.values()) if (entry.timer != null) clearTimeout(entry.timer)
       await helia.stop()
     }
