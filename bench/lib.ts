@@ -276,14 +276,5 @@ export function toPgm (data: Samples, w: number, h: number, bits: number, signed
   return Buffer.concat([header, body])
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** Deterministic PRNG: the examples' mulberry32. */
+export { mulberry32 as prng } from '../src/examples/prng.js'
