@@ -145,6 +145,22 @@ describe('CodecPool', () => {
     }
   })
 
+  it('leaves the caller\'s buffer intact when the input is a view into a larger Node Buffer', async () => {
+    const pool = new CodecPool({ size: 1 })
+    try {
+      const cs = await encodeHTJ2K(images[2])
+      const file = Buffer.concat([Buffer.from('header'), Buffer.from(cs), Buffer.from('trailer')])
+      const view = file.subarray(6, 6 + cs.length)
+      const decoded = await pool.decode(view)
+      expect(decoded.width).toBe(images[2].width)
+      // not detached: the whole file is still readable
+      expect(file.byteLength).toBe(cs.length + 13)
+      expect(file.subarray(file.length - 7).toString()).toBe('trailer')
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('stops a job that runs past its time limit, replaces the worker and keeps working', async () => {
     const pool = new CodecPool({ size: 1 })
     try {

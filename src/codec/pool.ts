@@ -90,10 +90,17 @@ function compiled (): CompiledWasm {
   return compiledModule
 }
 
-/** Exact-size copy of a view's bytes, in a buffer of its own (so it can be transferred). */
+/**
+ * Exact-size copy of a view's bytes, in a buffer of its own (so it can be transferred).
+ * Not `view.slice()`: a Node Buffer's slice is a view of the same memory, and transferring it
+ * would detach the caller's whole buffer (e.g. the DICOM file a frame was cut from).
+ */
 function ownBuffer<T extends ArrayBufferView> (view: T, transfer: boolean | undefined): T {
   if (transfer === true) return view
-  return (view as unknown as { slice: () => T }).slice()
+  const copy = view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer
+  if (Buffer.isBuffer(view)) return new Uint8Array(copy) as unknown as T
+  const Ctor = view.constructor as new (b: ArrayBuffer) => T
+  return new Ctor(copy)
 }
 
 export class CodecPool {

@@ -4,7 +4,7 @@
  * JPEG 2000 (third-party decoders, see image-decoders.ts) and HTJ2K (our own
  * src/codec decoder).
  */
-import { decodeHTJ2K } from '../codec/index.js'
+import { getDefaultPool } from '../codec/index.js'
 import { InvalidInputError } from '../errors.js'
 import type { PixelCodec } from './dicom-transfer-syntax.js'
 import type { PixelModule } from './dicom-pixels.js'
@@ -33,7 +33,8 @@ export async function decodeEncapsulatedFrame (label: string, codec: PixelCodec,
     case 'htj2k': {
       const cs = bareCodestream(label, bytes)
       const coding = j2kCoding(label, cs)
-      const image = await decodeHTJ2K(cs)
+      // in a codec worker: a hostile frame that would hang or trap OpenJPH is stopped after the pool's time limit
+      const image = await getDefaultPool().decode(cs)
       const frame: DecodedFrame = { width: image.width, height: image.height, components: image.components, bitsPerSample: image.bitsStored, data: image.data as DecodedFrame['data'], layout: 'interleaved', colorTransformed: coding.mct && image.components === 3 }
       return { frame, irreversible: !coding.reversible }
     }
