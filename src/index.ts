@@ -9,3 +9,7 @@ export { retrieve, getImage, getVolume, readRoot, chooseLevel, type RetrieveOpti
 export { encodeHTJ2K, decodeHTJ2K, CodecPool, defaultDecompositions } from './codec/index.js'
 export { parseCodestream } from './chunker/index.js'
 export { readInput } from './formats/index.js'
+export { createMistNode, NetworkStore, loadOrCreateIdentity, loadSwarmKey, generateSwarmKey, writeSwarmKey, type MistNode, type MistNodeOptions } from './node/index.js'
+export { fetchLevelBlocks, type FetchLevelOptions, type FetchLevelResult } from './mirror/index.js'
+export { exportCar, importCar } from './car/index.js'
+export { verifyRoot } from './verify/index.js'
