@@ -71,7 +71,7 @@ export async function getVolume (source: BlockSource, cid: CID, options: GetOpti
   return getVolumeFromRoot(source, cid, found.root, options)
 }
 
-export async function getVolumeFromRoot (source: BlockSource, cid: CID, root: VolumeRoot, options: GetOptions & { concurrency?: number } = {}): Promise<VolumeResult> {
+export async function getVolumeFromRoot (source: BlockSource, cid: CID, root: VolumeRoot, options: GetOptions & { concurrency?: number, keepCodestreams?: boolean } = {}): Promise<VolumeResult> {
   const name = options.name ?? cid.toString()
   const level = chooseLevel(root.levels, options, { name })
   const getBlock = async (c: CID): Promise<Uint8Array> => source.get(c, options)
@@ -89,7 +89,8 @@ export async function getVolumeFromRoot (source: BlockSource, cid: CID, root: Vo
       if (sliceRoot.kind !== 'image') throw new FormatError(`${name}: slice ${z} (${sliceCids[z]}) is a ${sliceRoot.kind}, not an image`)
       const got = await decodeImageLevel(source, sliceCids[z], sliceRoot.root, level, { ...options, name: `${name} slice ${z}` })
       slices[z] = got.image
-      codestreams[z] = got.codestream
+      // only the j2c and dcm outputs need them: a NIfTI or npy output does not hold a second copy of the volume
+      if (options.keepCodestreams !== false) codestreams[z] = got.codestream
     }
   }
   // the first failure stops the other workers from starting new slices

@@ -72,8 +72,8 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
       const level = chooseLevel(root.levels, options, { clamp, name })
       const info = root.levels.find(l => l.level === level)!
       onProgress?.({ type: 'retrieve:planned', detail: { bytes: info.bytes } })
-      const volume = await getVolumeFromRoot(source, entry.cid, root, { ...options, level, size: undefined, onBytes, name })
       const format = options.format ?? 'nii'
+      const volume = await getVolumeFromRoot(source, entry.cid, root, { ...options, level, size: undefined, onBytes, name, keepCodestreams: format === 'j2c' || format === 'dcm' })
       const path = out ?? resolve(`${entry.cid}-L${level}${volumeIsDirectory(format) ? '' : extensionFor(format)}`)
       const paths = await writeVolumeOutput(path, format, volume, outputOptions)
       onProgress?.({ type: 'retrieve:written', detail: { name, paths } })
