@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs'
 import { CarBlockIterator } from '@ipld/car'
 import type { CID } from 'multiformats/cid'
 import { InvalidInputError, MissingBlockError } from '../errors.js'
-import { verifyBlock, type BlockStore } from '../repo/index.js'
+import { verifyBlock, type BlockSource, type BlockStore } from '../repo/index.js'
 import { walkLevel } from '../retrieve/walk.js'
 import { readRoot } from '../retrieve/read-root.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
@@ -68,19 +68,13 @@ export async function completeLevel (store: BlockStore, cid: CID, signal?: Abort
   return null
 }
 
-/** Reads only what the store holds: a missing block is an immediate MissingBlockError. */
-function offline (store: BlockStore): BlockStore {
+/** Reads only what the store holds: a missing block is an immediate MissingBlockError (no network wait). */
+function offline (store: BlockStore): BlockSource {
   return {
-    ...store,
-    path: store.path,
     get: async (cid, o) => {
       if (!(await store.has(cid, o))) throw new MissingBlockError(`block ${cid} is not in ${store.path}`)
       return store.get(cid, o)
     },
-    has: async (cid, o) => store.has(cid, o),
-    putBlocks: async (b, o) => store.putBlocks(b, o),
-    pin: async (c, o) => store.pin(c, o),
-    isPinned: async c => store.isPinned(c),
-    recordMirror: async (c, s) => store.recordMirror(c, s)
+    has: async (cid, o) => store.has(cid, o)
   }
 }

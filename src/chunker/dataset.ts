@@ -19,7 +19,7 @@ import type { CID } from 'multiformats/cid'
 import { FormatError } from '../errors.js'
 import type { Block } from '../types.js'
 import { BlockSet, cborBlock } from './block.js'
-import { Checker, checkCborBlock, decodeCbor } from './check.js'
+import { Checker, openNode } from './check.js'
 import { MAX_DECOMPOSITIONS } from './codestream.js'
 import { FORMAT_VERSION, type LevelSummary } from './format.js'
 
@@ -198,11 +198,7 @@ function nodeCount (node: DatasetNode): number {
 
 /** Decode and validate a dataset root; FormatError on anything wrong. */
 export function decodeDatasetRoot (bytes: Uint8Array, cid: CID): DatasetRoot {
-  const c = new Checker(`dataset root ${cid.toString()}`)
-  checkCborBlock(bytes, cid, c)
-  const n = decodeCbor(bytes, c)
-  c.literal(n.mist, 'mist', 'dataset')
-  c.literal(n.version, 'version', FORMAT_VERSION)
+  const { c, n } = openNode(bytes, cid, 'dataset root', 'dataset')
   const count = c.int(n.count, 'count', 1, Number.MAX_SAFE_INTEGER)
   const levels: DatasetLevel[] = c.array(n.levels, 'levels', MAX_DECOMPOSITIONS + 1, 1).map((x, k) => {
     const o = c.object(x, `levels[${k}]`)
@@ -221,11 +217,7 @@ export function decodeDatasetRoot (bytes: Uint8Array, cid: CID): DatasetRoot {
 
 /** Decode and validate an index node, checking it holds `count` entries. */
 export function decodeIndexNode (bytes: Uint8Array, cid: CID, count: number): DatasetNode {
-  const c = new Checker(`dataset index node ${cid.toString()}`)
-  checkCborBlock(bytes, cid, c)
-  const n = decodeCbor(bytes, c)
-  c.literal(n.mist, 'mist', 'index')
-  c.literal(n.version, 'version', FORMAT_VERSION)
+  const { c, n } = openNode(bytes, cid, 'dataset index node', 'index')
   const node = checkNode(n, c)
   if (nodeCount(node) !== count) c.fail(`holds ${nodeCount(node)} entries, its parent says ${count}`)
   return node

@@ -9,7 +9,7 @@ import * as raw from 'multiformats/codecs/raw'
 import { CodestreamError } from '../errors.js'
 import type { Block, ImageMeta } from '../types.js'
 import { BlockSet, MAX_BLOCK_BYTES, cborBlock } from './block.js'
-import { Checker, checkCborBlock, decodeCbor } from './check.js'
+import { openNode } from './check.js'
 import { FORMAT_VERSION, type LevelSummary } from './format.js'
 import { MAX_DECOMPOSITIONS, levelExtent, parseCodestream } from './codestream.js'
 import { buildLevelFile } from './level-file.js'
@@ -144,11 +144,7 @@ export async function buildImageDag (
  * to the codestream length. Throws FormatError on anything wrong.
  */
 export function decodeImageRoot (bytes: Uint8Array, cid: CID): ImageRoot {
-  const c = new Checker(`image root ${cid.toString()}`)
-  checkCborBlock(bytes, cid, c)
-  const n = decodeCbor(bytes, c)
-  c.literal(n.mist, 'mist', 'image')
-  c.literal(n.version, 'version', FORMAT_VERSION)
+  const { c, n } = openNode(bytes, cid, 'image root', 'image')
   const U32 = 0xffffffff
   const width = c.int(n.width, 'width', 1, U32)
   const height = c.int(n.height, 'height', 1, U32)

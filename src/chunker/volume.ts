@@ -13,7 +13,7 @@ import type { CID } from 'multiformats/cid'
 import { FormatError } from '../errors.js'
 import type { Block, VolumeMeta } from '../types.js'
 import { BlockSet, cborBlock } from './block.js'
-import { Checker, checkCborBlock, decodeCbor } from './check.js'
+import { Checker, openNode } from './check.js'
 import { MAX_DECOMPOSITIONS } from './codestream.js'
 import { FORMAT_VERSION, type LevelSummary } from './format.js'
 import { normaliseVolumeMeta } from './meta.js'
@@ -104,11 +104,7 @@ function checkLevels (v: unknown, c: Checker): LevelSummary[] {
 
 /** Decode and validate a volume root; FormatError on anything wrong. */
 export function decodeVolumeRoot (bytes: Uint8Array, cid: CID): VolumeRoot {
-  const c = new Checker(`volume root ${cid.toString()}`)
-  checkCborBlock(bytes, cid, c)
-  const n = decodeCbor(bytes, c)
-  c.literal(n.mist, 'mist', 'volume')
-  c.literal(n.version, 'version', FORMAT_VERSION)
+  const { c, n } = openNode(bytes, cid, 'volume root', 'volume')
   const meta = normaliseVolumeMeta(c.object(n.meta, 'meta'))
   if (meta === undefined) c.fail('meta lacks valid dims, spacing, affine or dtype')
   const sliceCount = c.int(n.sliceCount, 'sliceCount', 1, MAX_SHARDS * SLICES_PER_SHARD)
@@ -131,11 +127,7 @@ export function decodeVolumeRoot (bytes: Uint8Array, cid: CID): VolumeRoot {
 
 /** Decode and validate one slice shard. */
 export function decodeSliceShard (bytes: Uint8Array, cid: CID, count: number): CID[] {
-  const c = new Checker(`volume slice shard ${cid.toString()}`)
-  checkCborBlock(bytes, cid, c)
-  const n = decodeCbor(bytes, c)
-  c.literal(n.mist, 'mist', 'slices')
-  c.literal(n.version, 'version', FORMAT_VERSION)
+  const { c, n } = openNode(bytes, cid, 'volume slice shard', 'slices')
   const slices = c.array(n.slices, 'slices', count, count).map((s, i) => c.cid(s, `slices[${i}]`, dagCbor.code))
   return slices
 }

@@ -1,19 +1,14 @@
 /**
  * JPEG 2000 codestream marker parsing (ISO/IEC 15444-1 Annex A), by segment
  * lengths — never by scanning for byte pairs, which also occur inside segments.
- * Used to strip OpenJPH's COM segment and to check the resolution layout that
- * resolution streaming relies on.
+ * Used to strip OpenJPH's COM segment (the layout itself is checked with the
+ * chunker's parseCodestream).
  */
+import { COM, SOC, SOT } from '../chunker/markers.js'
 import { CodestreamError } from '../errors.js'
 
-export const SOC = 0xff4f
-export const SIZ = 0xff51
-export const COD = 0xff52
-export const TLM = 0xff55
-export const COM = 0xff64
-export const SOT = 0xff90
-export const SOD = 0xff93
-export const EOC = 0xffd9
+/** The marker codes are the chunker's table (one table for the project). */
+export { COM, SOC, SOT }
 
 /** One main-header marker segment. `offset` is where the marker starts; `length` counts the marker too. */
 export interface Segment {
@@ -33,10 +28,6 @@ function u16 (b: Uint8Array, at: number): number {
   return (b[at] << 8) | b[at + 1]
 }
 
-function u32 (b: Uint8Array, at: number): number {
-  if (at + 4 > b.length) throw new CodestreamError(`codestream truncated: needed 4 bytes at offset ${at}, have ${b.length}`)
-  return ((b[at] << 24) >>> 0) + ((b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3])
-}
 
 function hex (marker: number): string {
   return marker.toString(16).toUpperCase()

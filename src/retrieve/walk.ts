@@ -1,7 +1,7 @@
 import * as dagPb from '@ipld/dag-pb'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
-import { datasetEntries, decodeDatasetRoot, decodeImageRoot, decodeVolumeRoot, rootKind, volumeSlices, EOC_CID, type ImageRoot } from '../chunker/index.js'
+import { datasetEntries, decodeDatasetRoot, decodeImageRoot, decodeVolumeRoot, rootKind, volumeSlices, type ImageRoot } from '../chunker/index.js'
 import { FormatError, MissingBlockError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
 import { chooseLevel, type LevelSelection } from './select.js'
@@ -60,8 +60,9 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
   }
   const getBlock = async (c: CID): Promise<Uint8Array> => read(c, 'index', cid.toString())
 
-  const image = async (c: CID, name: string, clamp: boolean, level?: number): Promise<void> => {
-    const root: ImageRoot = decodeImageRoot(await read(c, 'image', name), c)
+  // `bytes`: the root block when the caller already read it (the top-level root)
+  const image = async (c: CID, name: string, clamp: boolean, level?: number, bytes?: Uint8Array): Promise<void> => {
+    const root: ImageRoot = decodeImageRoot(bytes ?? await read(c, 'image', name), c)
     const k = level ?? chooseLevel(root.levels, options, { clamp, name })
     images++
     options.onPlanned?.(root.levels[k].bytes)
@@ -82,8 +83,8 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
       if (link.Hash.code === dagPb.code) await levelFile(link.Hash, name)
     }
   }
-  const volume = async (c: CID, name: string, clamp: boolean): Promise<void> => {
-    const root = decodeVolumeRoot(await read(c, 'volume', name), c)
+  const volume = async (c: CID, name: string, clamp: boolean, bytes?: Uint8Array): Promise<void> => {
+    const root = decodeVolumeRoot(bytes ?? await read(c, 'volume', name), c)
     const k = chooseLevel(root.levels, options, { clamp, name })
     const slices: CID[] = []
     for await (const s of volumeSlices(root, async sc => read(sc, 'shard', name))) slices.push(s)
@@ -107,9 +108,11 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
   const bytes = await source.get(cid, { signal })
   const kind = rootKind(bytes)
   if (kind === 'image') {
-    await image(cid, cid.toString(), false)
+    await once({ cid, role: 'image', name: cid.toString(), fetched: true })
+    await image(cid, cid.toString(), false, undefined, bytes)
   } else if (kind === 'volume') {
-    await volume(cid, cid.toString(), false)
+    await once({ cid, role: 'volume', name: cid.toString(), fetched: true })
+    await volume(cid, cid.toString(), false, bytes)
   } else if (kind === 'dataset') {
     await once({ cid, role: 'dataset', name: cid.toString(), fetched: true })
     const root = decodeDatasetRoot(bytes, cid)
@@ -123,4 +126,3 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
   return { images, leafBytes }
 }
 
-export { EOC_CID }
