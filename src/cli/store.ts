@@ -48,7 +48,7 @@ export async function withStore<T> (options: StoreOptions, command: string, fn: 
     const peers = options.network === false ? [] : [...(options.peer ?? []), ...(config.peers ?? [])]
     if (peers.length === 0) return await fn(repo)
     // libp2p and Helia load only when a command goes to the network (about 1 s)
-    const { createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } = await import('../node/index.js')
+    const { createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore, blockProtocolEnabled } = await import('../node/index.js')
     const node = await createMistNode({
       blockstore: repo.blockstore,
       datastore: repo.datastore,
@@ -57,7 +57,8 @@ export async function withStore<T> (options: StoreOptions, command: string, fn: 
       swarmKeySource: join(path, 'swarm.key'),
       listen: [],
       peers: [],
-      allowPeers: config.allowPeers
+      allowPeers: config.allowPeers,
+      blockProtocol: blockProtocolEnabled()
     })
     try {
       const results = await Promise.allSettled(peers.map(async addr => node.dial(addr, { signal: AbortSignal.timeout(timeoutMs ?? 15_000) })))

@@ -52,7 +52,7 @@ export async function fetchLevelBlocks (store: BlockStore, cid: CID, options: Fe
     }
     let bytes: Uint8Array
     try {
-      bytes = await store.get(block.cid, { signal })
+      bytes = await store.get(block.cid, { signal, sizeHint: block.size } as any)
     } catch (err: any) {
       if (err instanceof MissingBlockError && block.level != null) {
         const { level, width, height } = block.level
@@ -73,7 +73,7 @@ export async function fetchLevelBlocks (store: BlockStore, cid: CID, options: Fe
     }
     void queue.add(async () => take(block)).catch(err => { failure ??= err })
     await queue.onSizeLessThan(queue.concurrency * 2)
-  }, { ...options, signal, levelFiles: options.levelFiles, onPlanned: bytes => onProgress?.({ type: 'fetch:planned', detail: { bytes } }) })
+  }, { ...options, concurrency: options.concurrency ?? 128, signal, levelFiles: options.levelFiles, onPlanned: bytes => onProgress?.({ type: 'fetch:planned', detail: { bytes } }) })
   await queue.onIdle()
   if (failure != null) throw failure
   result.images = walk.images

@@ -13,3 +13,14 @@ export type { SecretFileReadOptions } from './secret-file.js'
 export { mistConnectionGater } from './gater.js'
 export type { GaterInit } from './gater.js'
 export { NetworkStore, type NetworkStoreOptions } from './network-store.js'
+export { BlockExchange, type BlockExchangeOptions, type FetchedBlock } from './block-exchange.js'
+export { blockRequestHandler, type BlockServerOptions } from './block-server.js'
+export { BLOCK_PROTOCOL } from './block-protocol.js'
+
+/**
+ * The bulk block protocol is on unless MIST_P2P_BITSWAP_ONLY=1 (a diagnostic switch: the
+ * benchmark uses it to measure bitswap alone; a node with it set behaves like a plain bitswap peer).
+ */
+export function blockProtocolEnabled (env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.MIST_P2P_BITSWAP_ONLY !== '1'
+}

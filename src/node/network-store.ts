@@ -25,10 +25,13 @@ export class NetworkStore implements BlockStore {
   readonly path: string
   /** Wants sent again after going unanswered (see rewantMs). */
   rewants = 0
-  /** Blocks received over bitswap, by the peer that sent them. */
+  /** Blocks received over bitswap (the rest came over the bulk block protocol). */
+  bitswapBlocks = 0
+  /** Blocks received, by the peer that sent them. */
   readonly blocksByPeer = new Map<string, number>()
   private readonly onProgress = (event: any): void => {
     if (event?.type === 'bitswap:block') {
+      this.bitswapBlocks++
       const peer = String(event.detail?.sender)
       this.blocksByPeer.set(peer, (this.blocksByPeer.get(peer) ?? 0) + 1)
     }
@@ -41,11 +44,24 @@ export class NetworkStore implements BlockStore {
     return this.repo.has(cid, options)
   }
 
-  async get (cid: CID, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<Uint8Array> {
+  async get (cid: CID, options: { signal?: AbortSignal, timeoutMs?: number, sizeHint?: number } = {}): Promise<Uint8Array> {
     if (await this.repo.has(cid, options)) return this.repo.get(cid, options)
     const timeoutMs = options.timeoutMs ?? this.options.blockTimeoutMs ?? 30_000
     const rewantMs = this.options.rewantMs ?? 5_000
     const deadline = Date.now() + timeoutMs
+    if (this.node.blocks != null) {
+      // the bulk block protocol first (verified by the exchange); bitswap if no peer supplied it
+      const overall = AbortSignal.timeout(timeoutMs)
+      const got = await this.node.blocks.fetch(cid, { signal: options.signal != null ? AbortSignal.any([options.signal, overall]) : overall, sizeHint: options.sizeHint }).catch((err: any) => {
+        if (options.signal?.aborted === true) throw err
+        return undefined
+      })
+      if (got != null) {
+        this.blocksByPeer.set(got.peer, (this.blocksByPeer.get(got.peer) ?? 0) + 1)
+        await this.put(cid, got.bytes, options)
+        return got.bytes
+      }
+    }
     let chunks: Uint8Array[] = []
     for (;;) {
       const remaining = deadline - Date.now()

@@ -23,6 +23,9 @@ import { createHeliaLight } from 'helia'
 import type { HeliaInit } from 'helia'
 import * as dagCbor from '@ipld/dag-cbor'
 import { NetworkError, SwarmKeyError } from '../errors.js'
+import { BlockExchange } from './block-exchange.js'
+import { BLOCK_PROTOCOL } from './block-protocol.js'
+import { blockRequestHandler } from './block-server.js'
 import { mistConnectionGater } from './gater.js'
 import { parseSwarmKey } from './swarm-key.js'
 
@@ -57,6 +60,11 @@ export interface MistNodeOptions {
   /** Redial backoff for configured peers: first delay and cap, ms; default 500 / 30000. */
   redialMinMs?: number
   redialMaxMs?: number
+  /**
+   * Serve and use the bulk block protocol (/mist/blocks/1.0.0) besides bitswap; default true.
+   * Off only to measure bitswap alone in the benchmark, or to act as a bitswap-only peer in tests.
+   */
+  blockProtocol?: boolean
   /** Overrides for the bitswap settings chosen in BITSWAP_DEFAULTS. */
   bitswap?: BitswapOptions
   /** Diagnostics (dial failures, refusals). Never receives key material. */
@@ -77,6 +85,10 @@ export interface MistNode {
   dial(addr: string, opts?: { signal?: AbortSignal }): Promise<void>
   /** Peer IDs with an open connection. */
   connectedPeers(): string[]
+  /** The bulk block protocol's client (undefined when the node runs with blockProtocol: false). */
+  blocks?: BlockExchange
+  /** Blocks this node has sent to peers over the bulk block protocol. */
+  served: { blocks: number, bytes: number }
   stop(): Promise<void>
 }
 
@@ -213,6 +225,17 @@ async function buildMistNode (options: MistNodeOptions, privateNetwork: boolean)
   await helia.start()
   const libp2p = helia.libp2p
 
+  // --- the bulk block protocol: served from the repo's own blockstore, never from the network
+  const served = { blocks: 0, bytes: 0 }
+  let blocks: BlockExchange | undefined
+  if (options.blockProtocol !== false) {
+    await libp2p.handle(BLOCK_PROTOCOL, blockRequestHandler(options.blockstore as any, {
+      log,
+      onServed: bytes => { served.blocks++; served.bytes += bytes }
+    }), { maxInboundStreams: 16, maxOutboundStreams: 16 })
+    blocks = new BlockExchange(libp2p, { log })
+  }
+
   // --- configured peers: dial now, redial with backoff whenever the connection drops
   const stopController = new AbortController()
   const minDelay = options.redialMinMs ?? 500
@@ -325,10 +348,13 @@ async function buildMistNode (options: MistNodeOptions, privateNetwork: boolean)
       await dialAccepted(ma, signal)
     },
     connectedPeers: () => [...new Set(libp2p.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer.toString()))],
+    blocks,
+    served,
     stop: async () => {
       if (stopped) return
       stopped = true
       stopController.abort()
+      blocks?.stop()
       libp2p.removeEventListener('peer:disconnect', onDisconnect)
       libp2p.removeEventListener('peer:discovery', onDiscovery as any)
       for (const entry of watched.values()) if (entry.timer != null) clearTimeout(entry.timer)

@@ -49,7 +49,7 @@ export async function getCommand (cidText: string, options: GetCommandOptions): 
       // a NetworkStore counts the blocks each peer sent
       const net = store as { blocksByPeer?: Map<string, number>, rewants?: number }
       const peers = net.blocksByPeer != null ? Object.fromEntries(net.blocksByPeer) : undefined
-      return { ...written, fetched: fetched != null ? { ...fetched, peers, rewants: net.rewants } : undefined }
+      return { ...written, fetched: fetched != null ? { ...fetched, peers, rewants: net.rewants, bitswapBlocks: (net as any).bitswapBlocks } : undefined }
     })
     progress.stop()
     if (options.json === true) {

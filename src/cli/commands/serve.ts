@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { startControlServer } from '../../daemon/control-server.js'
-import { createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } from '../../node/index.js'
+import { blockProtocolEnabled, createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } from '../../node/index.js'
 import { readRepoConfig, Repo } from '../../repo/index.js'
 import { printJson, type CommonOptions } from '../common.js'
 import { CONTROL_SOCKET } from '../store.js'
@@ -33,6 +33,7 @@ export async function serveCommand (options: ServeOptions): Promise<number> {
       peers: [...(options.peer ?? []), ...(config.peers ?? [])],
       allowPeers: options.allowPeer ?? config.allowPeers,
       mdns: options.mdns,
+      blockProtocol: blockProtocolEnabled(),
       log: message => { if (options.json !== true) process.stderr.write(`${message}\n`) }
     })
     const store = new NetworkStore(repo, node)
