@@ -57,15 +57,18 @@ export async function runPulls (ctx: Ctx, ds: Dataset, shaped: boolean): Promise
 
     // mist-p2p pulls
     const pulls: any[] = []
+    // each selection: the product (block protocol) from one and two seeders, and bitswap alone
+    // (the getter with MIST_P2P_BITSWAP_ONLY=1) from one seeder as the stack's own baseline
+    const modes = [{ seeders: 1, protocol: 'blocks' }, { seeders: 2, protocol: 'blocks' }, { seeders: 1, protocol: 'bitswap' }]
     for (const sel of sels) {
-      for (const seeders of [1, 2]) {
+      for (const { seeders, protocol } of modes) {
         const runs: any[] = []
         for (let rep = 0; rep < ctx.reps; rep++) {
           const g = join(ctx.dir, `getter-${net}-${rep}`)
           const out = join(ctx.dir, `out-${net}-${rep}`)
           await cp(ds.getterTemplate, g, { recursive: true })
           const peers = seeders === 2 ? ['--peer', addr1, '--peer', addr2] : ['--peer', addr1]
-          const res = await mist(['get', ds.root, ...sel.args, '-o', out, '--repo', g, ...peers, '--json'], { netns: getNs, meterDir: ctx.dir })
+          const res = await mist(['get', ds.root, ...sel.args, '-o', out, '--repo', g, ...peers, '--json'], { netns: getNs, meterDir: ctx.dir, env: protocol === 'bitswap' ? { MIST_P2P_BITSWAP_ONLY: '1' } : {} })
           const doc = JSON.parse(res.stdout)
           const codestreamBytes = doc.outputs.reduce((n: number, o: any) => n + o.bytes, 0)
           const images = doc.outputs.reduce((n: number, o: any) => n + (o.paths?.length ?? 1), 0)
@@ -76,7 +79,7 @@ export async function runPulls (ctx: Ctx, ds: Dataset, shaped: boolean): Promise
         const netMs = median(runs.map(x => x.netMs))
         const wire = median(runs.map(x => x.wire))
         const row = {
-          selection: sel.label, seeders, runs,
+          selection: sel.label, seeders, protocol, runs,
           netMs, wallMs: median(runs.map(x => x.wallMs)), wire, codestreamBytes: runs[0].codestreamBytes, images: runs[0].images,
           overhead: wire / runs[0].codestreamBytes,
           MBps: wire / 1e6 / (netMs / 1000),
@@ -86,7 +89,7 @@ export async function runPulls (ctx: Ctx, ds: Dataset, shaped: boolean): Promise
           rssKiB: median(runs.map(x => x.rssKiB))
         }
         pulls.push(row)
-        ctx.log(`  ${net}: get ${sel.label} from ${seeders} seeder(s): ${(netMs / 1000).toFixed(2)} s, ${row.MBps.toFixed(1)} MB/s, ${row.imagesPerS.toFixed(0)} images/s, wire/codestream ${row.overhead.toFixed(3)}`)
+        ctx.log(`  ${net}: get ${sel.label} from ${seeders} seeder(s) over ${protocol}: ${(netMs / 1000).toFixed(2)} s, ${row.MBps.toFixed(1)} MB/s, ${row.imagesPerS.toFixed(0)} images/s, wire/codestream ${row.overhead.toFixed(3)}`)
       }
     }
 

@@ -87,18 +87,21 @@ export async function renderAll (r: any, benchDir: string): Promise<string> {
       const p = s.pulls[key]
       if (p == null) continue
       L.push(`### ${key === 'loopback' ? 'Loopback' : 'Shaped link'}: ${p.link}`, '', `Raw libp2p stream ceiling: **${f(p.raw.MBps, 1)} MB/s** (${p.raw.mib} MiB per run). HTTP download of the originals: ${f(p.http[0].downloadMs / 1000, 2)} s, ${mb(p.http[0].wire)} MB.`, '',
-        '| level | seeders | images | codestream MB | wire MB | wire / codestream | time s | wall s | MB/s | of raw ceiling | images/s | KiB/image | HTTP time s | time vs HTTP | bytes vs HTTP | getter RSS MiB |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+        '| level | seeders | protocol | images | codestream MB | wire MB | wire / codestream | time s | wall s | MB/s | of raw ceiling | images/s | KiB/image | time vs bitswap | HTTP time s | time vs HTTP | bytes vs HTTP | getter RSS MiB |', '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
       for (const x of p.pulls) {
         const h = p.http.find((y: any) => y.selection === x.selection)
-        L.push(`| ${x.selection} | ${x.seeders} | ${x.images} | ${mb(x.codestreamBytes)} | ${mb(x.wire)} | ${f(x.overhead, 3)} | ${f(x.netMs / 1000, 2)} | ${f(x.wallMs / 1000, 2)} | ${f(x.MBps, 1)} | ${f(100 * x.ofRawCeiling, 0)} % | ${f(x.imagesPerS, 0)} | ${kib(x.bytesPerImage)} | ${f(h.ms / 1000, 2)} | ${f(x.vsHttpTime, 3)} | ${f(x.vsHttpBytes, 3)} | ${f(x.rssKiB / 1024, 0)} |`)
+        const bs = p.pulls.find((y: any) => y.selection === x.selection && y.protocol === 'bitswap')
+        L.push(`| ${x.selection} | ${x.seeders} | ${x.protocol ?? 'bitswap'} | ${x.images} | ${mb(x.codestreamBytes)} | ${mb(x.wire)} | ${f(x.overhead, 3)} | ${f(x.netMs / 1000, 2)} | ${f(x.wallMs / 1000, 2)} | ${f(x.MBps, 1)} | ${f(100 * x.ofRawCeiling, 0)} % | ${f(x.imagesPerS, 0)} | ${kib(x.bytesPerImage)} | ${bs != null ? f(x.netMs / bs.netMs, 3) : '–'} | ${f(h.ms / 1000, 2)} | ${f(x.vsHttpTime, 3)} | ${f(x.vsHttpBytes, 3)} | ${f(x.rssKiB / 1024, 0)} |`)
       }
       L.push('')
       const sels = [...new Set(p.pulls.map((x: any) => x.selection))] as string[]
-      const t = (sel: string, n: number): number => p.pulls.find((x: any) => x.selection === sel && x.seeders === n)?.netMs / 1000
+      const row = (sel: string, n: number, protocol = 'blocks'): any => p.pulls.find((x: any) => x.selection === sel && x.seeders === n && (x.protocol ?? 'bitswap') === protocol)
+      const t = (sel: string, n: number, protocol = 'blocks'): number => row(sel, n, protocol)?.netMs / 1000
       await writeFile(join(charts, `${prefix}pull-time-${key}.svg`), barChart(`Pull time per level, ${d.images} images (${key})`, sels, [
         { name: 'mist-p2p, 1 seeder', color: COLORS[0], values: sels.map(x => t(x, 1)) },
         { name: 'mist-p2p, 2 seeders', color: COLORS[1], values: sels.map(x => t(x, 2)) },
-        { name: 'raw stream (same bytes)', color: COLORS[2], values: sels.map(x => p.pulls.find((y: any) => y.selection === x && y.seeders === 1).wire / 1e6 / p.raw.MBps) },
+        { name: 'bitswap alone, 1 seeder', color: COLORS[4] ?? '#777777', values: sels.map(x => t(x, 1, 'bitswap')) },
+        { name: 'raw stream (same bytes)', color: COLORS[2], values: sels.map(x => row(x, 1).wire / 1e6 / p.raw.MBps) },
         { name: 'HTTP originals + downsample', color: COLORS[3], values: sels.map(x => p.http.find((y: any) => y.selection === x).ms / 1000) }
       ], 'seconds', true))
       L.push(`![pull time ${key}](results/${prefix}pull-time-${key}.svg)`, '')

@@ -22,6 +22,7 @@ let seederRepo: string
 let root: string
 let seeder: ServeProc
 const printed: string[] = []
+const children = new Set<ReturnType<typeof spawn>>()
 
 function rssOf (pid: number): Promise<{ rss: number, hwm: number }> {
   return readFile(`/proc/${pid}/status`, 'utf8').then(s => ({
@@ -33,11 +34,12 @@ function rssOf (pid: number): Promise<{ rss: number, hwm: number }> {
 async function run (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return new Promise(resolve => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    children.add(child)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', d => { stdout += d })
     child.stderr.on('data', d => { stderr += d })
-    child.on('close', code => { printed.push(stdout, stderr); resolve({ code, stdout, stderr }) })
+    child.on('close', code => { children.delete(child); printed.push(stdout, stderr); resolve({ code, stdout, stderr }) })
   })
 }
 
@@ -68,6 +70,8 @@ beforeAll(async () => {
 }, 300_000)
 
 afterAll(async () => {
+  // a test that timed out leaves its getters running: stop them with the seeder
+  for (const child of children) child.kill('SIGKILL')
   await seeder?.kill().catch(() => {})
   await cleanup?.()
 })
@@ -90,7 +94,7 @@ describe('load', () => {
     }
     const mem = await rssOf(seeder.proc.pid as number)
     console.log(`load: ${GETTERS} getters, ${(bytes / 2 ** 20).toFixed(1)} MiB served in ${seconds.toFixed(1)} s = ${(bytes / 2 ** 20 / seconds).toFixed(1)} MiB/s from the seeder; seeder peak RSS ${(mem.hwm / 2 ** 20).toFixed(0)} MiB`)
-  })
+  }, 300_000)
 
   it('a long-running seeder keeps bounded memory over repeated rounds of fetches', async () => {
     const addr = await seeder.addr()
@@ -109,7 +113,7 @@ describe('load', () => {
     // bounded: the last rounds do not keep growing past the first rounds' level (generous margin for GC timing)
     const early = Math.max(samples[0], samples[1])
     expect(samples[samples.length - 1]).toBeLessThan(early * 1.5 + 64 * 2 ** 20)
-  })
+  }, 300_000)
 
   it('the swarm key appears in no block, no output and nothing a process printed', async () => {
     const keyText = (await readFile(join(seederRepo, 'swarm.key'), 'utf8')).trim().split('\n').pop() as string

@@ -6,7 +6,10 @@ import { verifyBlock } from '../repo/verify.js'
 import { BLOCK_PROTOCOL, encodeRequest, MAX_REQUEST_BLOCKS, MAX_RESPONSE_BYTES, STATUS_BLOCK, STATUS_NOT_HELD } from './block-protocol.js'
 
 export interface BlockExchangeOptions {
-  /** Request streams open at once to one peer; default 8. */
+  /**
+   * Request streams open at once to one peer; default 2: one streams while the next request waits
+   * at the server. More only divides a busy seeder's bandwidth into slower streams.
+   */
   streamsPerPeer?: number
   /** CIDs in one request; default 256 (at most MAX_REQUEST_BLOCKS). */
   maxBatchBlocks?: number
@@ -15,7 +18,7 @@ export interface BlockExchangeOptions {
    * Bounds what one response stream can buffer, and spreads a pull over several peers.
    */
   maxBatchBytes?: number
-  /** A peer silent this long in the middle of a response is given up for that request; default 5 s. */
+  /** A peer that sends no byte for this long during a request is given up for it; default 5 s. */
   idleTimeoutMs?: number
   /** Bad blocks after which a peer is no longer asked by this node; default 3. */
   maxStrikes?: number
@@ -128,7 +131,7 @@ export class BlockExchange {
 
   private pump (): void {
     if (this.stopped) return
-    const maxStreams = this.options.streamsPerPeer ?? 8
+    const maxStreams = this.options.streamsPerPeer ?? 2
     const maxBlocks = Math.min(this.options.maxBatchBlocks ?? 256, MAX_REQUEST_BLOCKS)
     const maxBytes = this.options.maxBatchBytes ?? 8 * 1024 * 1024
     const peers = this.candidates()
@@ -191,15 +194,24 @@ export class BlockExchange {
     const conn = this.libp2p.getConnections().find(c => c.remotePeer.toString() === peer && c.status === 'open')
     if (conn == null) throw new Error('not connected')
     const stream: Stream = await conn.newStream(BLOCK_PROTOCOL, { signal: AbortSignal.timeout(idleMs) })
+    // a stalled peer is one that sends no byte at all for idleMs (a slow one that keeps sending is not)
+    const idle = new AbortController()
+    let last = Date.now()
+    const onMessage = (): void => { last = Date.now() }
+    stream.addEventListener('message', onMessage)
+    const watchdog = setInterval(() => {
+      if (Date.now() - last > idleMs) idle.abort(new Error(`no data for ${(idleMs / 1000).toFixed(1)} s`))
+    }, Math.max(50, Math.min(1000, idleMs / 4)))
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_RESPONSE_BYTES, maxBufferSize: (this.options.maxBatchBytes ?? 8 * 1024 * 1024) * 2 + MAX_RESPONSE_BYTES })
-      await lp.write(encodeRequest(batch.map(w => w.cid)), { signal: AbortSignal.timeout(idleMs) })
+      await lp.write(encodeRequest(batch.map(w => w.cid)), { signal: idle.signal })
+      last = Date.now()
       for (let i = 0; i < batch.length; i++) {
         const w = batch[i]
-        const status = (await lp.read({ signal: AbortSignal.timeout(idleMs) })).subarray()
+        const status = (await lp.read({ signal: idle.signal })).subarray()
         if (status.byteLength !== 1 || (status[0] !== STATUS_BLOCK && status[0] !== STATUS_NOT_HELD)) throw new Error('malformed response')
         if (status[0] === STATUS_BLOCK) {
-          const bytes = (await lp.read({ signal: AbortSignal.timeout(idleMs) })).subarray()
+          const bytes = (await lp.read({ signal: idle.signal })).subarray()
           w.inFlight = false
           try {
             verifyBlock(w.cid, bytes, `peer ${peer}: `)
@@ -222,7 +234,10 @@ export class BlockExchange {
       await stream.close({ signal: AbortSignal.timeout(idleMs) }).catch(() => {})
     } catch (err) {
       stream.abort(err instanceof Error ? err : new Error(String(err)))
-      throw err
+      throw idle.signal.aborted ? idle.signal.reason : err
+    } finally {
+      clearInterval(watchdog)
+      stream.removeEventListener('message', onMessage)
     }
   }
 }
