@@ -13,7 +13,8 @@ import { sniffFormat } from './sniff.js'
 
 export { sniffFormat, type SniffedFormat } from './sniff.js'
 export { encodePng, writePng } from './png-write.js'
-export { encodeNifti, writeNifti, outputValues, flipAffineRows, type NiftiWriteOptions, type NiftiValues } from './nifti-write.js'
+export { encodeNifti, writeNifti, writeNiftiStream, flipAffineRows, type NiftiWriteOptions } from './nifti-write.js'
+export { outputValues, streamOutputValues, type NiftiValues, type ValueStream } from './output-values.js'
 export { imageToVolumeMeta } from './image-to-volume.js'
 export { MAX_SIDE, MAX_BYTES } from './limits.js'
 export { mapTo16, unmap16, type Mapped16, type SourceArray } from './value-map.js'
@@ -58,5 +59,5 @@ async function readGzip (path: string, bytes: Uint8Array, signal?: AbortSignal, 
   throw new UnsupportedInputError(`${path}: gzip-compressed ${inner} is not supported (only .nii.gz)`)
 }
 export { readSeries, planSeries, readSeriesGroup, type SeriesGroup } from './dicom-series.js'
-export { encodeNpy, type NpySlice } from './npy-write.js'
+export { encodeNpy, npyChunks, writeNpyStream, type NpySlice } from './npy-write.js'
 export { encodeDicomHTJ2K, freshUid, decimalString, HTJ2K_LOSSLESS_RPCL, SECONDARY_CAPTURE, type DicomHTJ2KInput } from './dicom-write.js'
