@@ -82,7 +82,14 @@ export interface VolumeMeta {
 /** What a format reader yields for one input file. */
 export type InputItem =
   | { kind: 'image', image: RasterImage, meta: ImageMeta }
-  | { kind: 'volume', meta: VolumeMeta, sliceCount: number, slices: () => AsyncIterable<RasterImage> }
+  | {
+    kind: 'volume'
+    meta: VolumeMeta
+    sliceCount: number
+    slices: () => AsyncIterable<RasterImage>
+    /** Releases the file the slices are read from, for a reader that stops before the last item's last slice. */
+    close?: () => Promise<void>
+  }
 
 /** A content-addressed block ready for a blockstore. */
 export interface Block {

@@ -1,55 +1,51 @@
 /**
- * Streaming gunzip that stops as soon as the bytes it needs are out, so a
- * header can be validated before the whole payload is inflated.
+ * Streaming gunzip of a file that stops as soon as the bytes it needs are out, so a
+ * header can be validated before the whole payload is inflated, and that keeps only
+ * the first bytes, so the payload's length can be checked without holding it.
  */
+import { createReadStream } from 'node:fs'
 import { createGunzip } from 'node:zlib'
 
-/** Result of gunzipPrefix: the bytes obtained, and the zlib error when the stream broke first. */
-export interface GunzipResult {
-  data: Buffer
+/** The first bytes kept, how many bytes came out, and the zlib error when the stream broke first. */
+export interface GunzipCount {
+  head: Buffer
+  total: number
   error?: Error
 }
 
 /**
- * Inflates `compressed` until `limit(head)` bytes are out. `limit` is called once,
- * with the first `headBytes` bytes (or fewer if the stream ends sooner), and may throw.
+ * Inflates the file (streamed from disk) until `limit(head).need` bytes are out, keeps the
+ * first `limit(head).keep` of them and counts the rest. `limit` is called once, with the
+ * first `headBytes` bytes (or fewer if the stream ends sooner), and may throw.
  */
-export async function gunzipPrefix (compressed: Uint8Array, headBytes: number, limit: (head: Buffer) => number, signal?: AbortSignal): Promise<GunzipResult> {
+export async function gunzipFilePrefix (path: string, headBytes: number, limit: (head: Buffer) => { need: number, keep: number }, signal?: AbortSignal): Promise<GunzipCount> {
+  const file = createReadStream(path)
   const gz = createGunzip()
+  file.on('error', err => gz.destroy(err))
+  file.pipe(gz)
   const parts: Buffer[] = []
+  let kept = 0
   let total = 0
-  let wanted: number | undefined
-  const feed = (): void => {
-    const step = 1 << 20
-    let pos = 0
-    const pump = (): void => {
-      while (pos < compressed.length) {
-        const ok = gz.write(compressed.subarray(pos, pos + step))
-        pos += step
-        if (!ok) { gz.once('drain', pump); return }
-      }
-      gz.end()
-    }
-    pump()
-  }
-  feed()
+  let wanted: { need: number, keep: number } | undefined
   let error: Error | undefined
   try {
     for await (const chunk of gz as AsyncIterable<Buffer>) {
       signal?.throwIfAborted()
-      parts.push(chunk)
       total += chunk.length
+      if (wanted == null || kept < wanted.keep) { parts.push(chunk); kept += chunk.length }
       if (wanted == null && total >= headBytes) wanted = limit(Buffer.concat(parts))
-      if (wanted != null && total >= wanted) break
+      if (wanted != null && total >= wanted.need) break
     }
   } catch (err) {
     if (signal?.aborted === true) throw err
     if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('Z_')) error = err
     else throw err
   } finally {
+    file.destroy()
     gz.destroy()
   }
-  const data = Buffer.concat(parts)
-  if (wanted == null) limit(data)
-  return error == null ? { data } : { data, error }
+  let head = Buffer.concat(parts)
+  if (wanted == null) wanted = limit(head)
+  if (head.length > wanted.keep) head = head.subarray(0, wanted.keep)
+  return error == null ? { head, total } : { head, total, error }
 }

@@ -1,11 +1,11 @@
 /**
  * Opening an input path: clear errors for directories, missing and empty files.
  */
-import { readFile, stat } from 'node:fs/promises'
+import { open, readFile, stat } from 'node:fs/promises'
 import { InvalidInputError } from '../errors.js'
 
-/** Reads a whole regular file; refuses directories, special files and empty files with InvalidInputError. */
-export async function readInputBytes (path: string, signal?: AbortSignal): Promise<Buffer> {
+/** Throws InvalidInputError unless path is a non-empty regular file; returns its size. */
+async function checkInputFile (path: string, signal?: AbortSignal): Promise<number> {
   signal?.throwIfAborted()
   let info
   try {
@@ -17,5 +17,24 @@ export async function readInputBytes (path: string, signal?: AbortSignal): Promi
   if (info.isDirectory()) throw new InvalidInputError(`${path}: is a directory, not an image file`)
   if (!info.isFile()) throw new InvalidInputError(`${path}: is not a regular file`)
   if (info.size === 0) throw new InvalidInputError(`${path}: empty file`)
+  return info.size
+}
+
+/** Reads a whole regular file; refuses directories, special files and empty files with InvalidInputError. */
+export async function readInputBytes (path: string, signal?: AbortSignal): Promise<Buffer> {
+  await checkInputFile(path, signal)
   return await readFile(path, { signal })
+}
+
+/** The first `bytes` bytes of a regular file (fewer if it is shorter) and its size; refuses what readInputBytes refuses. */
+export async function readInputHead (path: string, bytes: number, signal?: AbortSignal): Promise<{ head: Uint8Array, size: number }> {
+  const size = await checkInputFile(path, signal)
+  const handle = await open(path, 'r')
+  try {
+    const head = new Uint8Array(Math.min(bytes, size))
+    const { bytesRead } = await handle.read(head, 0, head.length, 0)
+    return { head: head.subarray(0, bytesRead), size }
+  } finally {
+    await handle.close()
+  }
 }

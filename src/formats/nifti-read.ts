@@ -7,7 +7,8 @@
  */
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 import type { InputItem, RasterImage, VolumeMeta } from '../types.js'
-import { gunzipPrefix } from './gunzip-prefix.js'
+import { fileRanges, gzipRanges, memoryRanges, type ByteRanges } from './byte-ranges.js'
+import { gunzipFilePrefix } from './gunzip-prefix.js'
 import { NIFTI_HEADER_BYTES, parseNiftiHeader, type NiftiHeader } from './nifti-header.js'
 import { mapTo16, type SourceArray } from './value-map.js'
 
@@ -20,26 +21,52 @@ export interface NiftiReadOptions {
 }
 
 /** Reads an uncompressed .nii held in memory. */
-export function readNiftiBytes (label: string, bytes: Uint8Array, options?: NiftiReadOptions): InputItem[] {
+export async function readNiftiBytes (label: string, bytes: Uint8Array, options?: NiftiReadOptions): Promise<InputItem[]> {
   const header = parseNiftiHeader(label, bytes, options)
   checkLength(label, header, bytes.length, 'the file holds')
-  return toInputItems(label, header, bytes, options)
+  return await toInputItems(label, header, memoryRanges(label, bytes), options)
 }
 
-/** Reads a gzip-compressed .nii.gz, inflating only header + declared voxel bytes. */
-export async function readNiftiGzip (label: string, compressed: Uint8Array, signal?: AbortSignal, options?: NiftiReadOptions): Promise<InputItem[]> {
-  let header: NiftiHeader | undefined
-  const { data, error } = await gunzipPrefix(compressed, NIFTI_HEADER_BYTES, head => {
-    header = parseNiftiHeader(label, head)
-    return header.voxOffset + header.dataBytes
-  }, signal)
-  if (header == null) throw new InvalidInputError(`${label}: corrupt gzip stream`)
-  if (data.length < header.voxOffset + header.dataBytes) {
-    const why = error == null ? '' : ` (gzip: ${error.message})`
-    checkLength(label, header, data.length, `the decompressed file holds${why}`)
+/**
+ * Reads an uncompressed .nii file from disk: the header now, the voxels of each slice when
+ * the slice is asked for (by position), so the file is never held. `size` is the file's size.
+ */
+export async function readNiftiFile (path: string, size: number, options?: NiftiReadOptions): Promise<InputItem[]> {
+  const ranges = fileRanges(path)
+  try {
+    let header = parseNiftiHeader(path, await ranges.read(0, Math.min(size, NIFTI_HEADER_BYTES)))
+    if (options?.keepText === true) header = parseNiftiHeader(path, await ranges.read(0, Math.min(size, Math.max(header.voxOffset, NIFTI_HEADER_BYTES))), options)
+    checkLength(path, header, size, 'the file holds')
+    return await toInputItems(path, header, ranges, options)
+  } finally {
+    await ranges.close()
   }
-  if (options?.keepText === true) header = parseNiftiHeader(label, data, options)
-  return toInputItems(label, header, data, options)
+}
+
+/**
+ * Reads a .nii.gz file from disk without holding its voxels: one streamed inflate now checks
+ * the length (keeping only the header), and each volume's slices are inflated again from the
+ * file when asked for, in one forward pass shared by the volumes of a 4D file.
+ */
+export async function readNiftiGzipFile (path: string, signal?: AbortSignal, options?: NiftiReadOptions): Promise<InputItem[]> {
+  let header: NiftiHeader | undefined
+  const { head, total, error } = await gunzipFilePrefix(path, NIFTI_HEADER_BYTES, head => {
+    header = parseNiftiHeader(path, head)
+    return { need: header.voxOffset + header.dataBytes, keep: options?.keepText === true ? Math.max(header.voxOffset, NIFTI_HEADER_BYTES) : NIFTI_HEADER_BYTES }
+  }, signal)
+  if (header == null) throw new InvalidInputError(`${path}: corrupt gzip stream`)
+  if (total < header.voxOffset + header.dataBytes) {
+    const why = error == null ? '' : ` (gzip: ${error.message})`
+    checkLength(path, header, total, `the decompressed file holds${why}`)
+  }
+  if (options?.keepText === true) header = parseNiftiHeader(path, head, options)
+  const ranges = gzipRanges(path)
+  try {
+    return await toInputItems(path, header, ranges, options)
+  } catch (err) {
+    await ranges.close()
+    throw err
+  }
 }
 
 function checkLength (label: string, header: NiftiHeader, available: number, holds: string): void {
@@ -49,48 +76,67 @@ function checkLength (label: string, header: NiftiHeader, available: number, hol
   }
 }
 
-function toInputItems (label: string, header: NiftiHeader, bytes: Uint8Array, options?: NiftiReadOptions): InputItem[] {
+/**
+ * One item per 3D volume. 8/16-bit and RGB24 slices are read from `ranges` one at a time as
+ * they are iterated; wider datatypes are mapped to 16 bits over the whole volume, read now.
+ * The items share `ranges`: it is closed after the last volume's slices, when an iteration
+ * stops early, and by each item's close().
+ */
+async function toInputItems (label: string, header: NiftiHeader, ranges: ByteRanges, options?: NiftiReadOptions): Promise<InputItem[]> {
   const [nx, ny, nz] = header.dims
-  const volumeBytes = nx * ny * nz * header.datatype.bytes
-  return Array.from({ length: header.volumes }, (_, t) => {
+  const sliceBytes = nx * ny * header.datatype.bytes
+  const volumeBytes = sliceBytes * nz
+  const items: InputItem[] = []
+  for (let t = 0; t < header.volumes; t++) {
     const start = header.voxOffset + t * volumeBytes
     const meta: VolumeMeta = structuredClone(header.meta)
     if (header.volumes > 1) meta.frame = { index: t, count: header.volumes }
-    const volume = bytes.subarray(start, start + volumeBytes)
-    const slice = header.datatype.bytes > 2
-      ? mappedSlices(`${label}${header.volumes > 1 ? ` (volume ${t + 1})` : ''}`, header, volume, meta, options)
-      : (z: number) => narrowSlice(header, volume, z)
-    return {
+    const last = t === header.volumes - 1
+    let slice: (z: number) => Promise<RasterImage>
+    if (header.datatype.bytes > 2) {
+      const mapped = mappedSlices(`${label}${header.volumes > 1 ? ` (volume ${t + 1})` : ''}`, header, await ranges.read(start, volumeBytes), meta, options)
+      slice = async z => mapped(z)
+      if (last) await ranges.close()
+    } else {
+      slice = async z => narrowSlice(header, await ranges.read(start + z * sliceBytes, sliceBytes))
+    }
+    items.push({
       kind: 'volume' as const,
       meta,
       sliceCount: nz,
       slices: async function * () {
-        for (let z = 0; z < nz; z++) yield slice(z)
-      }
-    }
-  })
+        let done = false
+        try {
+          for (let z = 0; z < nz; z++) yield await slice(z)
+          done = true
+        } finally {
+          if (!done || last) await ranges.close()
+        }
+      },
+      close: ranges.close
+    })
+  }
+  return items
 }
 
-/** A slice of an 8/16-bit or RGB24 volume, copied and in native byte order. */
-function narrowSlice (header: NiftiHeader, volume: Uint8Array, z: number): RasterImage {
+/** A slice of an 8/16-bit or RGB24 volume from its own bytes, in native byte order. */
+function narrowSlice (header: NiftiHeader, bytes: Uint8Array): RasterImage {
   const [nx, ny] = header.dims
-  const sliceBytes = nx * ny * header.datatype.bytes
-  const copy = new Uint8Array(volume.subarray(z * sliceBytes, (z + 1) * sliceBytes))
   const { name, bytes: size, signed, components } = header.datatype
-  if (size === 2 && !header.littleEndian) swapBytes(copy, 2)
+  if (size === 2 && !header.littleEndian) swapBytes(bytes, 2)
+  const buffer = bytes.buffer as ArrayBuffer
   const data = name === 'int16'
-    ? new Int16Array(copy.buffer)
-    : name === 'uint16' ? new Uint16Array(copy.buffer) : name === 'int8' ? new Int8Array(copy.buffer) : copy
+    ? new Int16Array(buffer, bytes.byteOffset, bytes.byteLength / 2)
+    : name === 'uint16' ? new Uint16Array(buffer, bytes.byteOffset, bytes.byteLength / 2) : name === 'int8' ? new Int8Array(buffer, bytes.byteOffset, bytes.byteLength) : bytes
   return { width: nx, height: ny, components, bitsStored: size === 2 ? 16 : 8, signed, data }
 }
 
 /** The whole volume mapped to 16 bits once; slices are views of the result. */
-function mappedSlices (label: string, header: NiftiHeader, volume: Uint8Array, meta: VolumeMeta, options?: NiftiReadOptions): (z: number) => RasterImage {
-  const copy = new Uint8Array(volume)
+function mappedSlices (label: string, header: NiftiHeader, copy: Uint8Array, meta: VolumeMeta, options?: NiftiReadOptions): (z: number) => RasterImage {
   if (!header.littleEndian) swapBytes(copy, header.datatype.bytes)
   const Ctor = ({ int32: Int32Array, uint32: Uint32Array, float32: Float32Array, float64: Float64Array } as Record<string, (new (b: ArrayBuffer) => SourceArray) | undefined>)[header.datatype.name]
   if (Ctor == null) throw new UnsupportedInputError(`${label}: NIfTI datatype ${header.datatype.name} is not supported`)
-  const mapped = mapTo16(new Ctor(copy.buffer), { quantize: options?.quantize, label })
+  const mapped = mapTo16(new Ctor(copy.buffer as ArrayBuffer), { quantize: options?.quantize, label })
   meta.valueMapping = mapped.mapping
   meta.dtype = mapped.signed ? 'int16' : mapped.bitsStored <= 8 ? 'uint8' : 'uint16'
   const [nx, ny] = header.dims

@@ -13,10 +13,11 @@
 import { gzipSync } from 'node:zlib'
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 import type { RasterImage, VolumeMeta } from '../types.js'
-import { writeFileAtomic } from '../util/atomic-write.js'
+import { writeFileAtomic, writeStreamAtomic } from '../util/atomic-write.js'
 import { affineToQuatern, scaleAffineForLevel } from './nifti-affine.js'
 import { NIFTI1, datatypeByName, type NiftiDatatype } from './nifti-layout.js'
-import { unmap16, type SourceArray } from './value-map.js'
+import { outputValues, streamOutputValues } from './output-values.js'
+import type { SourceArray } from './value-map.js'
 
 /** Options of encodeNifti / writeNifti. */
 export interface NiftiWriteOptions {
@@ -28,87 +29,60 @@ export interface NiftiWriteOptions {
   flipRows?: boolean
 }
 
-const ARRAYS: Record<string, new (n: number) => SourceArray> = { int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array, float32: Float32Array, float64: Float64Array }
-const RANGES: Record<string, [number, number]> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535], int32: [-(2 ** 31), 2 ** 31 - 1], uint32: [0, 2 ** 32 - 1] }
+/** Size of the output at `level` and the stored datatype; throws on a bad level or datatype. */
+function geometry (meta: VolumeMeta, options: NiftiWriteOptions | undefined, what: string): { level: number, stored: NiftiDatatype, nx: number, ny: number, nz: number } {
+  const level = options?.level ?? 0
+  if (!Number.isInteger(level) || level < 0 || level > 16) throw new InvalidInputError(`${what}: invalid level ${level}`)
+  const stored = datatypeByName(meta.dtype)
+  if (stored == null || !stored.supported) throw new UnsupportedInputError(`${what}: datatype ${meta.dtype} is not supported yet`)
+  const f = 2 ** level
+  return { level, stored, nx: Math.ceil(meta.dims[0] / f), ny: Math.ceil(meta.dims[1] / f), nz: meta.dims[2] }
+}
 
-/** The values a NIfTI output holds for one slice of stored samples, and their datatype. */
-export interface NiftiValues { dtype: string, slices: SourceArray[], rescale?: { slope: number, intercept: number } }
+/** Throws unless slice z has the level's size and the stored datatype. */
+function checkSlice (s: RasterImage, z: number, g: ReturnType<typeof geometry>, meta: VolumeMeta, what: string): void {
+  const { stored, nx, ny, level } = g
+  if (s.width !== nx || s.height !== ny || s.components !== stored.components || s.signed !== stored.signed || s.data.BYTES_PER_ELEMENT * s.components !== stored.bytes) {
+    throw new InvalidInputError(`${what}: slice ${z} is ${s.width}x${s.height}x${s.components} ${s.signed ? 'signed' : 'unsigned'} ${s.data.constructor.name}, expected ${nx}x${ny} ${meta.dtype} at level ${level}`)
+  }
+  if (s.data.length * s.data.BYTES_PER_ELEMENT !== nx * ny * stored.bytes) {
+    throw new InvalidInputError(`${what}: slice ${z} holds ${s.data.length} samples, expected ${nx * ny * stored.components}`)
+  }
+}
 
-/**
- * The voxel values of the output: stored samples, unmapped to the source datatype
- * (float32 when the mapping was quantized), optionally with the rescale applied.
- * Shared with the .npy writer so both give the same numbers.
- */
-export function outputValues (meta: Pick<VolumeMeta, 'dtype' | 'valueMapping' | 'rescale'>, slices: Array<{ data: ArrayLike<number> & { length: number } }>, applyRescale = false): NiftiValues {
-  let dtype = meta.dtype
-  let values: SourceArray[] = slices.map(s => s.data as SourceArray)
-  const m = meta.valueMapping
-  if (m != null) {
-    const exact = m.maxAbsError === 0
-    dtype = exact ? m.dtype : 'float32'
-    const mapping = { slope: m.slope, intercept: m.intercept, dtype }
-    values = slices.map(s => unmap16(s.data instanceof Int16Array || s.data instanceof Uint16Array ? s.data : Uint16Array.from(s.data), mapping))
-  }
-  const r = meta.rescale
-  if (!applyRescale || r == null || (r.slope === 1 && r.intercept === 0) || r.slope === 0 || dtype === 'rgb24') {
-    return { dtype, slices: values, ...(r != null && r.slope !== 0 ? { rescale: r } : {}) }
-  }
-  const range = RANGES[dtype]
-  let exactInSource = range != null && Number.isInteger(r.slope) && Number.isInteger(r.intercept)
-  if (exactInSource) {
-    for (const v of values) {
-      for (let i = 0; i < v.length && exactInSource; i++) {
-        const x = r.slope * v[i] + r.intercept
-        if (x < range[0] || x > range[1]) exactInSource = false
-      }
-    }
-  }
-  const out = exactInSource ? dtype : dtype === 'float64' ? 'float64' : 'float32'
-  const Ctor = ARRAYS[out]
-  return {
-    dtype: out,
-    slices: values.map(v => {
-      const o = new Ctor(v.length)
-      for (let i = 0; i < v.length; i++) o[i] = r.slope * v[i] + r.intercept
-      return o
-    })
-  }
+/** The 352 bytes before the voxels: header and an empty extension flag. */
+function headerBytes (meta: VolumeMeta, g: ReturnType<typeof geometry>, dtype: string, rescale: VolumeMeta['rescale'], options?: NiftiWriteOptions): Uint8Array {
+  const dt = datatypeByName(dtype) as NiftiDatatype
+  const out = new Uint8Array(NIFTI1.dataOffset)
+  let affine = scaleAffineForLevel(meta.affine, g.level)
+  if (options?.flipRows === true) affine = flipAffineRows(affine, g.ny)
+  writeHeader(new DataView(out.buffer), { ...meta, rescale }, affine, [g.nx, g.ny, g.nz], g.level, dt.code, dt.bytes * 8, options?.flipRows === true)
+  return out
+}
+
+/** The stored bytes of one slice of values (rows reversed with flipRows); a view of `v` when they need no reordering. */
+function sliceBytes (v: SourceArray, nx: number, ny: number, dtype: string, flipRows: boolean): Uint8Array {
+  const dt = datatypeByName(dtype) as NiftiDatatype
+  const size = nx * ny * dt.bytes
+  const rowBytes = nx * dt.bytes
+  // Typed arrays are little endian on every platform Node supports in practice.
+  const bytes = new Uint8Array(v.buffer, v.byteOffset, size)
+  if (!flipRows) return bytes
+  const out = new Uint8Array(size)
+  for (let j = 0; j < ny; j++) out.set(bytes.subarray((ny - 1 - j) * rowBytes, (ny - j) * rowBytes), j * rowBytes)
+  return out
 }
 
 /** Encodes a volume as a NIfTI-1 .nii file. */
 export function encodeNifti (meta: VolumeMeta, slices: RasterImage[], options?: NiftiWriteOptions): Uint8Array {
-  const level = options?.level ?? 0
-  if (!Number.isInteger(level) || level < 0 || level > 16) throw new InvalidInputError(`encodeNifti: invalid level ${level}`)
-  const stored = datatypeByName(meta.dtype)
-  if (stored == null || !stored.supported) throw new UnsupportedInputError(`encodeNifti: datatype ${meta.dtype} is not supported yet`)
-  const f = 2 ** level
-  const nx = Math.ceil(meta.dims[0] / f)
-  const ny = Math.ceil(meta.dims[1] / f)
-  const nz = meta.dims[2]
-  if (slices.length !== nz) throw new InvalidInputError(`encodeNifti: volume has ${nz} slices but ${slices.length} were given`)
-  slices.forEach((s, z) => {
-    if (s.width !== nx || s.height !== ny || s.components !== stored.components || s.signed !== stored.signed || s.data.BYTES_PER_ELEMENT * s.components !== stored.bytes) {
-      throw new InvalidInputError(`encodeNifti: slice ${z} is ${s.width}x${s.height}x${s.components} ${s.signed ? 'signed' : 'unsigned'} ${s.data.constructor.name}, expected ${nx}x${ny} ${meta.dtype} at level ${level}`)
-    }
-    if (s.data.length * s.data.BYTES_PER_ELEMENT !== nx * ny * stored.bytes) {
-      throw new InvalidInputError(`encodeNifti: slice ${z} holds ${s.data.length} samples, expected ${nx * ny * stored.components}`)
-    }
-  })
+  const g = geometry(meta, options, 'encodeNifti')
+  if (slices.length !== g.nz) throw new InvalidInputError(`encodeNifti: volume has ${g.nz} slices but ${slices.length} were given`)
+  slices.forEach((s, z) => checkSlice(s, z, g, meta, 'encodeNifti'))
   const values = outputValues(meta, slices, options?.applyRescale === true)
-  const dt = datatypeByName(values.dtype) as NiftiDatatype
-  const sliceBytes = nx * ny * dt.bytes
-  const rowBytes = nx * dt.bytes
-  const out = new Uint8Array(NIFTI1.dataOffset + sliceBytes * nz)
-  let affine = scaleAffineForLevel(meta.affine, level)
-  if (options?.flipRows === true) affine = flipAffineRows(affine, ny)
-  writeHeader(new DataView(out.buffer), { ...meta, rescale: values.rescale }, affine, [nx, ny, nz], level, dt.code, dt.bytes * 8, options?.flipRows === true)
-  values.slices.forEach((v, z) => {
-    // Typed arrays are little endian on every platform Node supports in practice.
-    const bytes = new Uint8Array(v.buffer, v.byteOffset, sliceBytes)
-    const at = NIFTI1.dataOffset + z * sliceBytes
-    if (options?.flipRows !== true) out.set(bytes, at)
-    else for (let j = 0; j < ny; j++) out.set(bytes.subarray((ny - 1 - j) * rowBytes, (ny - j) * rowBytes), at + j * rowBytes)
-  })
+  const sliceSize = g.nx * g.ny * (datatypeByName(values.dtype) as NiftiDatatype).bytes
+  const out = new Uint8Array(NIFTI1.dataOffset + sliceSize * g.nz)
+  out.set(headerBytes(meta, g, values.dtype, values.rescale, options))
+  values.slices.forEach((v, z) => out.set(sliceBytes(v, g.nx, g.ny, values.dtype, options?.flipRows === true), NIFTI1.dataOffset + z * sliceSize))
   return out
 }
 
@@ -126,6 +100,32 @@ export function flipAffineRows (affine: number[], ny: number): number[] {
 export async function writeNifti (path: string, meta: VolumeMeta, slices: RasterImage[], options?: NiftiWriteOptions): Promise<void> {
   const nii = encodeNifti(meta, slices, options)
   await writeFileAtomic(path, path.endsWith('.gz') ? gzipSync(nii, { level: 6 }) : nii)
+}
+
+/**
+ * writeNifti for a volume that arrives slice by slice (z order): each slice is checked,
+ * converted and written (through gzip for ".gz") as it comes, so the volume is never held.
+ * The file is the same, byte for byte, as writeNifti's of the same slices, and appears
+ * under `path` only once complete.
+ */
+export async function writeNiftiStream (path: string, meta: VolumeMeta, slices: AsyncIterable<RasterImage>, options?: NiftiWriteOptions & { signal?: AbortSignal }): Promise<void> {
+  const what = `writeNifti ${path}`
+  const g = geometry(meta, options, what)
+  const flipRows = options?.flipRows === true
+  const checked = async function * (): AsyncGenerator<RasterImage> {
+    let z = 0
+    for await (const s of slices) {
+      if (z >= g.nz) throw new InvalidInputError(`${what}: volume has ${g.nz} slices but more were given`)
+      checkSlice(s, z++, g, meta, what)
+      yield s
+    }
+    if (z !== g.nz) throw new InvalidInputError(`${what}: volume has ${g.nz} slices but ${z} were given`)
+  }
+  await writeStreamAtomic(path, async function * (scratch) {
+    const values = await streamOutputValues(meta, checked(), { applyRescale: options?.applyRescale, spool: scratch('.values'), signal: options?.signal })
+    yield headerBytes(meta, g, values.dtype, values.rescale, options)
+    for await (const v of values.slices) yield sliceBytes(v, g.nx, g.ny, values.dtype, flipRows)
+  }, { gzip: path.endsWith('.gz'), signal: options?.signal })
 }
 
 function writeHeader (view: DataView, meta: VolumeMeta, affine: number[], dims: number[], level: number, code: number, bitpix: number, recomputeQuatern: boolean): void {

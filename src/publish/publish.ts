@@ -137,9 +137,14 @@ export async function publish (paths: string[], options: PublishOptions): Promis
       const inputs = await readInputs(file.path, readOptions)
       const digits = String(inputs.length - 1).length
       const items: PublishedItem[] = []
-      for (const [t, input] of inputs.entries()) {
-        const name = inputs.length > 1 ? `${file.name}#t${String(t).padStart(digits, '0')}` : file.name
-        items.push(await publishItem(file.path, name, input))
+      try {
+        for (const [t, input] of inputs.entries()) {
+          const name = inputs.length > 1 ? `${file.name}#t${String(t).padStart(digits, '0')}` : file.name
+          items.push(await publishItem(file.path, name, input))
+        }
+      } finally {
+        // a NIfTI's slices are read from the file as they are encoded: release it
+        await Promise.all(inputs.map(async input => input.kind === 'volume' ? await input.close?.() : undefined))
       }
       published.set(unit, [...(published.get(unit) ?? []), ...items])
       onProgress?.({ type: 'publish:file', detail: { path: file.path, ok: true } })

@@ -1,5 +1,6 @@
 export { retrieve, stripImageExtension, type RetrieveOptions, type RetrieveResult, type RetrievedOutput, type RetrieveProgressEvent } from './retrieve.js'
 export { getImage, getVolume, decodeImageLevel, type GetOptions, type ImageResult, type VolumeResult, type ImageLevel } from './get.js'
+export { volumeLevelSlices, type VolumeSlice, type VolumeSliceOptions } from './volume-slices.js'
 export { readRoot, type AnyRoot } from './read-root.js'
 export { fetchLevelCodestream } from './fetch-level.js'
 export { chooseLevel, parseLevel, type LevelSelection } from './select.js'

@@ -1,11 +1,12 @@
 import { join } from 'node:path'
-import type { ImageRoot } from '../chunker/index.js'
+import type { ImageRoot, VolumeRoot } from '../chunker/index.js'
 import { getDefaultPool, type CodecPool } from '../codec/index.js'
-import { encodeDicomHTJ2K, encodeNpy, freshUid, imageToVolumeMeta, outputValues, writeNifti, writePng } from '../formats/index.js'
+import { encodeDicomHTJ2K, encodeNpy, freshUid, imageToVolumeMeta, outputValues, writeNifti, writeNiftiStream, writeNpyStream, writePng } from '../formats/index.js'
 import { UsageError } from '../errors.js'
 import type { ImageMeta, RasterImage, VolumeMeta } from '../types.js'
 import { writeFileAtomic } from '../util/atomic-write.js'
-import type { ImageLevel, VolumeResult } from './get.js'
+import type { ImageLevel } from './image-level.js'
+import type { VolumeSlice } from './volume-slices.js'
 
 export type OutputFormat = 'png' | 'nii' | 'j2c' | 'dcm' | 'npy'
 export const OUTPUT_FORMATS: OutputFormat[] = ['png', 'nii', 'j2c', 'dcm', 'npy']
@@ -106,26 +107,40 @@ export async function writeImageOutput (path: string, format: OutputFormat, root
   }
 }
 
-/** Writes a volume level: one NIfTI or .npy file, or a directory of per-slice J2C codestreams or DICOM files. */
-export async function writeVolumeOutput (path: string, format: OutputFormat, volume: VolumeResult, options?: OutputOptions): Promise<string[]> {
+/** A volume level whose slices arrive one by one, in z order. */
+export interface VolumeLevelStream {
+  root: VolumeRoot
+  level: number
+  /** Source volume metadata (dims and affine of the full level; writers scale them to `level`). */
+  meta: VolumeMeta
+  slices: AsyncIterable<VolumeSlice>
+}
+
+async function * images (slices: AsyncIterable<VolumeSlice>): AsyncGenerator<RasterImage> {
+  for await (const s of slices) yield s.image
+}
+
+/**
+ * Writes a volume level: one NIfTI or .npy file, or a directory of per-slice J2C codestreams
+ * or DICOM files. Each slice is written as it arrives and then dropped: the volume is never held.
+ */
+export async function writeVolumeOutput (path: string, format: OutputFormat, volume: VolumeLevelStream, options?: OutputOptions): Promise<string[]> {
   const reduce = volume.root.levels[volume.root.levels.length - 1].level - volume.level
   const meta = volume.meta
   checkRescaleFormat(path, format, options)
-  const digits = Math.max(4, String(volume.slices.length).length)
+  const digits = Math.max(4, String(volume.root.sliceCount).length)
   const sliceName = (z: number, ext: string): string => join(path, `slice-${String(z).padStart(digits, '0')}${ext}`)
   switch (format) {
     case 'nii':
-      await writeNifti(path, meta, volume.slices, { level: reduce, applyRescale: options?.applyRescale, flipRows: flipRowsFor(meta.sourceFormat) })
+      await writeNiftiStream(path, meta, images(volume.slices), { level: reduce, applyRescale: options?.applyRescale, flipRows: flipRowsFor(meta.sourceFormat), signal: options?.signal })
       return [path]
-    case 'npy': {
-      const values = outputValues(meta, volume.slices, options?.applyRescale === true)
-      await writeFileAtomic(path, encodeNpy(volume.slices.map((s, z) => ({ ...s, data: values.slices[z] }))))
+    case 'npy':
+      await writeNpyStream(path, meta, images(volume.slices), volume.root.sliceCount, { applyRescale: options?.applyRescale, signal: options?.signal })
       return [path]
-    }
     case 'j2c': {
       const paths: string[] = []
-      for (let z = 0; z < volume.codestreams.length; z++) {
-        await writeFileAtomic(sliceName(z, '.j2c'), volume.codestreams[z])
+      for await (const { z, codestream } of volume.slices) {
+        await writeFileAtomic(sliceName(z, '.j2c'), codestream)
         paths.push(sliceName(z, '.j2c'))
       }
       return paths
@@ -141,10 +156,10 @@ export async function writeVolumeOutput (path: string, format: OutputFormat, vol
       const seriesUid = freshUid()
       const frameOfReferenceUid = freshUid()
       const paths: string[] = []
-      for (let z = 0; z < volume.slices.length; z++) {
+      for await (const { z, image, codestream: published } of volume.slices) {
         options?.signal?.throwIfAborted()
         const position = lps([A[2] * z + A[3], A[6] * z + A[7], A[10] * z + A[11]])
-        const codestream = await levelCodestream(reduce, volume.slices[z], volume.codestreams[z], options)
+        const codestream = await levelCodestream(reduce, image, published, options)
         await writeFileAtomic(sliceName(z, '.dcm'), encodeDicomHTJ2K({
           codestream,
           modality: meta.modality,

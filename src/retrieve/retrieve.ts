@@ -6,10 +6,11 @@ import { UsageError } from '../errors.js'
 import { describeError } from '../publish/publish.js'
 import type { BlockSource } from '../repo/index.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
-import { decodeImageLevel, getVolumeFromRoot } from './get.js'
+import { decodeImageLevel } from './image-level.js'
 import { defaultFormat, extensionFor, volumeIsDirectory, writeImageOutput, writeVolumeOutput, type OutputFormat } from './output.js'
 import { readRoot, type AnyRoot } from './read-root.js'
 import { chooseLevel, type LevelSelection } from './select.js'
+import { volumeLevelSlices } from './volume-slices.js'
 
 export type RetrieveProgressEvent =
   | ProgressEvent<'retrieve:planned', { bytes: number }>
@@ -73,9 +74,10 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
       const info = root.levels.find(l => l.level === level)!
       onProgress?.({ type: 'retrieve:planned', detail: { bytes: info.bytes } })
       const format = options.format ?? 'nii'
-      const volume = await getVolumeFromRoot(source, entry.cid, root, { ...options, level, size: undefined, onBytes, name, keepCodestreams: format === 'j2c' || format === 'dcm' })
       const path = out ?? resolve(`${entry.cid}-L${level}${volumeIsDirectory(format) ? '' : extensionFor(format)}`)
-      const paths = await writeVolumeOutput(path, format, volume, outputOptions)
+      // the slices are decoded as the writer takes them: the volume is never held in memory
+      const slices = volumeLevelSlices(source, entry.cid, root, level, { ...options, onBytes, name })
+      const paths = await writeVolumeOutput(path, format, { root, level, meta: root.meta, slices }, outputOptions)
       onProgress?.({ type: 'retrieve:written', detail: { name, paths } })
       return { name, root: entry.cid.toString(), kind: 'volume', level, width: info.width, height: info.height, bytes: info.bytes, paths }
     }
