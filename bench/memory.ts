@@ -2,7 +2,7 @@
  * 6. Memory: peak RSS (getrusage maxRSS of the process, codec worker threads included) of
  * `mist-p2p publish` and of `mist-p2p get --level full` over the network (seeder on 127.0.0.1),
  * for an int16 NIfTI volume of 256x256 slices at two slice counts, and for datasets of synthetic
- * 512x512 images at two sizes, so growth with input size is visible.
+ * 256x256 images at two sizes (100 and 500), so growth with input size is visible.
  */
 import { cp, mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -34,7 +34,8 @@ async function publishAndGet (ctx: Ctx, input: string, tag: string): Promise<any
 
 export async function runMemory (ctx: Ctx, _ds: Dataset, _pulls: any): Promise<any> {
   const [vs, vl] = ctx.quick ? [16, 64] : [250, 1000]
-  const [ds, dl] = [200, 600]
+  // datasets of 256x256 images (512x512 made this section alone take 6 minutes)
+  const [ds, dl] = [100, 500]
   await mkdir(ctx.cache, { recursive: true })
   const rows: any[] = []
   for (const n of [vs, vl]) {
@@ -46,12 +47,12 @@ export async function runMemory (ctx: Ctx, _ds: Dataset, _pulls: any): Promise<a
   }
   for (const n of ctx.quick ? [] : [ds, dl]) {
     const dir = join(ctx.cache, `mem-synth-${n}`)
-    await writeSynthetic(dir, n, 512)
+    await writeSynthetic(dir, n, 256)
     const input = join(ctx.dir, `mem-ds-${n}`)
     await cp(dir, input, { recursive: true, filter: s => !s.endsWith('.complete') })
     const r = await publishAndGet(ctx, input, `d${n}`)
     await rm(input, { recursive: true, force: true })
-    rows.push({ input: `dataset of ${n} PNG 512x512 12-bit`, kind: 'dataset', ...r })
+    rows.push({ input: `dataset of ${n} PNG 256x256 12-bit`, kind: 'dataset', ...r })
     ctx.log(`  dataset ${n}: publish ${r.publishRssMiB.toFixed(0)} MiB, get ${r.getRssMiB.toFixed(0)} MiB, seeder ${r.seederRssMiB.toFixed(0)} MiB`)
   }
   const growth = (kind: string, key: string): number => { const [a, b] = rows.filter(r => r.kind === kind); if (b == null) return NaN; return (b[key] - a[key]) / (b.images - a.images) * 1024 }

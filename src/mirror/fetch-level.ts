@@ -52,7 +52,8 @@ export async function fetchLevelBlocks (store: BlockStore, cid: CID, options: Fe
     }
     let bytes: Uint8Array
     try {
-      bytes = await store.get(block.cid, { signal, sizeHint: block.size } as any)
+      // NetworkStore takes the hints: the repo was just checked, and the size helps batching
+      bytes = await store.get(block.cid, { signal, sizeHint: block.size, notHeld: !had } as any)
     } catch (err: any) {
       if (err instanceof MissingBlockError && block.level != null) {
         const { level, width, height } = block.level

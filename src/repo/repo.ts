@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { FsBlockstore } from 'blockstore-fs'
+import { MistBlockstore } from './blockstore.js'
 import { FsDatastore } from 'datastore-fs'
 import type { CID } from 'multiformats/cid'
 import { MissingBlockError, RepoError } from '../errors.js'
@@ -31,7 +31,7 @@ export const REPO_VERSION = 1
 export class Repo implements BlockStore {
   private constructor (
     readonly path: string,
-    readonly blockstore: FsBlockstore,
+    readonly blockstore: MistBlockstore,
     readonly datastore: FsDatastore,
     private readonly lock: RepoLock
   ) {}
@@ -57,7 +57,7 @@ export class Repo implements BlockStore {
       if (config?.version !== REPO_VERSION) {
         throw new RepoError(`${path}: repo version ${config?.version} is not supported by this mist-p2p (expects ${REPO_VERSION})`)
       }
-      const blockstore = new FsBlockstore(join(path, 'blocks'))
+      const blockstore = new MistBlockstore(join(path, 'blocks'))
       const datastore = new FsDatastore(join(path, 'datastore'))
       await blockstore.open()
       await datastore.open()
