@@ -6,11 +6,13 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CodecPool } from '../src/codec/index.js'
-import { FormatError, MissingBlockError } from '../src/errors.js'
+import { CodecPool, synthesizeImage } from '../src/codec/index.js'
+import { FormatError, InvalidInputError, MissingBlockError, UnsupportedInputError } from '../src/errors.js'
+import { encodePng } from '../src/formats/index.js'
+import { readPngBytes } from '../src/formats/png-read.js'
 import { getVolume, retrieve } from '../src/retrieve/index.js'
 import type { Block } from '../src/types.js'
-import { makeBaseDag, type BaseDag } from './helpers/fuzz-harness.js'
+import { fixPngCrcs, makeBaseDag, type BaseDag } from './helpers/fuzz-harness.js'
 import { tempDir } from './helpers/tmp.js'
 
 let base: BaseDag
@@ -55,5 +57,32 @@ describe('fuzz campaign regressions', () => {
     } finally {
       await cleanup()
     }
+  })
+
+  // png kind (CRCs fixed): a 300x200 PNG whose IHDR height was raised to 65534 decoded "fine"
+  // (pngjs filled the missing rows with zeros: 336 MB from a 90 KB file); the outcome also changed
+  // from run to run as such allocations failed or not
+  it('a PNG whose header claims more (or fewer) rows than its image data holds is refused before decoding', () => {
+    const png = encodePng(synthesizeImage(300, 200, 12, false, 1, 4))
+    const withSize = (w: number, h: number): Uint8Array => {
+      const b = new Uint8Array(png)
+      new DataView(b.buffer).setUint32(16, w)
+      new DataView(b.buffer).setUint32(20, h)
+      return fixPngCrcs(b)
+    }
+    expect(readPngBytes('ok.png', withSize(300, 200)).image.height).toBe(200)
+    for (const h of [65534, 201]) {
+      expect(() => readPngBytes('tall.png', withSize(300, h))).toThrow(InvalidInputError)
+    }
+    expect(() => readPngBytes('tall.png', withSize(300, 65534))).toThrow(/cannot hold the 39385934 bytes of rows|holds 120200 bytes of rows, the header claims 39385934/)
+    expect(() => readPngBytes('short.png', withSize(300, 100))).toThrow(/holds more than the 60100 bytes of rows/)
+    // what pngjs would allocate (RGBA, 2 bytes at 16 bits) is bounded too: 65535 x 32767 8-bit gray is under
+    // the 2 GiB payload limit but 8 GiB as RGBA
+    const gray8 = encodePng(synthesizeImage(64, 48, 8, false, 1, 3))
+    const huge = new Uint8Array(gray8)
+    new DataView(huge.buffer).setUint32(16, 65535)
+    new DataView(huge.buffer).setUint32(20, 32767)
+    expect(() => readPngBytes('huge.png', fixPngCrcs(huge))).toThrow(UnsupportedInputError)
+    expect(() => readPngBytes('huge.png', fixPngCrcs(huge))).toThrow(`needs ${65535 * 32767 * 4} bytes to decode (as RGBA)`)
   })
 })
