@@ -4,6 +4,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { encodeHTJ2K } from '../src/codec/index.js'
 import { MAX_BLOCK_BYTES, buildImageDag, decodeImageRoot, levelPlan, normaliseImageMeta, parseCodestream, rootKind } from '../src/chunker/index.js'
+import { FormatError } from '../src/errors.js'
 import type { ImageMeta, RasterImage } from '../src/types.js'
 
 /** 300x200 uint16 12-bit gradient (golden input 1). */
@@ -68,7 +69,7 @@ describe('image root', () => {
     const plan = levelPlan(root, 2)
     expect(plan).toMatchObject({ width: 64, height: 64, decompositions: 5, reduce: 3, end: layout.levels[2].end })
     expect(plan.leaves.reduce((a, l) => a + l.size, 0)).toBeGreaterThanOrEqual(plan.end)
-    expect(() => levelPlan(root, 6)).toThrow(RangeError)
+    expect(() => levelPlan(root, 6)).toThrow(FormatError)
     // figures for the report
     console.log(`512x512 CT: codestream ${cs.length} B, root block ${rootBlock.bytes.length} B, ${dag.blocks.length} blocks, level bytes ${root.levels.map(l => l.bytes).join('/')}, level ends ${root.levels.map(l => l.end).join('/')}`)
     const overhead = dag.blocks.filter(b => b.cid.code === 0x70).map(b => b.bytes.length)

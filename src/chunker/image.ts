@@ -6,7 +6,7 @@
 import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
-import { CodestreamError } from '../errors.js'
+import { CodestreamError, FormatError } from '../errors.js'
 import type { Block, ImageMeta } from '../types.js'
 import { BlockSet, MAX_BLOCK_BYTES, cborBlock } from './block.js'
 import { openNode } from './check.js'
@@ -236,7 +236,8 @@ export interface LevelPlan {
 export function levelPlan (root: ImageRoot, level: number): LevelPlan {
   const lv = root.levels[level]
   if (!Number.isInteger(level) || lv === undefined) {
-    throw new RangeError(`level ${level} does not exist: the image has levels 0..${root.levels.length - 1}`)
+    // reached with a level a volume or dataset root lists but its image lacks: the DAG is inconsistent
+    throw new FormatError(`level ${level} does not exist: the image has levels 0..${root.levels.length - 1} (a volume or dataset root that lists this level does not match its image)`)
   }
   return {
     leaves: root.leaves.slice(0, lv.leaves),

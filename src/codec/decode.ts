@@ -17,14 +17,12 @@ import os from 'node:os'
 import { CodecError } from '../errors.js'
 import type { RasterImage, SampleArray } from '../types.js'
 import type { CodecModule } from './codec-module.js'
+import { checkCodestream } from './header-check.js'
 import type { DecodeOptions } from './options.js'
-import { MAX_BITS, sampleRange } from './validate.js'
+import { MAX_BITS, MAX_DECODED_BYTES, sampleRange } from './validate.js'
 import { wasmFailure } from './wasm-failure.js'
 
 const LITTLE_ENDIAN = os.endianness() === 'LE'
-
-/** Largest decoded raster accepted, checked from the header before decoding (a corrupt or hostile header can claim anything). */
-export const MAX_DECODED_BYTES = 1024 * 1024 * 1024
 
 /** Decode `codestream` (a full codestream or a resolution prefix) at `options.reduce` discarded levels. */
 export function decodeWith (codec: CodecModule, codestream: Uint8Array, options: DecodeOptions = {}): RasterImage {
@@ -35,6 +33,8 @@ export function decodeWith (codec: CodecModule, codestream: Uint8Array, options:
   if (!Number.isInteger(reduce) || reduce < 0) {
     throw new CodecError(`cannot decode: reduce must be a non-negative integer, got ${reduce}`)
   }
+  // before OpenJPH sees a byte: it loops or allocates without bound on some hostile headers
+  checkCodestream(codestream, reduce)
   codec.clearLog()
   const decoder = new codec.wasm.HTJ2KDecoder()
   try {

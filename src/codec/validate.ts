@@ -11,6 +11,13 @@ import type { RasterImage, SampleArray } from '../types.js'
 export const MAX_SIDE = 65535
 /** Largest sample depth this release handles. */
 export const MAX_BITS = 16
+/**
+ * Largest decoded raster, in bytes (width x height x components x 1 or 2 bytes per sample), 128 MiB:
+ * e.g. 8192x8192 16-bit. A decode that would produce more is refused from the header, before
+ * anything is allocated (decoding peaks at about twice this: OpenJPH's buffer plus its copy), and
+ * an image that big is refused for encoding, so mist-p2p never publishes what it would not decode.
+ */
+export const MAX_DECODED_BYTES = 128 * 1024 * 1024
 
 /** Inclusive range of values a sample of `bits` bits may take. */
 export function sampleRange (bits: number, signed: boolean): { min: number, max: number } {
@@ -58,6 +65,10 @@ export function validateImage (image: RasterImage): void {
   }
   if (!(data instanceof Uint8Array || data instanceof Int8Array || data instanceof Uint16Array || data instanceof Int16Array)) {
     throw new CodecError(`cannot encode ${describe(image)} image: data must be a Uint8Array, Int8Array, Uint16Array or Int16Array`)
+  }
+  const decodedBytes = width * height * components * (bitsStored <= 8 && !signed ? 1 : 2)
+  if (decodedBytes > MAX_DECODED_BYTES) {
+    throw new CodecError(`cannot encode ${describe(image)} image: it decodes to ${decodedBytes} bytes, more than the ${MAX_DECODED_BYTES}-byte (128 MiB) limit of this release (e.g. 8192x8192 16-bit)`)
   }
   const expected = width * height * components
   if (data.length !== expected) {
