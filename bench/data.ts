@@ -112,10 +112,11 @@ export interface Dataset {
 /** Builds (or reuses) the pull dataset and publishes it into a fresh seeder repo. */
 export async function pullDataset (ctx: Ctx): Promise<Dataset> {
   const synthCount = ctx.quick ? 40 : 400
-  const synthSize = ctx.quick ? 256 : 512
+  // 256x256: with 512x512 the full-level pulls (decode + write of every image, ~3 MB/s) alone took 6 min per link
+  const synthSize = 256
   // full mode: every real DICOM and PNG fixture (the NIfTI volumes, ~1,000 slices of CT/MR, are
   // left to the storage and memory sections: they made the pulls run past the 15-minute budget)
-  const dir = join(ctx.cache, ctx.quick ? 'ds-quick' : 'ds2')
+  const dir = join(ctx.cache, ctx.quick ? 'ds-quick' : 'ds3')
   const synthDir = join(dir, 'synth')
   await writeSynthetic(synthDir, synthCount, synthSize)
   const realDir = join(dir, 'real')

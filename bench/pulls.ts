@@ -59,11 +59,13 @@ export async function runPulls (ctx: Ctx, ds: Dataset, shaped: boolean): Promise
     const pulls: any[] = []
     // each selection: the product (block protocol) from one and two seeders, and bitswap alone
     // (the getter with MIST_P2P_BITSWAP_ONLY=1) from one seeder as the stack's own baseline
-    const modes = [{ seeders: 1, protocol: 'blocks' }, { seeders: 2, protocol: 'blocks' }, { seeders: 1, protocol: 'bitswap' }]
+    // (bitswap alone on loopback only, and 2 repetitions per pull in full mode: the 15-minute budget)
+    const modes = [{ seeders: 1, protocol: 'blocks' }, { seeders: 2, protocol: 'blocks' }, ...(shaped ? [] : [{ seeders: 1, protocol: 'bitswap' }])]
+    const reps = Math.min(ctx.reps, 2)
     for (const sel of sels) {
       for (const { seeders, protocol } of modes) {
         const runs: any[] = []
-        for (let rep = 0; rep < ctx.reps; rep++) {
+        for (let rep = 0; rep < reps; rep++) {
           const g = join(ctx.dir, `getter-${net}-${rep}`)
           const out = join(ctx.dir, `out-${net}-${rep}`)
           await cp(ds.getterTemplate, g, { recursive: true })
