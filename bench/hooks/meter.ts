@@ -4,10 +4,20 @@
  * (socket.bytesRead / bytesWritten: TCP payload, i.e. everything above TCP — pnet, noise,
  * yamux, bitswap or HTTP framing included; IP/TCP headers excluded; Unix sockets excluded),
  * and at exit writes them, the time of the first TCP connect and the process's peak RSS
- * (getrusage maxRSS, worker threads included) as JSON to $MIST_BENCH_METER.
+ * (VmHWM of /proc/self/status, worker threads included) as JSON to $MIST_BENCH_METER.
+ * Not getrusage's maxRSS: Linux carries that across fork+exec, so every child reported at least
+ * the benchmark runner's own peak (the section 6 figures of the run of 2026-12-02 have this error).
  */
 import net from 'node:net'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+
+function peakRssKiB (): number {
+  try {
+    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1])
+  } catch {
+    return process.resourceUsage().maxRSS
+  }
+}
 
 const sockets = new Set<net.Socket>()
 let firstConnectMs: number | undefined
@@ -42,6 +52,6 @@ process.on('exit', () => {
   let written = 0
   for (const s of sockets) { read += s.bytesRead; written += s.bytesWritten }
   try {
-    writeFileSync(file, JSON.stringify({ tcpBytesRead: read, tcpBytesWritten: written, sockets: sockets.size, firstConnectMs, exitMs: t0 + performance.now(), maxRssKiB: process.resourceUsage().maxRSS }))
+    writeFileSync(file, JSON.stringify({ tcpBytesRead: read, tcpBytesWritten: written, sockets: sockets.size, firstConnectMs, exitMs: t0 + performance.now(), maxRssKiB: peakRssKiB() }))
   } catch { /* best effort */ }
 })
