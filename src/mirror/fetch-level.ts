@@ -52,8 +52,7 @@ export async function fetchLevelBlocks (store: BlockStore, cid: CID, options: Fe
     }
     let bytes: Uint8Array
     try {
-      // NetworkStore takes the hints: the repo was just checked, and the size helps batching
-      bytes = await store.get(block.cid, { signal, sizeHint: block.size, notHeld: !had } as any)
+      bytes = await store.get(block.cid, { signal, sizeHint: block.size, notHeld: !had })
     } catch (err: any) {
       if (err instanceof MissingBlockError && block.level != null) {
         const { level, width, height } = block.level

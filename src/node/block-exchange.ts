@@ -49,12 +49,6 @@ interface Want {
  * caller falls back to bitswap.
  */
 export class BlockExchange {
-  /** Blocks received, by peer. */
-  readonly blocksByPeer = new Map<string, number>()
-  /** Blocks rejected because their bytes did not match their CID. */
-  rejected = 0
-  /** Request streams that failed or stalled. */
-  failedRequests = 0
   private readonly wants = new Map<string, Want>()
   private pending: Want[] = []
   private readonly inFlight = new Map<string, number>()
@@ -176,7 +170,6 @@ export class BlockExchange {
     for (const w of batch) { w.tried.add(peer); w.inFlight = true }
     let answered = 0
     this.exchange(peer, batch, i => { answered = i }).catch((err: any) => {
-      this.failedRequests++
       if (err?.name === 'UnsupportedProtocolError') this.unsupported.add(peer)
       else this.options.log?.(`block request to ${peer} failed after ${answered} of ${batch.length} blocks: ${err?.message ?? err}`)
     }).finally(() => {
@@ -217,13 +210,11 @@ export class BlockExchange {
             verifyBlock(w.cid, bytes, `peer ${peer}: `)
           } catch (err) {
             if (!(err instanceof BlockVerificationError)) throw err
-            this.rejected++
             this.strikes.set(peer, (this.strikes.get(peer) ?? 0) + 1)
             this.options.log?.(err.message)
             this.pending.unshift(w)
             continue
           }
-          this.blocksByPeer.set(peer, (this.blocksByPeer.get(peer) ?? 0) + 1)
           this.settle(w, { bytes, peer })
         } else {
           w.inFlight = false

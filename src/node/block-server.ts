@@ -5,7 +5,7 @@ import { decodeRequest, MAX_REQUEST_BYTES, STATUS_BLOCK, STATUS_NOT_HELD } from 
 
 /** The local blockstore the server reads (the repo's: never the network). */
 export interface LocalBlocks {
-  has(cid: CID, options?: { signal?: AbortSignal }): Promise<boolean> | boolean
+  /** A missing block throws an error named NotFoundError (interface-store). */
   get(cid: CID, options?: { signal?: AbortSignal }): AsyncIterable<Uint8Array> | Promise<Uint8Array> | Uint8Array
 }
 
@@ -14,19 +14,22 @@ export interface BlockServerOptions {
   readAhead?: number
   /** A request not received within this time closes the stream; default 10 s. */
   requestTimeoutMs?: number
-  /** Counts blocks served (for the seeder's statistics). */
-  onServed?: (bytes: number) => void
   log?: (message: string) => void
 }
 
+/** The block, or undefined when it is not held (one read: no separate existence check). */
 async function readLocal (blocks: LocalBlocks, cid: CID, signal: AbortSignal): Promise<Uint8Array | undefined> {
-  if (!(await blocks.has(cid, { signal }))) return undefined
-  const got = blocks.get(cid, { signal })
-  if (got instanceof Uint8Array) return got
-  if (typeof (got as any)?.then === 'function') return await (got as Promise<Uint8Array>)
-  const chunks: Uint8Array[] = []
-  for await (const c of got as AsyncIterable<Uint8Array>) chunks.push(c)
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+  try {
+    const got = blocks.get(cid, { signal })
+    if (got instanceof Uint8Array) return got
+    if (typeof (got as any)?.then === 'function') return await (got as Promise<Uint8Array>)
+    const chunks: Uint8Array[] = []
+    for await (const c of got as AsyncIterable<Uint8Array>) chunks.push(c)
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+  } catch (err: any) {
+    if (err?.name === 'NotFoundError') return undefined
+    throw err
+  }
 }
 
 /**
@@ -45,7 +48,7 @@ export function blockRequestHandler (blocks: LocalBlocks, options: BlockServerOp
     try {
       const request = await lp.read({ signal: AbortSignal.any([controller.signal, AbortSignal.timeout(options.requestTimeoutMs ?? 10_000)]) })
       const cids = decodeRequest(request.subarray())
-      const reads: Array<Promise<Uint8Array | undefined>> = []
+      const reads: Array<Promise<Uint8Array | undefined> | undefined> = []
       const start = (i: number): void => {
         if (i < cids.length) {
           const p = readLocal(blocks, cids[i], controller.signal)
@@ -63,13 +66,12 @@ export function blockRequestHandler (blocks: LocalBlocks, options: BlockServerOp
           options.log?.(`block request: reading ${cids[i]} failed: ${err?.message ?? err}`)
           bytes = undefined
         }
-        reads[i] = undefined as any
+        reads[i] = undefined // let the block go once sent
         start(i + readAhead)
         if (bytes == null) {
           await lp.write(Uint8Array.of(STATUS_NOT_HELD), { signal: controller.signal })
         } else {
           await lp.writeV([Uint8Array.of(STATUS_BLOCK), bytes], { signal: controller.signal })
-          options.onServed?.(bytes.byteLength)
         }
       }
       await stream.close({ signal: AbortSignal.timeout(30_000) })

@@ -87,8 +87,6 @@ export interface MistNode {
   connectedPeers(): string[]
   /** The bulk block protocol's client (undefined when the node runs with blockProtocol: false). */
   blocks?: BlockExchange
-  /** Blocks this node has sent to peers over the bulk block protocol. */
-  served: { blocks: number, bytes: number }
   stop(): Promise<void>
 }
 
@@ -226,13 +224,9 @@ async function buildMistNode (options: MistNodeOptions, privateNetwork: boolean)
   const libp2p = helia.libp2p
 
   // --- the bulk block protocol: served from the repo's own blockstore, never from the network
-  const served = { blocks: 0, bytes: 0 }
   let blocks: BlockExchange | undefined
   if (options.blockProtocol !== false) {
-    await libp2p.handle(BLOCK_PROTOCOL, blockRequestHandler(options.blockstore as any, {
-      log,
-      onServed: bytes => { served.blocks++; served.bytes += bytes }
-    }), { maxInboundStreams: 16, maxOutboundStreams: 16 })
+    await libp2p.handle(BLOCK_PROTOCOL, blockRequestHandler(options.blockstore as any, { log }), { maxInboundStreams: 16, maxOutboundStreams: 16 })
     blocks = new BlockExchange(libp2p, { log })
   }
 
@@ -349,7 +343,6 @@ async function buildMistNode (options: MistNodeOptions, privateNetwork: boolean)
     },
     connectedPeers: () => [...new Set(libp2p.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer.toString()))],
     blocks,
-    served,
     stop: async () => {
       if (stopped) return
       stopped = true

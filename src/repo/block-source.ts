@@ -2,8 +2,12 @@ import type { CID } from 'multiformats/cid'
 
 /** Where retrieval reads blocks from: the local repo, or (later) the network through it. */
 export interface BlockSource {
-  /** The verified bytes of `cid`; MissingBlockError when it cannot be had. */
-  get: (cid: CID, options?: { signal?: AbortSignal }) => Promise<Uint8Array>
+  /**
+   * The verified bytes of `cid`; MissingBlockError when it cannot be had. Hints a networked
+   * source may use: `sizeHint` (the block's size, if known) and `notHeld` (the caller has just
+   * seen `has` answer false, so the local check can be skipped).
+   */
+  get: (cid: CID, options?: { signal?: AbortSignal, sizeHint?: number, notHeld?: boolean }) => Promise<Uint8Array>
   /** Whether the block is already held locally. */
   has: (cid: CID, options?: { signal?: AbortSignal }) => Promise<boolean>
 }
