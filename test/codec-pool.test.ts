@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CodecError } from '../src/errors.js'
+import { encodePng } from '../src/formats/index.js'
 import type { RasterImage, SampleArray } from '../src/types.js'
 import { CodecPool, decodeHTJ2K, encodeHTJ2K, getDefaultPool, synthesizeImage as synth } from '../src/codec/index.js'
 
@@ -57,6 +58,25 @@ describe('CodecPool', () => {
       expect(s.workers).toBe(2)
       expect(s.jobs).toBe(2 * images.length)
       expect(s.recycles).toBe(0)
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('encodes PNG on a worker: the same bytes as encodePng(), layout errors thrown before a worker is asked', async () => {
+    const pool = new CodecPool({ size: 2 })
+    try {
+      const unsigned = images.filter(im => !im.signed && im.bitsStored <= 16)
+      const got = await Promise.all(unsigned.map(async im => await pool.encodePng(im)))
+      got.forEach((bytes, i) => { expect(Buffer.compare(bytes, encodePng(unsigned[i]))).toBe(0) })
+      const jobs = pool.stats().jobs
+      const signed = images.find(im => im.signed)!
+      await expect(pool.encodePng(signed)).rejects.toMatchObject({ name: 'UnsupportedInputError', message: expect.stringMatching(/signed .* cannot be stored in PNG/) })
+      expect(pool.stats().jobs).toBe(jobs)
+      const copy = unsigned[0].data.slice()
+      const moved = await pool.encodePng({ ...unsigned[0], data: copy }, { transfer: true })
+      expect(copy.byteLength).toBe(0)
+      expect(Buffer.compare(moved, got[0])).toBe(0)
     } finally {
       await pool.close()
     }

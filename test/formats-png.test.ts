@@ -8,7 +8,7 @@ import type { RasterImage } from '../src/types.js'
 import { REAL_FIXTURES } from './helpers/env.js'
 
 /** Independent PNG decoder for non-interlaced 8/16-bit gray: inflate IDAT, undo the 5 row filters, read big-endian samples. */
-function decodeGrayPng (png: Uint8Array): { width: number, height: number, depth: number, samples: number[] } {
+function decodeGrayPng (png: Uint8Array): { width: number, height: number, depth: number, samples: number[], filters: number[] } {
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength)
   let pos = 8; let width = 0; let height = 0; let depth = 0; const idat: Uint8Array[] = []
   while (pos < png.length) {
@@ -19,8 +19,9 @@ function decodeGrayPng (png: Uint8Array): { width: number, height: number, depth
   }
   const raw = inflateSync(Buffer.concat(idat)); const bpp = depth / 8; const rowBytes = width * bpp
   const rows: Uint8Array[] = []
+  const filters: number[] = []
   for (let y = 0; y < height; y++) {
-    const f = raw[y * (rowBytes + 1)]; const src = raw.subarray(y * (rowBytes + 1) + 1, (y + 1) * (rowBytes + 1))
+    const f = raw[y * (rowBytes + 1)]; filters.push(f); const src = raw.subarray(y * (rowBytes + 1) + 1, (y + 1) * (rowBytes + 1))
     const prev = y > 0 ? rows[y - 1] : new Uint8Array(rowBytes); const row = new Uint8Array(rowBytes)
     for (let i = 0; i < rowBytes; i++) {
       const a = i >= bpp ? row[i - bpp] : 0; const b = prev[i]; const c = i >= bpp ? prev[i - bpp] : 0
@@ -32,7 +33,7 @@ function decodeGrayPng (png: Uint8Array): { width: number, height: number, depth
   }
   const samples: number[] = []
   for (const row of rows) for (let i = 0; i < width; i++) samples.push(depth === 16 ? (row[2 * i] << 8) | row[2 * i + 1] : row[i])
-  return { width, height, depth, samples }
+  return { width, height, depth, samples, filters }
 }
 
 function gradientImage (width: number, height: number, bits: number): RasterImage {
@@ -65,6 +66,34 @@ describe('PNG round trip', () => {
       expect(independent.samples).toEqual(Array.from(image.data))
     })
   }
+
+  it('chooses among all five row filters and every one decodes bit-exactly (8 and 16 bit, width 1)', () => {
+    // rows built so that each filter wins somewhere: zeros under noise (None), a ramp along x (Sub), a copy of
+    // the row above (Up), the mean of left and above (Average), a smooth 2D surface (Paeth)
+    for (const bits of [8, 16]) {
+      const width = 64; const height = 50; const max = 2 ** bits - 1
+      const data = bits === 8 ? new Uint8Array(width * height) : new Uint16Array(width * height)
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const i = y * width + x
+          const kind = Math.floor(y / 10)
+          let v: number
+          if (kind === 0) v = y % 2 === 0 ? (i * 2654435761 >>> 9) % (max + 1) : 0
+          else if (kind === 1) v = (x * 37 + y * 1013) % (max + 1)
+          else if (kind === 2) v = y % 10 === 0 ? (x * 7919 >>> 3) % (max + 1) : data[i - width]
+          else if (kind === 3) v = x === 0 ? (y * 97) % (max + 1) : Math.floor((data[i - 1] + data[i - width]) / 2)
+          else v = Math.round((Math.sin(x / 9) * Math.cos(y / 7) + 1) / 2 * max)
+          data[i] = v
+        }
+      }
+      const image: RasterImage = { width, height, components: 1, bitsStored: bits, signed: false, data }
+      const decoded = decodeGrayPng(encodePng(image))
+      expect(decoded.samples).toEqual(Array.from(data))
+      expect(new Set(decoded.filters)).toEqual(new Set([0, 1, 2, 3, 4]))
+      const column: RasterImage = { ...image, width: 1, height: 7, data: data.slice(0, 7) }
+      expect(decodeGrayPng(encodePng(column)).samples).toEqual(Array.from(data.slice(0, 7)))
+    }
+  })
 
   it('writes 8-bit RGB and reads it back', async () => {
     const data = new Uint8Array(5 * 4 * 3).map((_, i) => (i * 37) & 0xff)

@@ -1,5 +1,5 @@
 /**
- * CodecPool: encode/decode on worker threads, each owning its own OpenJPH
+ * CodecPool: encode/decode (and PNG encoding of outputs) on worker threads, each owning its own OpenJPH
  * WASM module. Jobs queue in order and go to the first idle worker. Inputs are
  * copied once into an exact-size buffer that is transferred (or transferred
  * directly with `transfer: true`); results are transferred back.
@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { CodecError } from '../errors.js'
+import { checkPngEncodable } from '../formats/png-write.js'
 import type { RasterImage } from '../types.js'
 import { wasmPath } from './openjph.js'
 import type { DecodeOptions, EncodeOptions } from './options.js'
@@ -132,6 +133,17 @@ export class CodecPool {
     const data = ownBuffer(image.data, transfer)
     const request: JobRequest = { id: this.nextId++, kind: 'encode', image: { ...image, data }, options: encodeOptions }
     return await this.submit<Uint8Array>(request, [data.buffer as ArrayBuffer], signal, timeoutMs)
+  }
+
+  /**
+   * encodePng() on a worker (PNG output was the getter's main-thread bottleneck: filtering and
+   * deflate cost several times the HTJ2K decode). Layout errors are thrown here, before a worker is asked.
+   */
+  async encodePng (image: RasterImage, options: JobControl = {}): Promise<Uint8Array> {
+    checkPngEncodable(image)
+    const data = ownBuffer(image.data, options.transfer)
+    const request: JobRequest = { id: this.nextId++, kind: 'png', image: { ...image, data } }
+    return await this.submit<Uint8Array>(request, [data.buffer as ArrayBuffer], options.signal, options.timeoutMs)
   }
 
   /** Decode on a worker; same image as decodeHTJ2K(). */
@@ -258,7 +270,7 @@ export class CodecPool {
 
   private finish (job: Job, msg: JobResponse & { type: 'result' }): void {
     if (msg.ok) {
-      this.settle(job, job.request.kind === 'encode' ? msg.bytes : msg.image)
+      this.settle(job, job.request.kind === 'decode' ? msg.image : msg.bytes)
     } else {
       const prefix = msg.error.name === 'CodecError' ? '' : `${msg.error.name}: `
       this.settle(job, undefined, new CodecError(prefix + msg.error.message))

@@ -14,6 +14,8 @@ export interface WorkerInit {
 export type JobRequest =
   | { id: number, kind: 'encode', image: RasterImage, options: EncodeOptions }
   | { id: number, kind: 'decode', codestream: Uint8Array, options: DecodeOptions }
+  /** encodePng() of src/formats/png-write.ts, off the main thread. */
+  | { id: number, kind: 'png', image: RasterImage }
 
 /** Sent once the worker's WASM module is instantiated. */
 export interface ReadyMessage { type: 'ready', heapBytes: number }

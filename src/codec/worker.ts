@@ -6,6 +6,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { CodecModule } from './codec-module.js'
 import { decodeWith } from './decode.js'
+import { encodePng } from '../formats/png-write.js'
 import { encodeWith } from './encode.js'
 import type { JobRequest, JobResponse, WorkerInit } from './protocol.js'
 
@@ -28,8 +29,8 @@ async function run (job: JobRequest): Promise<void> {
   let response: JobResponse
   const transfer: ArrayBuffer[] = []
   try {
-    if (job.kind === 'encode') {
-      const bytes = encodeWith(codec, job.image, job.options)
+    if (job.kind === 'encode' || job.kind === 'png') {
+      const bytes = job.kind === 'encode' ? encodeWith(codec, job.image, job.options) : encodePng(job.image)
       transfer.push(bytes.buffer as ArrayBuffer)
       response = { type: 'result', id: job.id, ok: true, bytes, heapBytes: codec.heapBytes() }
     } else {

@@ -3,7 +3,7 @@
  * and 8-bit RGB. Signed data is refused: PNG has no signed samples, the caller
  * should choose NIfTI instead.
  */
-import { deflateSync, crc32 } from 'node:zlib'
+import { constants, crc32, deflateSync } from 'node:zlib'
 import { UnsupportedInputError } from '../errors.js'
 import type { RasterImage } from '../types.js'
 import { writeFileAtomic } from '../util/atomic-write.js'
@@ -11,14 +11,17 @@ import { checkRaster } from './raster-check.js'
 
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)
 
-/** Encodes a RasterImage as a PNG file (non-interlaced, adaptive row filters, zlib level 6). */
+/**
+ * Encodes a RasterImage as a PNG file: non-interlaced, per row the filter with the smallest sum of
+ * absolute residuals (libpng's heuristic), deflate with the run-length strategy (Z_RLE). On the
+ * X-rays, CT and chest PNGs of ../shared/fixtures Z_RLE gave files as small as zlib level 6
+ * (within 1%, often smaller) in a third to a tenth of the time (one-off measurement:
+ * scratch runs of 2026-12-02, e.g. a 2000x2128 12-bit DX 5.35 MB in 65 ms vs 5.33 MB in 205 ms).
+ */
 export function encodePng (image: RasterImage): Uint8Array {
-  checkRaster('encodePng', image)
-  const { width, height, components, bitsStored, signed } = image
-  if (signed) throw new UnsupportedInputError(`encodePng: signed ${bitsStored}-bit samples cannot be stored in PNG; write NIfTI instead`)
-  if (components !== 1 && components !== 3) throw new UnsupportedInputError(`encodePng: ${components} components are not supported (1 or 3)`)
+  checkPngEncodable(image)
+  const { width, height, components, bitsStored } = image
   const bitDepth = bitsStored <= 8 ? 8 : 16
-  if (components === 3 && bitDepth !== 8) throw new UnsupportedInputError('encodePng: 16-bit RGB is not supported')
   const bytesPerPixel = components * (bitDepth / 8)
   const raw = toBigEndianRows(image, bitDepth)
   const filtered = filterRows(raw, width * bytesPerPixel, height, bytesPerPixel)
@@ -30,8 +33,17 @@ export function encodePng (image: RasterImage): Uint8Array {
   ihdr[9] = components === 1 ? 0 : 2
   const chunks = [chunk('IHDR', ihdr)]
   if (bitsStored !== bitDepth) chunks.push(chunk('sBIT', new Uint8Array(components).fill(bitsStored)))
-  chunks.push(chunk('IDAT', deflateSync(filtered, { level: 6 })), chunk('IEND', new Uint8Array(0)))
+  chunks.push(chunk('IDAT', deflateSync(filtered, { level: 6, strategy: constants.Z_RLE })), chunk('IEND', new Uint8Array(0)))
   return concat([SIGNATURE, ...chunks])
+}
+
+/** Throws what encodePng would throw for this image's layout (before a worker is asked to encode it). */
+export function checkPngEncodable (image: RasterImage): void {
+  checkRaster('encodePng', image)
+  const { components, bitsStored, signed } = image
+  if (signed) throw new UnsupportedInputError(`encodePng: signed ${bitsStored}-bit samples cannot be stored in PNG; write NIfTI instead`)
+  if (components !== 1 && components !== 3) throw new UnsupportedInputError(`encodePng: ${components} components are not supported (1 or 3)`)
+  if (components === 3 && bitsStored > 8) throw new UnsupportedInputError('encodePng: 16-bit RGB is not supported')
 }
 
 /** Encodes and writes a PNG atomically (path + '.tmp-<random>', then rename). */
@@ -52,40 +64,50 @@ function toBigEndianRows (image: RasterImage, bitDepth: number): Uint8Array {
   return out
 }
 
-/** Applies, per row, the PNG filter with the smallest sum of absolute residuals (the libpng heuristic). */
+/**
+ * Applies, per row, the PNG filter with the smallest sum of absolute residuals (the libpng
+ * heuristic): one pass scores the five filters together, a second writes the chosen one.
+ */
 function filterRows (raw: Uint8Array, rowBytes: number, height: number, bpp: number): Uint8Array {
   const out = new Uint8Array(height * (rowBytes + 1))
-  const candidate = new Uint8Array(rowBytes)
   const zero = new Uint8Array(rowBytes)
   for (let y = 0; y < height; y++) {
-    const row = raw.subarray(y * rowBytes, (y + 1) * rowBytes)
-    const prev = y === 0 ? zero : raw.subarray((y - 1) * rowBytes, y * rowBytes)
-    let bestType = 0
-    let bestScore = Infinity
-    const target = out.subarray(y * (rowBytes + 1) + 1, (y + 1) * (rowBytes + 1))
-    for (let type = 0; type < 5; type++) {
-      applyFilter(type, row, prev, bpp, candidate)
-      let score = 0
-      for (let i = 0; i < rowBytes; i++) { const c = candidate[i]; score += c < 128 ? c : 256 - c }
-      if (score < bestScore) { bestScore = score; bestType = type; target.set(candidate) }
+    const r0 = y * rowBytes
+    // the row above: `prev[p0 + i]` (zeros above the first row)
+    const prev = y === 0 ? zero : raw
+    const p0 = y === 0 ? 0 : r0 - rowBytes
+    let s0 = 0; let s1 = 0; let s2 = 0; let s3 = 0; let s4 = 0
+    for (let i = 0; i < rowBytes; i++) {
+      const x = raw[r0 + i]
+      const a = i >= bpp ? raw[r0 + i - bpp] : 0
+      const b = prev[p0 + i]
+      const c = i >= bpp ? prev[p0 + i - bpp] : 0
+      let d = x; s0 += d < 128 ? d : 256 - d
+      d = (x - a) & 0xff; s1 += d < 128 ? d : 256 - d
+      d = (x - b) & 0xff; s2 += d < 128 ? d : 256 - d
+      d = (x - ((a + b) >> 1)) & 0xff; s3 += d < 128 ? d : 256 - d
+      d = (x - paeth(a, b, c)) & 0xff; s4 += d < 128 ? d : 256 - d
     }
-    out[y * (rowBytes + 1)] = bestType
+    let type = 0
+    let best = s0
+    if (s1 < best) { best = s1; type = 1 }
+    if (s2 < best) { best = s2; type = 2 }
+    if (s3 < best) { best = s3; type = 3 }
+    if (s4 < best) { type = 4 }
+    const o = y * (rowBytes + 1)
+    out[o] = type
+    for (let i = 0; i < rowBytes; i++) {
+      const a = i >= bpp ? raw[r0 + i - bpp] : 0
+      const b = prev[p0 + i]
+      let p = 0
+      if (type === 1) p = a
+      else if (type === 2) p = b
+      else if (type === 3) p = (a + b) >> 1
+      else if (type === 4) p = paeth(a, b, i >= bpp ? prev[p0 + i - bpp] : 0)
+      out[o + 1 + i] = (raw[r0 + i] - p) & 0xff
+    }
   }
   return out
-}
-
-function applyFilter (type: number, row: Uint8Array, prev: Uint8Array, bpp: number, out: Uint8Array): void {
-  for (let i = 0; i < row.length; i++) {
-    const a = i >= bpp ? row[i - bpp] : 0
-    const b = prev[i]
-    const c = i >= bpp ? prev[i - bpp] : 0
-    let p = 0
-    if (type === 1) p = a
-    else if (type === 2) p = b
-    else if (type === 3) p = (a + b) >> 1
-    else if (type === 4) p = paeth(a, b, c)
-    out[i] = (row[i] - p) & 0xff
-  }
 }
 
 function paeth (a: number, b: number, c: number): number {

@@ -3,6 +3,7 @@ import { lpStream } from '@libp2p/utils'
 import type { CID } from 'multiformats/cid'
 import { BlockVerificationError } from '../errors.js'
 import { verifyBlock } from '../repo/verify.js'
+import { cidKey } from '../util/cid-key.js'
 import { BLOCK_PROTOCOL, encodeRequest, MAX_REQUEST_BLOCKS, MAX_RESPONSE_BYTES, STATUS_BLOCK, STATUS_NOT_HELD } from './block-protocol.js'
 
 export interface BlockExchangeOptions {
@@ -63,7 +64,7 @@ export class BlockExchange {
   async fetch (cid: CID, opts: { signal?: AbortSignal, sizeHint?: number } = {}): Promise<FetchedBlock | undefined> {
     opts.signal?.throwIfAborted()
     if (this.stopped) return undefined
-    const key = cid.toString()
+    const key = cidKey(cid)
     let want = this.wants.get(key)
     if (want == null) {
       want = { cid, key, size: opts.sizeHint ?? UNKNOWN_SIZE, tried: new Set(), waiters: [], inFlight: false }

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { ImageRoot, VolumeRoot } from '../chunker/index.js'
 import { getDefaultPool, type CodecPool } from '../codec/index.js'
-import { encodeDicomHTJ2K, encodeNpy, freshUid, imageToVolumeMeta, outputValues, writeNifti, writeNiftiStream, writeNpyStream, writePng } from '../formats/index.js'
+import { encodeDicomHTJ2K, encodeNpy, freshUid, imageToVolumeMeta, outputValues, writeNifti, writeNiftiStream, writeNpyStream } from '../formats/index.js'
 import { UsageError } from '../errors.js'
 import type { ImageMeta, RasterImage, VolumeMeta } from '../types.js'
 import { writeFileAtomic } from '../util/atomic-write.js'
@@ -62,6 +62,10 @@ async function levelCodestream (reduce: number, image: RasterImage, published: U
   return await (options?.pool ?? getDefaultPool()).encode(image, { signal: options?.signal })
 }
 
+function ownsWholeBuffer (data: RasterImage['data']): boolean {
+  return data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !Buffer.isBuffer(data)
+}
+
 /** Writes one 2D image level. Returns the paths written. */
 export async function writeImageOutput (path: string, format: OutputFormat, root: ImageRoot, got: ImageLevel, options?: OutputOptions): Promise<string[]> {
   const reduce = root.levels[root.levels.length - 1].level - got.level
@@ -75,7 +79,9 @@ export async function writeImageOutput (path: string, format: OutputFormat, root
   switch (format) {
     case 'png':
       if (got.image.signed) throw new UsageError(`${path}: PNG cannot hold signed samples; use --format nii, npy, dcm or j2c`)
-      await writePng(path, got.image)
+      // encoded on a codec worker (the main thread keeps fetching and writing); the decoded
+      // level is not used after this, so its buffer is handed over when it owns one whole
+      await writeFileAtomic(path, await (options?.pool ?? getDefaultPool()).encodePng(got.image, { signal: options?.signal, transfer: ownsWholeBuffer(got.image.data) }))
       return [path]
     case 'nii':
       await writeNifti(path, volumeMeta(), [got.image], { level: reduce, applyRescale: options?.applyRescale, flipRows: flipRowsFor(root.meta.sourceFormat) })

@@ -4,6 +4,7 @@ import type { CID } from 'multiformats/cid'
 import { datasetEntries, decodeDatasetRoot, decodeImageRoot, decodeVolumeRoot, rootKind, volumeSlices, type ImageRoot } from '../chunker/index.js'
 import { FormatError, MissingBlockError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
+import { cidKey } from '../util/cid-key.js'
 import { chooseLevel, type LevelSelection } from './select.js'
 
 /** One block a level needs, with its role in the DAG. */
@@ -42,7 +43,7 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
   let images = 0
   let leafBytes = 0
   const once = async (block: NeededBlock): Promise<void> => {
-    const key = block.cid.toString()
+    const key = cidKey(block.cid)
     if (seen.has(key)) return
     seen.add(key)
     await visit(block)
@@ -77,7 +78,7 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
     }
   }
   const levelFile = async (c: CID, name: string): Promise<void> => {
-    if (seen.has(c.toString())) return
+    if (seen.has(cidKey(c))) return
     const node = dagPb.decode(await read(c, 'file', name))
     for (const link of node.Links) {
       if (link.Hash.code === dagPb.code) await levelFile(link.Hash, name)

@@ -14,6 +14,7 @@ import { decodeImageLevel } from '../retrieve/get.js'
 import { readRoot } from '../retrieve/read-root.js'
 import { chooseLevel, type LevelSelection } from '../retrieve/select.js'
 import { walkLevel, type NeededBlock } from '../retrieve/walk.js'
+import { cidKey } from '../util/cid-key.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
 
 /** What went wrong with one block or level. */
@@ -90,7 +91,7 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
   /** Reads (and so hashes) one block once; records a problem and returns false when it fails. */
   const checkBlock = async (block: { cid: CID, size?: number }, name: string, level?: number): Promise<boolean> => {
     const key = block.cid.toString()
-    const known = checked.get(key)
+    const known = checked.get(cidKey(block.cid))
     if (known != null) return known
     let ok = true
     try {
@@ -106,7 +107,7 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
       problem({ kind: classify(err), name, level, block: key, ...describe(err) })
       ok = false
     }
-    checked.set(key, ok)
+    checked.set(cidKey(block.cid), ok)
     return ok
   }
 
@@ -136,7 +137,7 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
       return
     }
     result.images++
-    checked.set(imageCid.toString(), true)
+    checked.set(cidKey(imageCid), true)
     const k = chooseLevel(root.levels, selection, { clamp, name })
     // every block the level needs: the walk reads the structural ones (root, level files), leaves are visited
     const leaves: NeededBlock[] = []
@@ -144,7 +145,7 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
     try {
       await walkLevel(source, imageCid, b => {
         if (b.fetched) {
-          const key = b.cid.toString()
+          const key = cidKey(b.cid)
           if (!checked.has(key)) { checked.set(key, true); result.blocks++ }
         } else {
           leaves.push(b)
@@ -197,13 +198,13 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
     try {
       const bytes = await source.get(volumeCid, { signal })
       const root = decodeVolumeRoot(bytes, volumeCid)
-      checked.set(volumeCid.toString(), true)
+      checked.set(cidKey(volumeCid), true)
       result.blocks++
       result.bytes += bytes.byteLength
       k = chooseLevel(root.levels, selection, { clamp, name })
       for await (const s of volumeSlices(root, async c => {
         const shard = await source.get(c, { signal })
-        if (!checked.has(c.toString())) { checked.set(c.toString(), true); result.blocks++; result.bytes += shard.byteLength }
+        if (!checked.has(cidKey(c))) { checked.set(cidKey(c), true); result.blocks++; result.bytes += shard.byteLength }
         return shard
       })) slices.push(s)
     } catch (err: any) {
@@ -233,12 +234,12 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
   } else {
     try {
       const root = decodeDatasetRoot(bytes, cid)
-      checked.set(cid.toString(), true)
+      checked.set(cidKey(cid), true)
       result.blocks++
       result.bytes += bytes.byteLength
       const getBlock = async (c: CID): Promise<Uint8Array> => {
         const b = await source.get(c, { signal })
-        if (!checked.has(c.toString())) { checked.set(c.toString(), true); result.blocks++; result.bytes += b.byteLength }
+        if (!checked.has(cidKey(c))) { checked.set(cidKey(c), true); result.blocks++; result.bytes += b.byteLength }
         return b
       }
       for await (const entry of datasetEntries(root, getBlock)) {
