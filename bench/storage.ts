@@ -7,7 +7,8 @@
  */
 import { readdir, stat, writeFile, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { gzipSync } from 'node:zlib'
+import { promisify } from 'node:util'
+import { gzip as gzipCb } from 'node:zlib'
 import { buildImageDag } from '../src/chunker/index.js'
 import { CodecPool } from '../src/codec/index.js'
 import { encodePng, readInputs } from '../src/formats/index.js'
@@ -16,6 +17,9 @@ import { realFiles } from './data.js'
 import { boxDown, mist, sh, toPgm, type Ctx } from './lib.js'
 
 const MAX_SLICES = 6
+const gzip = promisify(gzipCb)
+/** Files measured at once (gzip runs on libuv's pool, opj_compress in its own process, encode on the codec pool). */
+const FILES_AT_ONCE = 2
 
 async function dirBytes (dir: string): Promise<number> {
   let n = 0
@@ -48,39 +52,49 @@ export async function runStorage (ctx: Ctx): Promise<any> {
   await rm(tmp, { recursive: true, force: true })
   await (await import('node:fs/promises')).mkdir(tmp, { recursive: true })
   let seq = 0
-  try {
-    for (const f of files) {
-      let items
-      try { items = await readInputs(f.path) } catch { continue }
-      const fileBytes = (await stat(f.path)).size
-      const all: RasterImage[] = []
-      for (const item of items) {
-        if (item.kind === 'image') all.push(item.image)
-        else for await (const s of item.slices()) all.push(s)
-      }
-      const images = all.filter(i => i.components === 1)
-      if (images.length === 0) continue
-      const step = Math.max(1, Math.ceil(images.length / MAX_SLICES))
-      const sample = images.filter((_, i) => i % step === 0)
-      const share = sample.length / all.length
-      const row = { file: f.path.split('/').pop(), modality: f.modality, images: all.length, sampled: sample.length, original: fileBytes * share, pixels: 0, raw: 0, gzip9: 0, opj: 0, mist: 0, pyramid: fileBytes * share }
-      await Promise.all(sample.map(async img => {
-        const raw = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength)
-        row.pixels += img.width * img.height
-        row.raw += raw.byteLength
-        row.gzip9 += gzipSync(raw, { level: 9 }).byteLength
-        const cs = await pool.encode(img)
-        const dag = await buildImageDag(cs, img, { sourceFormat: 'bench' } as any)
-        row.mist += dag.blocks.reduce((n, b) => n + b.bytes.byteLength, 0)
-        row.pyramid += pyramidPng(img)
-        const name = join(tmp, `i${++seq}`)
-        await writeFile(name + '.pgm', toPgm(img.data, img.width, img.height, img.signed ? 16 : Math.max(img.bitsStored, 8), img.signed))
-        await sh('opj_compress', ['-i', name + '.pgm', '-o', name + '.j2k'])
-        row.opj += (await stat(name + '.j2k')).size
-        await rm(name + '.pgm'); await rm(name + '.j2k')
-      }))
-      rows.push(row)
+  const byIndex: any[] = []
+  const measure = async (f: typeof files[number], index: number): Promise<void> => {
+    let items
+    try { items = await readInputs(f.path) } catch { return }
+    const fileBytes = (await stat(f.path)).size
+    const all: RasterImage[] = []
+    for (const item of items) {
+      if (item.kind === 'image') all.push(item.image)
+      else for await (const s of item.slices()) all.push(s)
     }
+    const images = all.filter(i => i.components === 1)
+    if (images.length === 0) return
+    const step = Math.max(1, Math.ceil(images.length / MAX_SLICES))
+    const sample = images.filter((_, i) => i % step === 0)
+    const share = sample.length / all.length
+    const row = { file: f.path.split('/').pop(), modality: f.modality, images: all.length, sampled: sample.length, original: fileBytes * share, pixels: 0, raw: 0, gzip9: 0, opj: 0, mist: 0, pyramid: fileBytes * share }
+    await Promise.all(sample.map(async img => {
+      const raw = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength)
+      row.pixels += img.width * img.height
+      row.raw += raw.byteLength
+      // never `row.x += await …`: the left side is read before the await, so images measured
+      // at once would lose each other's additions (the committed run of 2026-12-02 lost some opj bytes that way)
+      const gz = (await gzip(raw, { level: 9 })).byteLength
+      row.gzip9 += gz
+      const cs = await pool.encode(img)
+      const dag = await buildImageDag(cs, img, { sourceFormat: 'bench' } as any)
+      row.mist += dag.blocks.reduce((n, b) => n + b.bytes.byteLength, 0)
+      row.pyramid += pyramidPng(img)
+      const name = join(tmp, `i${++seq}`)
+      await writeFile(name + '.pgm', toPgm(img.data, img.width, img.height, img.signed ? 16 : Math.max(img.bitsStored, 8), img.signed))
+      await sh('opj_compress', ['-i', name + '.pgm', '-o', name + '.j2k'])
+      const j2k = (await stat(name + '.j2k')).size
+      row.opj += j2k
+      await rm(name + '.pgm'); await rm(name + '.j2k')
+    }))
+    byIndex[index] = row
+  }
+  try {
+    let next = 0
+    await Promise.all(Array.from({ length: FILES_AT_ONCE }, async () => {
+      while (next < files.length) { const i = next++; await measure(files[i], i) }
+    }))
+    rows.push(...byIndex.filter(r => r != null))
   } finally {
     await pool.close()
   }

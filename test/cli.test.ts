@@ -2,7 +2,7 @@
  * The real binary, as a user runs it: publish, info and get on the built-in examples,
  * with a fixed dataset CID (same pixels and options give the same CIDs everywhere).
  */
-import { readdir, writeFile, mkdir } from 'node:fs/promises'
+import { readdir, writeFile, mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeExamples } from '../src/examples/index.js'
@@ -53,6 +53,13 @@ describe('mist-p2p CLI', () => {
       const bytes = image.levels.map((l: any) => l.bytes)
       expect([...bytes].sort((a: number, b: number) => a - b)).toEqual(bytes)
     }
+    // bytesWritten counts every stored block once, although slices are stored concurrently
+    // (they share the EOC leaf; a `+= await` lost concurrent counts before)
+    let stored = 0
+    for (const e of await readdir(join(repo, 'blocks'), { withFileTypes: true, recursive: true })) {
+      if (e.isFile() && e.name.endsWith('.data')) stored += (await stat(join(e.parentPath, e.name))).size
+    }
+    expect(doc.bytesWritten).toBe(stored)
   })
 
   it('publishing the same files again writes nothing new and gives the same root', async () => {

@@ -49,7 +49,14 @@ export class NetworkStore implements BlockStore {
    * so the local check is skipped; `sizeHint`: the block's size if known (leaves), for batching.
    */
   async get (cid: CID, options: { signal?: AbortSignal, timeoutMs?: number, sizeHint?: number, notHeld?: boolean } = {}): Promise<Uint8Array> {
-    if (options.notHeld !== true && await this.repo.has(cid, options)) return this.repo.get(cid, options)
+    if (options.notHeld !== true) {
+      // one read attempt (no existence check first: each is a filesystem call per block)
+      try {
+        return await this.repo.get(cid, options)
+      } catch (err) {
+        if (!(err instanceof MissingBlockError)) throw err
+      }
+    }
     const timeoutMs = options.timeoutMs ?? this.options.blockTimeoutMs ?? 30_000
     const rewantMs = this.options.rewantMs ?? 5_000
     const deadline = Date.now() + timeoutMs

@@ -101,7 +101,9 @@ export async function publish (paths: string[], options: PublishOptions): Promis
       signal?.throwIfAborted()
       const codestream = await pool.encode(image, { decompositions: options.decompositions, signal })
       const dag = await buildImageDag(codestream, image, meta, { name: label })
-      result.bytesWritten += await repo.putBlocks(dag.blocks, { signal })
+      // not `+= await`: its left side would be read before the await, and concurrent images would lose their counts
+      const written = await repo.putBlocks(dag.blocks, { signal })
+      result.bytesWritten += written
       onProgress?.({ type: 'publish:image', detail: { path: label, pixels: image.width * image.height } })
       return { root: dag.root, levels: dag.levels }
     }) as Promise<{ root: CID, levels: LevelSummary[] }>
@@ -127,7 +129,8 @@ export async function publish (paths: string[], options: PublishOptions): Promis
     }
     const slices = await Promise.all(pending)
     const dag = await buildVolumeDag(input.meta, slices)
-    result.bytesWritten += await repo.putBlocks(dag.blocks, { signal })
+    const written = await repo.putBlocks(dag.blocks, { signal })
+    result.bytesWritten += written
     return { path, name, kind: 'volume', root: dag.root, images: slices.length, levels: dag.levels, ...extra(input.meta) }
   }
 

@@ -55,7 +55,8 @@ export class MistBlockstore extends FsBlockstore {
     try {
       bytes = await fs.readFile(path.join(this.path, dir, file), { signal: options?.signal })
     } catch (err: any) {
-      throw new NotFoundError(String(err))
+      if (err?.code === 'ENOENT' || err?.code === 'ENOTDIR') throw new NotFoundError(String(err))
+      throw err // an abort, or a disk that cannot be read: not "missing"
     }
     yield new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }

@@ -9,6 +9,7 @@ import type { BlockStore } from './block-source.js'
 import { RepoLock } from './lock.js'
 import { defaultRepoPath } from './paths.js'
 import { verifyBlock } from './verify.js'
+import { cidKey } from '../util/cid-key.js'
 import { recordMirror, type MirrorSelection } from '../mirror/record.js'
 import { addPin, isPinned, listPins, type PinRecord } from './pins.js'
 
@@ -29,6 +30,9 @@ export const REPO_VERSION = 1
  * held while a command uses it.
  */
 export class Repo implements BlockStore {
+  /** Block writes in progress, by CID (putBlocks). */
+  private readonly putting = new Map<string, Promise<boolean>>()
+
   private constructor (
     readonly path: string,
     readonly blockstore: MistBlockstore,
@@ -75,11 +79,14 @@ export class Repo implements BlockStore {
 
   /** Reads and verifies one block; MissingBlockError when the repo does not hold it. */
   async get (cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
-    if (!(await this.blockstore.has(cid, options))) {
-      throw new MissingBlockError(`block ${cid} is not in the repo ${this.path}`)
-    }
+    // one read, no existence check first (each check is a filesystem call on the hot path)
     const chunks: Uint8Array[] = []
-    for await (const chunk of this.blockstore.get(cid, options)) chunks.push(chunk)
+    try {
+      for await (const chunk of this.blockstore.get(cid, options)) chunks.push(chunk)
+    } catch (err: any) {
+      if (err?.name === 'NotFoundError') throw new MissingBlockError(`block ${cid} is not in the repo ${this.path}`)
+      throw err
+    }
     const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
     verifyBlock(cid, bytes, `${this.path}: `)
     return bytes
@@ -90,9 +97,22 @@ export class Repo implements BlockStore {
     let written = 0
     for (const block of blocks) {
       options.signal?.throwIfAborted()
-      if (await this.blockstore.has(block.cid)) continue
-      await this.blockstore.put(block.cid, block.bytes, options)
-      written += block.bytes.byteLength
+      // concurrent callers storing the same block (the EOC leaf every image shares, identical
+      // images) wait for the one write in progress: the block is written and counted once
+      const key = cidKey(block.cid)
+      const inFlight = this.putting.get(key)
+      if (inFlight != null) { await inFlight; continue }
+      const put = (async () => {
+        if (await this.blockstore.has(block.cid)) return false
+        await this.blockstore.put(block.cid, block.bytes, options)
+        return true
+      })()
+      this.putting.set(key, put)
+      try {
+        if (await put) written += block.bytes.byteLength
+      } finally {
+        this.putting.delete(key)
+      }
     }
     return written
   }
