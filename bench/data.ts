@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { cp, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { encodeNifti, encodePng } from '../src/formats/index.js'
+import { encodePng, writeNiftiStream } from '../src/formats/index.js'
 import type { RasterImage } from '../src/types.js'
 import { FIXTURES, mist, prng, type Ctx } from './lib.js'
 
@@ -64,12 +64,10 @@ export async function writeSynthetic (dir: string, count: number, size: number):
 export async function writeVolume (path: string, slices: number, n = 256): Promise<void> {
   if (existsSync(path)) return
   const r = prng(7)
-  const imgs: RasterImage[] = []
-  for (let z = 0; z < slices; z++) imgs.push(syntheticCtSlice(n, z, slices, r))
   const affine = [0.8, 0, 0, -100, 0, 0.8, 0, -100, 0, 0, 1.5, 0, 0, 0, 0, 1]
-  const bytes = encodeNifti({ sourceFormat: 'nifti', dims: [n, n, slices], spacing: [0.8, 0.8, 1.5], affine, dtype: 'int16', nifti: { qformCode: 0, sformCode: 1, xyztUnits: 10 } }, imgs)
-  await writeFile(path + '.tmp', bytes)
-  await rename(path + '.tmp', path)
+  // slice by slice (a 3000-slice volume is 393 MB)
+  async function * gen (): AsyncGenerator<RasterImage> { for (let z = 0; z < slices; z++) yield syntheticCtSlice(n, z, slices, r) }
+  await writeNiftiStream(path, { sourceFormat: 'nifti', dims: [n, n, slices], spacing: [0.8, 0.8, 1.5], affine, dtype: 'int16', nifti: { qformCode: 0, sformCode: 1, xyztUnits: 10 } }, gen())
 }
 
 export interface RealFile { path: string, modality: string, category: string }

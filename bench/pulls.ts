@@ -59,13 +59,14 @@ export async function runPulls (ctx: Ctx, ds: Dataset, shaped: boolean): Promise
     const pulls: any[] = []
     // each selection: the product (block protocol) from one and two seeders, and bitswap alone
     // (the getter with MIST_P2P_BITSWAP_ONLY=1) from one seeder as the stack's own baseline
-    // (bitswap alone on loopback only, and 2 repetitions per pull in full mode: the 15-minute budget)
+    // (bitswap alone on loopback only and once, 2 repetitions per other pull and per HTTP run in full mode: the 15-minute budget)
     const modes = [{ seeders: 1, protocol: 'blocks' }, { seeders: 2, protocol: 'blocks' }, ...(shaped ? [] : [{ seeders: 1, protocol: 'bitswap' }])]
     const reps = Math.min(ctx.reps, 2)
     for (const sel of sels) {
       for (const { seeders, protocol } of modes) {
         const runs: any[] = []
-        for (let rep = 0; rep < reps; rep++) {
+        // bitswap alone (the stack's baseline, not the product): one run, for the 15-minute budget
+        for (let rep = 0; rep < (protocol === 'bitswap' ? 1 : reps); rep++) {
           const g = join(ctx.dir, `getter-${net}-${rep}`)
           const out = join(ctx.dir, `out-${net}-${rep}`)
           await cp(ds.getterTemplate, g, { recursive: true })
@@ -99,7 +100,7 @@ export async function runPulls (ctx: Ctx, ds: Dataset, shaped: boolean): Promise
     const list = join(ctx.dir, 'http-files.json')
     await writeFile(list, JSON.stringify(ds.files))
     const httpRuns: any[] = []
-    for (let rep = 0; rep < ctx.reps; rep++) {
+    for (let rep = 0; rep < reps; rep++) {
       const res = await runNode(join(PROCS, 'http-get.js'), ['files', '--url', h.url, '--list', list, '--out', join(ctx.dir, `http-out-${net}`), '--sizes', sels.map(s => s.size).join(',')], { netns: getNs, meterDir: ctx.dir })
       if (res.code !== 0) throw new Error(`http getter failed: ${res.stderr.slice(-2000)}`)
       httpRuns.push({ ...JSON.parse(res.stdout), wire: res.meter?.tcpBytesRead, rssKiB: res.meter?.maxRssKiB })

@@ -72,7 +72,7 @@ try {
   await section('codec', async () => runCodec(ctx))
   await section('wire', async () => runWire(ctx))
   await section('quality', async () => runQuality(ctx))
-  if (want('pulls') || want('memory')) {
+  if (want('pulls')) {
     ctx.log('pull dataset…')
     const ds = await pullDataset(ctx)
     results.dataset = { root: ds.root, images: ds.images, entries: ds.entries, files: ds.files.length, levels: ds.levels, publishWallMs: ds.publishWallMs, publishRssKiB: ds.publishRssKiB }
@@ -83,8 +83,8 @@ try {
       else out.shapedSkipped = quick ? 'quick mode' : 'no network namespaces (not root, or --no-netns)'
       return out
     })
-    await section('memory', async () => runMemory(ctx, ds, results.sections.pulls))
   }
+  await section('memory', async () => runMemory(ctx))
 } finally {
   results.seconds = (performance.now() - t0) / 1000
   await teardown()

@@ -25,16 +25,17 @@ export function encodePng (image: RasterImage): Uint8Array {
   const bytesPerPixel = components * (bitDepth / 8)
   const raw = toBigEndianRows(image, bitDepth)
   const filtered = filterRows(raw, width * bytesPerPixel, height, bytesPerPixel)
+  // both are scratch, reused by the next call (deflateSync has consumed them when it returns)
   const ihdr = new Uint8Array(13)
   const view = new DataView(ihdr.buffer)
   view.setUint32(0, width)
   view.setUint32(4, height)
   ihdr[8] = bitDepth
   ihdr[9] = components === 1 ? 0 : 2
-  const chunks = [chunk('IHDR', ihdr)]
-  if (bitsStored !== bitDepth) chunks.push(chunk('sBIT', new Uint8Array(components).fill(bitsStored)))
-  chunks.push(chunk('IDAT', deflateSync(filtered, { level: 6, strategy: constants.Z_RLE })), chunk('IEND', new Uint8Array(0)))
-  return concat([SIGNATURE, ...chunks])
+  const chunks: Array<[string, Uint8Array]> = [['IHDR', ihdr]]
+  if (bitsStored !== bitDepth) chunks.push(['sBIT', new Uint8Array(components).fill(bitsStored)])
+  chunks.push(['IDAT', deflateSync(filtered, { level: 6, strategy: constants.Z_RLE })], ['IEND', new Uint8Array(0)])
+  return assemble(chunks)
 }
 
 /** Throws what encodePng would throw for this image's layout (before a worker is asked to encode it). */
@@ -57,12 +58,13 @@ const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1
 function toBigEndianRows (image: RasterImage, bitDepth: number): Uint8Array {
   const { data } = image
   if (bitDepth === 8) return new Uint8Array(data.buffer, data.byteOffset, data.length)
+  const out = scratch('be', data.length * 2)
   if (data instanceof Uint16Array && LITTLE_ENDIAN) {
     // a copy of the little-endian samples, byte-swapped natively
-    const out = Buffer.from(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
-    return new Uint8Array(out.swap16().buffer)
+    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    Buffer.from(out.buffer, out.byteOffset, out.byteLength).swap16()
+    return out
   }
-  const out = new Uint8Array(data.length * 2)
   for (let i = 0; i < data.length; i++) {
     const v = data[i]
     out[2 * i] = v >> 8
@@ -79,7 +81,7 @@ function toBigEndianRows (image: RasterImage, bitDepth: number): Uint8Array {
  * measurement, 2026-12-02). A second pass writes the chosen filter.
  */
 function filterRows (raw: Uint8Array, rowBytes: number, height: number, bpp: number): Uint8Array {
-  const out = new Uint8Array(height * (rowBytes + 1))
+  const out = scratch('filtered', height * (rowBytes + 1))
   const zero = new Uint8Array(rowBytes)
   for (let y = 0; y < height; y++) {
     const r0 = y * rowBytes
@@ -123,6 +125,21 @@ function filterRows (raw: Uint8Array, rowBytes: number, height: number, bpp: num
   return out
 }
 
+/**
+ * Per-thread scratch buffers of encodePng (the big-endian rows and the filtered rows), grown to the
+ * largest image seen and reused: a codec worker encoding PNG after PNG otherwise leaves two dead
+ * buffers per image for the garbage collector, which V8 frees late (tens of MiB of peak RSS).
+ */
+const scratchBuffers = new Map<string, Uint8Array>()
+function scratch (name: string, bytes: number): Uint8Array {
+  let buf = scratchBuffers.get(name)
+  if (buf == null || buf.byteLength < bytes) {
+    buf = new Uint8Array(Math.max(bytes, (buf?.byteLength ?? 0) * 1.25) | 0)
+    scratchBuffers.set(name, buf)
+  }
+  return buf.subarray(0, bytes)
+}
+
 /** filterRows scores every SCORE_STEP-th pixel of a row. */
 const SCORE_STEP = 4
 
@@ -135,19 +152,18 @@ function paeth (a: number, b: number, c: number): number {
   return pb <= pc ? b : c
 }
 
-function chunk (type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length)
+/** The signature and the chunks (length, type, data, CRC of type + data) in one new buffer. */
+function assemble (chunks: Array<[string, Uint8Array]>): Uint8Array {
+  const out = new Uint8Array(SIGNATURE.length + chunks.reduce((n, [, d]) => n + 12 + d.length, 0))
   const view = new DataView(out.buffer)
-  view.setUint32(0, data.length)
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i)
-  out.set(data, 8)
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)))
-  return out
-}
-
-function concat (parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let pos = 0
-  for (const p of parts) { out.set(p, pos); pos += p.length }
+  out.set(SIGNATURE, 0)
+  let pos = SIGNATURE.length
+  for (const [type, data] of chunks) {
+    view.setUint32(pos, data.length)
+    for (let i = 0; i < 4; i++) out[pos + 4 + i] = type.charCodeAt(i)
+    out.set(data, pos + 8)
+    view.setUint32(pos + 8 + data.length, crc32(out.subarray(pos + 4, pos + 8 + data.length)))
+    pos += 12 + data.length
+  }
   return out
 }

@@ -26,7 +26,7 @@ export async function fetchLevelCodestream (source: BlockSource, rootCid: CID, r
   const parts = await Promise.all(plan.leaves.map(async leaf => {
     let bytes: Uint8Array
     try {
-      bytes = await source.get(leaf.cid, { signal: options.signal })
+      bytes = await source.get(leaf.cid, { signal: options.signal, sizeHint: leaf.size })
     } catch (err: any) {
       if (err instanceof MistError || err?.name === 'AbortError') {
         if (err instanceof MissingBlockError) {
