@@ -36,7 +36,7 @@ interface Want {
   key: string
   size: number
   tried: Set<string>
-  waiters: Array<{ resolve: (b: FetchedBlock | undefined) => void, signal?: AbortSignal, onAbort?: () => void }>
+  waiters: Array<{ resolve: (b: FetchedBlock | undefined) => void, signal?: AbortSignal, onAbort?: () => void, timer?: ReturnType<typeof setTimeout> }>
   inFlight: boolean
 }
 
@@ -60,8 +60,12 @@ export class BlockExchange {
 
   constructor (private readonly libp2p: Libp2p, private readonly options: BlockExchangeOptions = {}) {}
 
-  /** Fetches one block from the connected peers; `undefined` if none of them could supply it. */
-  async fetch (cid: CID, opts: { signal?: AbortSignal, sizeHint?: number } = {}): Promise<FetchedBlock | undefined> {
+  /**
+   * Fetches one block from the connected peers; `undefined` if none of them could supply it, or
+   * none did within `timeoutMs` (a plain timer, cleared on arrival: not an AbortSignal per block,
+   * whose timer and dependant-signal bookkeeping outlive the block).
+   */
+  async fetch (cid: CID, opts: { signal?: AbortSignal, sizeHint?: number, timeoutMs?: number } = {}): Promise<FetchedBlock | undefined> {
     opts.signal?.throwIfAborted()
     if (this.stopped) return undefined
     const key = cidKey(cid)
@@ -75,14 +79,17 @@ export class BlockExchange {
     const w = want
     return new Promise<FetchedBlock | undefined>((resolve, reject) => {
       const waiter: Want['waiters'][number] = { resolve, signal: opts.signal }
+      const leave = (): void => {
+        w.waiters = w.waiters.filter(x => x !== waiter)
+        if (w.waiters.length === 0 && !w.inFlight) this.drop(w)
+        if (waiter.onAbort != null) opts.signal?.removeEventListener('abort', waiter.onAbort)
+        clearTimeout(waiter.timer)
+      }
       if (opts.signal != null) {
-        waiter.onAbort = () => {
-          w.waiters = w.waiters.filter(x => x !== waiter)
-          if (w.waiters.length === 0 && !w.inFlight) this.drop(w)
-          reject(opts.signal?.reason ?? new Error('aborted'))
-        }
+        waiter.onAbort = () => { leave(); reject(opts.signal?.reason ?? new Error('aborted')) }
         opts.signal.addEventListener('abort', waiter.onAbort, { once: true })
       }
+      if (opts.timeoutMs != null) waiter.timer = setTimeout(() => { leave(); resolve(undefined) }, opts.timeoutMs)
       w.waiters.push(waiter)
     })
   }
@@ -108,6 +115,7 @@ export class BlockExchange {
     this.wants.delete(w.key)
     for (const waiter of w.waiters) {
       if (waiter.onAbort != null) waiter.signal?.removeEventListener('abort', waiter.onAbort)
+      clearTimeout(waiter.timer)
       waiter.resolve(result)
     }
     w.waiters = []

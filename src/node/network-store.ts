@@ -65,8 +65,7 @@ export class NetworkStore implements BlockStore {
     const deadline = Date.now() + timeoutMs
     if (this.node.blocks != null) {
       // the bulk block protocol first (verified by the exchange); bitswap if no peer supplied it
-      const overall = AbortSignal.timeout(timeoutMs)
-      const got = await this.node.blocks.fetch(cid, { signal: options.signal != null ? AbortSignal.any([options.signal, overall]) : overall, sizeHint: options.sizeHint }).catch((err: any) => {
+      const got = await this.node.blocks.fetch(cid, { signal: options.signal, sizeHint: options.sizeHint, timeoutMs }).catch((err: any) => {
         if (options.signal?.aborted === true) throw err
         return undefined
       })
