@@ -18,7 +18,8 @@ import { BLOCK_PROTOCOL, createMistNode, loadOrCreateIdentity, loadSwarmKey, typ
 import { MAX_REQUEST_BLOCKS, STATUS_BLOCK, STATUS_NOT_HELD, encodeRequest } from '../src/node/block-protocol.js'
 import { Repo } from '../src/repo/index.js'
 import { BIN, cli } from './helpers/cli.js'
-import { ServeProc } from './helpers/serve.js'
+import { initRepo as initRepoIn, startServe } from './helpers/repos.js'
+import type { ServeProc } from './helpers/serve.js'
 import { tempDir } from './helpers/tmp.js'
 
 const METER = fileURLToPath(new URL('../dist/bench/hooks/meter.js', import.meta.url))
@@ -31,19 +32,9 @@ let seeder: { repo: string, peerId: string }
 let copy: { repo: string, peerId: string }
 let seederProc: ServeProc
 
-async function initRepo (name: string, keyFrom?: string): Promise<{ repo: string, peerId: string }> {
-  const repo = join(dir, name)
-  const res = await cli(['init', '--repo', repo, '--json', ...(keyFrom != null ? ['--swarm-key', join(keyFrom, 'swarm.key')] : [])])
-  expect(res.code, res.stderr).toBe(0)
-  return { repo, peerId: JSON.parse(res.stdout).peerId }
-}
+const initRepo = async (name: string, keyFrom?: string): Promise<{ repo: string, peerId: string }> => await initRepoIn(dir, name, keyFrom)
 
-async function serve (repo: string, env: Record<string, string> = {}): Promise<ServeProc> {
-  const s = new ServeProc(['--repo', repo, '--listen', '/ip4/127.0.0.1/tcp/0'], env)
-  serves.push(s)
-  await s.ready
-  return s
-}
+const serve = async (repo: string, env: Record<string, string> = {}): Promise<ServeProc> => await startServe(serves, repo, { env })
 
 /** `mist-p2p get` with the benchmark's socket meter loaded: its JSON and the TCP bytes it read. */
 async function meteredGet (args: string[], env: Record<string, string> = {}): Promise<{ doc: any, wireRead: number, stderr: string }> {

@@ -14,7 +14,8 @@ import { encodePng, readInput } from '../src/formats/index.js'
 import { Repo } from '../src/repo/index.js'
 import { walkLevel } from '../src/retrieve/walk.js'
 import { BIN, cli } from './helpers/cli.js'
-import { ServeProc } from './helpers/serve.js'
+import { initRepo as initRepoIn, startServe } from './helpers/repos.js'
+import type { ServeProc } from './helpers/serve.js'
 import { tempDir } from './helpers/tmp.js'
 
 let dir: string
@@ -23,19 +24,9 @@ const serves: ServeProc[] = []
 let examplesRoot: string
 let bigRoot: string
 
-async function initRepo (name: string, keyFrom?: string): Promise<{ repo: string, peerId: string }> {
-  const repo = join(dir, name)
-  const res = await cli(['init', '--repo', repo, '--json', ...(keyFrom != null ? ['--swarm-key', join(keyFrom, 'swarm.key')] : [])])
-  expect(res.code, res.stderr).toBe(0)
-  return { repo, peerId: JSON.parse(res.stdout).peerId }
-}
+const initRepo = async (name: string, keyFrom?: string): Promise<{ repo: string, peerId: string }> => await initRepoIn(dir, name, keyFrom)
 
-async function serve (repo: string, extra: string[] = []): Promise<ServeProc> {
-  const s = new ServeProc(['--repo', repo, '--listen', '/ip4/127.0.0.1/tcp/0', ...extra])
-  serves.push(s)
-  await s.ready
-  return s
-}
+const serve = async (repo: string, extra: string[] = []): Promise<ServeProc> => await startServe(serves, repo, { extra })
 
 /** CIDs held by a repo's blockstore (multihash-keyed: compare by multihash). */
 async function heldBlocks (repoPath: string): Promise<Set<string>> {

@@ -2,7 +2,6 @@ import type { CID } from 'multiformats/cid'
 import { MissingBlockError } from '../errors.js'
 import { verifyBlock, type BlockStore, type Repo } from '../repo/index.js'
 import type { Block } from '../types.js'
-import { cidKey } from '../util/cid-key.js'
 import type { MistNode } from './node.js'
 
 export interface NetworkStoreOptions {
@@ -30,8 +29,6 @@ export class NetworkStore implements BlockStore {
   bitswapBlocks = 0
   /** Blocks received, by the peer that sent them. */
   readonly blocksByPeer = new Map<string, number>()
-  /** Fetched blocks being written, by CID. */
-  private readonly storing = new Map<string, Promise<void>>()
   private readonly onProgress = (event: any): void => {
     if (event?.type === 'bitswap:block') {
       this.bitswapBlocks++
@@ -71,9 +68,9 @@ export class NetworkStore implements BlockStore {
       })
       if (got != null) {
         this.blocksByPeer.set(got.peer, (this.blocksByPeer.get(got.peer) ?? 0) + 1)
-        // verified by the exchange; straight to the repo's blockstore (a filesystem existence check
-        // costs ~60 µs of main-thread time, and Helia's put would add two more per block)
-        await this.store(cid, got.bytes, options)
+        // verified by the exchange; into the repo without an existence check (it was just missing;
+        // a check costs ~60 µs of main-thread time, and Helia's put would add two more per block)
+        await this.repo.putBlock(cid, got.bytes, { signal: options.signal, notHeld: true })
         return got.bytes
       }
     }
@@ -100,20 +97,6 @@ export class NetworkStore implements BlockStore {
     const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
     verifyBlock(cid, bytes, 'network: ')
     return bytes
-  }
-
-  /**
-   * Writes a fetched block once: two readers of the same missing block (`get`'s fetch and its
-   * decoding run side by side) both receive it from the exchange, which asked for it once.
-   */
-  private async store (cid: CID, bytes: Uint8Array, options: { signal?: AbortSignal }): Promise<void> {
-    const key = cidKey(cid)
-    let writing = this.storing.get(key)
-    if (writing == null) {
-      writing = this.repo.blockstore.put(cid, bytes, options).then(() => {}).finally(() => this.storing.delete(key))
-      this.storing.set(key, writing)
-    }
-    await writing
   }
 
   async putBlocks (blocks: Iterable<Block>, options: { signal?: AbortSignal } = {}): Promise<number> {

@@ -30,7 +30,7 @@ export const REPO_VERSION = 1
  * held while a command uses it.
  */
 export class Repo implements BlockStore {
-  /** Block writes in progress, by CID (putBlocks). */
+  /** Block writes in progress, by CID (putBlock). */
   private readonly putting = new Map<string, Promise<boolean>>()
 
   private constructor (
@@ -97,24 +97,32 @@ export class Repo implements BlockStore {
     let written = 0
     for (const block of blocks) {
       options.signal?.throwIfAborted()
-      // concurrent callers storing the same block (the EOC leaf every image shares, identical
-      // images) wait for the one write in progress: the block is written and counted once
-      const key = cidKey(block.cid)
-      const inFlight = this.putting.get(key)
-      if (inFlight != null) { await inFlight; continue }
-      const put = (async () => {
-        if (await this.blockstore.has(block.cid)) return false
-        await this.blockstore.put(block.cid, block.bytes, options)
-        return true
-      })()
-      this.putting.set(key, put)
-      try {
-        if (await put) written += block.bytes.byteLength
-      } finally {
-        this.putting.delete(key)
-      }
+      if (await this.putBlock(block.cid, block.bytes, options)) written += block.bytes.byteLength
     }
     return written
+  }
+
+  /**
+   * Stores one block unless it is held (`notHeld`: the caller knows it is not, skip the check).
+   * Concurrent callers storing the same block (the EOC leaf every image shares, identical images,
+   * a block two getters of a daemon fetched at once) wait for the one write in progress: the
+   * block is written and counted once. Returns whether this call wrote it.
+   */
+  async putBlock (cid: CID, bytes: Uint8Array, options: { signal?: AbortSignal, notHeld?: boolean } = {}): Promise<boolean> {
+    const key = cidKey(cid)
+    const inFlight = this.putting.get(key)
+    if (inFlight != null) { await inFlight; return false }
+    const put = (async () => {
+      if (options.notHeld !== true && await this.blockstore.has(cid)) return false
+      await this.blockstore.put(cid, bytes, { signal: options.signal })
+      return true
+    })()
+    this.putting.set(key, put)
+    try {
+      return await put
+    } finally {
+      this.putting.delete(key)
+    }
   }
 
   /**
