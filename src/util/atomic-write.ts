@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, type WriteStream } from 'node:fs'
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -43,13 +43,17 @@ export async function writeStreamAtomic (path: string, chunks: (scratch: (suffix
   const tmp = tempPath(path)
   const scratches: string[] = []
   const scratch = (suffix: string): string => { const p = `${tmp}${suffix}`; scratches.push(p); return p }
+  let out: WriteStream | undefined
   try {
-    const out = createWriteStream(tmp, { flags: 'wx' })
+    out = createWriteStream(tmp, { flags: 'wx' })
     const source = chunks(scratch)
     if (options.gzip === true) await pipeline(source, createGzip({ level: 6 }), out, { signal: options.signal })
     else await pipeline(source, out, { signal: options.signal })
     await rename(tmp, path)
   } catch (err) {
+    // the stream opens its file asynchronously: when the content fails first, the file can
+    // appear after the pipeline has rejected; remove it only once the stream is closed
+    if (out != null && !out.closed) await new Promise<void>(resolve => out?.once('close', () => resolve()))
     await rm(tmp, { force: true })
     throw err
   } finally {
