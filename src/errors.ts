@@ -5,110 +5,58 @@
 export class MistError extends Error {
   constructor (message: string, options?: { cause?: unknown }) {
     super(message, options)
-    this.name = 'MistError'
+    // set once for every subclass: the class's own name (kept by tsc, and what crosses a worker or socket)
+    this.name = new.target.name
   }
 }
 
 /** The codec refused or failed on an image. */
-export class CodecError extends MistError {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'CodecError'
-  }
-}
+export class CodecError extends MistError {}
 
 /** The input is a valid image we do not (yet) handle. */
-export class UnsupportedInputError extends MistError {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'UnsupportedInputError'
-  }
-}
+export class UnsupportedInputError extends MistError {}
 
 /** The input is not a readable image of its claimed format (truncated, corrupt, not an image). */
-export class InvalidInputError extends MistError {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'InvalidInputError'
-  }
-}
+export class InvalidInputError extends MistError {}
 
 /** A codestream whose layout cannot be streamed by resolution, or is malformed. */
-export class CodestreamError extends MistError {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'CodestreamError'
-  }
-}
+export class CodestreamError extends MistError {}
 
 /** A DAG node that does not follow docs/FORMAT.md. */
-export class FormatError extends MistError {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'FormatError'
-  }
-}
+export class FormatError extends MistError {}
 
 /** A block is missing from the repo (and, offline, cannot be fetched). */
-export class MissingBlockError extends MistError {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'MissingBlockError'
-  }
-}
+export class MissingBlockError extends MistError {}
 
 /** A block's bytes do not hash to its CID. */
-export class BlockVerificationError extends MistError {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'BlockVerificationError'
-  }
-}
+export class BlockVerificationError extends MistError {}
 
 /** Repo problems: locked, not initialised, unwritable. */
-export class RepoError extends MistError {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'RepoError'
-  }
-}
+export class RepoError extends MistError {}
 
 /** Bad command-line usage. */
-export class UsageError extends MistError {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'UsageError'
-  }
-}
+export class UsageError extends MistError {}
 
 /** Private-network key problems: missing, malformed or unsafe swarm.key. Never carries the key itself. */
-export class SwarmKeyError extends MistError {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'SwarmKeyError'
-  }
-}
+export class SwarmKeyError extends MistError {}
 
 /** The node identity (identity.key) cannot be read, parsed or written. */
-export class IdentityError extends MistError {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'IdentityError'
-  }
-}
+export class IdentityError extends MistError {}
 
 /** Peer-to-peer problems: bad multiaddr or peer ID, dial refused or failed, node not started. */
-export class NetworkError extends MistError {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'NetworkError'
-  }
-}
+export class NetworkError extends MistError {}
 
 /** The repo is held by another live process (its lock says which). */
 export class RepoBusyError extends RepoError {
   constructor (message: string, readonly holder: { pid: number, command: string, since: string }, options?: { cause?: unknown }) {
     super(message, options)
-    this.name = 'RepoBusyError'
   }
+}
+
+/** A failure as the user sees it: the error's class name and a message that names the file or entry. */
+export function describeError (err: any, path: string): { name: string, message: string } {
+  const name = err instanceof MistError || typeof err?.name === 'string' ? String(err.name) : 'Error'
+  let message = String(err?.message ?? err)
+  if (!message.includes(path)) message = `${path}: ${message}`
+  return { name, message }
 }

@@ -15,7 +15,8 @@ import { encodePng, encodeNifti, readInput } from '../src/formats/index.js'
 import { radiographImage, sheppLoganVolume } from '../src/examples/index.js'
 import { publish, type PublishResult } from '../src/publish/index.js'
 import { Repo } from '../src/repo/index.js'
-import { fetchLevelCodestream, getImage, getVolume, retrieve } from '../src/retrieve/index.js'
+import { planImageLevel, readLevelCodestream } from '../src/level/index.js'
+import { getImage, getVolume, retrieve } from '../src/retrieve/index.js'
 import type { RasterImage } from '../src/types.js'
 import { CountingSource } from './helpers/counting-source.js'
 import { OPJ_DECOMPRESS } from './helpers/env.js'
@@ -71,7 +72,7 @@ describe('publish then get, on one machine', () => {
   it('gives at every level exactly the decode of the full codestream at that reduction', async () => {
     const root = decodeImageRoot(await repo.get(published.items[0].root), published.items[0].root)
     const D = root.codestream.decompositions
-    const full = await fetchLevelCodestream(repo, published.items[0].root, root, D)
+    const full = await readLevelCodestream(repo, planImageLevel(published.items[0].root, root, D))
     for (const l of root.levels) {
       const got = await getImage(repo, published.items[0].root, { level: l.level })
       const expected = await decodeHTJ2K(full, { reduce: D - l.level })

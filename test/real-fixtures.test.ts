@@ -17,7 +17,8 @@ import { decodeImageRoot, decodeVolumeRoot, volumeSlices } from '../src/chunker/
 import { readInput } from '../src/formats/index.js'
 import { publish, type PublishResult } from '../src/publish/index.js'
 import { Repo } from '../src/repo/index.js'
-import { decodeImageLevel, fetchLevelCodestream, getImage, getVolume } from '../src/retrieve/index.js'
+import { planImageLevel, readLevelCodestream } from '../src/level/index.js'
+import { decodeImageLevel, getImage, getVolume } from '../src/retrieve/index.js'
 import type { RasterImage } from '../src/types.js'
 import type { CID } from 'multiformats/cid'
 import { OPJ_DECOMPRESS, PYTHON_NIBABEL, REAL_FIXTURES } from './helpers/env.js'
@@ -103,14 +104,14 @@ describe.skipIf(REAL_FIXTURES == null)('real fixtures', () => {
       const root = decodeImageRoot(await repo.get(cid), cid)
       const D = root.codestream.decompositions
       // OpenJPEG decodes the FULL codestream at each reduction, and also the published level file
-      const full = await fetchLevelCodestream(repo, cid, root, D)
+      const full = await readLevelCodestream(repo, planImageLevel(cid, root, D))
       for (const l of root.levels) {
-        const ours = await decodeImageLevel(repo, cid, root, l.level)
+        const ours = await decodeImageLevel(repo, planImageLevel(cid, root, l.level))
         const decodedLike = { components: root.components, bitsStored: ours.image.bitsStored <= 8 && root.signed ? 9 : root.codestream.bitDepth, signed: root.codestream.signed }
         const oursWide = widen(ours.image, decodedLike)
         const fromFull = await opjDecode(full, D - l.level, decodedLike)
         expect(Buffer.compare(bytesOf(fromFull), bytesOf(oursWide)), `${item.path} level ${l.level} vs OpenJPEG on the full codestream`).toBe(0)
-        const fromLevel = await opjDecode(await fetchLevelCodestream(repo, cid, root, l.level), D - l.level, decodedLike)
+        const fromLevel = await opjDecode(await readLevelCodestream(repo, planImageLevel(cid, root, l.level)), D - l.level, decodedLike)
         expect(Buffer.compare(bytesOf(fromLevel), bytesOf(oursWide)), `${item.path} level ${l.level} vs OpenJPEG on the level file`).toBe(0)
         checked++
       }

@@ -16,7 +16,8 @@ import { NIFTI1 } from '../src/formats/nifti-layout.js'
 import { sheppLoganVolume } from '../src/examples/index.js'
 import { publish } from '../src/publish/index.js'
 import { Repo } from '../src/repo/index.js'
-import { getVolume, readRoot, retrieve, volumeLevelSlices } from '../src/retrieve/index.js'
+import { openRoot, planEntry, type VolumePlan } from '../src/level/index.js'
+import { getVolume, retrieve, volumeLevelSlices } from '../src/retrieve/index.js'
 import type { RasterImage, VolumeMeta } from '../src/types.js'
 import { tempDir } from './helpers/tmp.js'
 
@@ -128,8 +129,9 @@ describe('get of a volume', () => {
   }
 
   it('volumeLevelSlices hands out every slice in z order with at most `concurrency` decoded and not yet released', async () => {
-    const found = await readRoot(repo, root!)
-    if (found.kind !== 'volume') throw new Error('not a volume')
+    const top = await openRoot(repo, root!)
+    const plan = await planEntry(repo, { name: 'volume', cid: root!, clamp: false, root: top }, { level: 'full' })
+    if (plan.kind !== 'volume') throw new Error('not a volume')
     const real = getDefaultPool()
     let started = 0
     let released = 0
@@ -146,7 +148,7 @@ describe('get of a volume', () => {
     } as unknown as CodecPool
     const full = await getVolume(repo, root!, { level: 'full' })
     const seen: number[] = []
-    for await (const s of volumeLevelSlices(repo, root!, found.root, found.root.levels.length - 1, { pool, concurrency: K })) {
+    for await (const s of volumeLevelSlices(repo, plan as VolumePlan, { pool, concurrency: K })) {
       seen.push(s.z)
       expect(Buffer.compare(Buffer.from(s.image.data.buffer, s.image.data.byteOffset, s.image.data.byteLength), Buffer.from(full.slices[s.z].data.buffer, full.slices[s.z].data.byteOffset, full.slices[s.z].data.byteLength))).toBe(0)
       await ticks(5) // a slow writer

@@ -7,8 +7,8 @@ import { pipeline } from 'node:stream/promises'
 import { CarWriter } from '@ipld/car'
 import type { CID } from 'multiformats/cid'
 import type { BlockSource } from '../repo/index.js'
-import { walkLevel } from '../retrieve/walk.js'
-import type { LevelSelection } from '../retrieve/select.js'
+import { walkLevel } from '../level/blocks.js'
+import type { LevelSelection } from '../level/select.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
 
 export interface ExportCarOptions extends LevelSelection, OperationOptions<ProgressEvent<'car:block', { bytes: number }>> {}

@@ -3,8 +3,8 @@ import { CarBlockIterator } from '@ipld/car'
 import type { CID } from 'multiformats/cid'
 import { InvalidInputError, MissingBlockError } from '../errors.js'
 import { verifyBlock, type BlockSource, type BlockStore } from '../repo/index.js'
-import { walkLevel } from '../retrieve/walk.js'
-import { readRoot } from '../retrieve/read-root.js'
+import { walkLevel } from '../level/blocks.js'
+import { readRoot } from '../level/roots.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
 
 export interface ImportCarResult {

@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { MistError } from '../errors.js'
-import { parseLevel } from '../retrieve/select.js'
+import { parseLevel } from '../level/index.js'
 
 function positiveInt (value: string): number {
   const n = Number(value)

@@ -11,6 +11,8 @@ import { fromWire } from './wire-errors.js'
  * Blocks read through it are verified here as well as by the node.
  */
 export class ControlClient implements BlockStore {
+  /** Blocks the daemon lacks come from its peers. */
+  readonly remote = true
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 })
 
   constructor (readonly path: string, readonly socketPath: string, private readonly options: { blockTimeoutMs?: number } = {}) {}

@@ -1,6 +1,6 @@
 import type { CID } from 'multiformats/cid'
 import { MissingBlockError } from '../errors.js'
-import { verifyBlock, type BlockStore, type Repo } from '../repo/index.js'
+import { verifyBlock, type BlockStore, type Repo, type TransferStats } from '../repo/index.js'
 import type { Block } from '../types.js'
 import type { MistNode } from './node.js'
 
@@ -23,6 +23,7 @@ export interface NetworkStoreOptions {
  */
 export class NetworkStore implements BlockStore {
   readonly path: string
+  readonly remote = true
   /** Wants sent again after going unanswered (see rewantMs). */
   rewants = 0
   /** Blocks received over bitswap (the rest came over the bulk block protocol). */
@@ -42,6 +43,10 @@ export class NetworkStore implements BlockStore {
 
   async has (cid: CID, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     return this.repo.has(cid, options)
+  }
+
+  transferStats (): TransferStats {
+    return { peers: Object.fromEntries(this.blocksByPeer), rewants: this.rewants, bitswapBlocks: this.bitswapBlocks }
   }
 
   /**

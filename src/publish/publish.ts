@@ -4,7 +4,7 @@ import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
 import { buildDatasetDag, buildImageDag, buildVolumeDag } from '../chunker/index.js'
 import { CodecPool, getDefaultPool } from '../codec/index.js'
-import { MistError } from '../errors.js'
+import { describeError, MistError } from '../errors.js'
 import { planSeries, readInputs, readSeriesGroup, sniffFormat, type SeriesGroup } from '../formats/index.js'
 import type { BlockStore } from '../repo/index.js'
 import type { ImageMeta, InputItem, OperationOptions, ProgressEvent, RasterImage, ValueMapping } from '../types.js'
@@ -247,12 +247,4 @@ async function isDicom (path: string): Promise<boolean> {
   } finally {
     await handle?.close()
   }
-}
-
-/** A failure as the user sees it: the error's class name and a message that names the file. */
-export function describeError (err: any, path: string): { name: string, message: string } {
-  const name = err instanceof MistError || typeof err?.name === 'string' ? String(err.name) : 'Error'
-  let message = String(err?.message ?? err)
-  if (!message.includes(path)) message = `${path}: ${message}`
-  return { name, message }
 }

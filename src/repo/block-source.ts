@@ -1,4 +1,5 @@
 import type { CID } from 'multiformats/cid'
+import type { LevelSelection } from '../level/select.js'
 
 /** Where retrieval reads blocks from: the local repo, or (later) the network through it. */
 export interface BlockSource {
@@ -10,6 +11,19 @@ export interface BlockSource {
   get: (cid: CID, options?: { signal?: AbortSignal, sizeHint?: number, notHeld?: boolean }) => Promise<Uint8Array>
   /** Whether the block is already held locally. */
   has: (cid: CID, options?: { signal?: AbortSignal }) => Promise<boolean>
+  /** True when blocks may come from peers (a node, a running `serve`): a level is then prefetched before decoding. */
+  readonly remote?: boolean
+  /** What a networked source has received so far, by peer and by protocol. */
+  transferStats?: () => TransferStats
+}
+
+export interface TransferStats {
+  /** Blocks received from each peer (by peer ID). */
+  peers: Record<string, number>
+  /** Requests sent again to another peer (a wrong block, a stall, a dead peer). */
+  rewants: number
+  /** Blocks that came over bitswap rather than the block protocol. */
+  bitswapBlocks: number
 }
 
 /** What publish and mirror write into: the repo on disk, or a running `serve` through its control socket. */
@@ -22,5 +36,5 @@ export interface BlockStore extends BlockSource {
   pin: (cid: CID, options?: { signal?: AbortSignal }) => Promise<void>
   isPinned: (cid: CID) => Promise<boolean>
   /** Records that the store holds every block of `cid` up to a level (a mirror, full or partial). */
-  recordMirror: (cid: CID, selection: { level?: number | 'full', size?: number }) => Promise<void>
+  recordMirror: (cid: CID, selection: LevelSelection) => Promise<void>
 }

@@ -7,3 +7,6 @@ export function defaultRepoPath (): string {
   if (fromEnv != null && fromEnv !== '') return resolve(fromEnv)
   return join(homedir(), '.mist-p2p')
 }
+
+/** The control socket of a running `serve`, inside its repo. */
+export const CONTROL_SOCKET = 'api.sock'

@@ -1,14 +1,14 @@
 import type { CID } from 'multiformats/cid'
 import type { ImageRoot, VolumeRoot } from '../chunker/index.js'
 import { UsageError } from '../errors.js'
+import { openRoot, planEntry, type EntryPlan } from '../level/plan.js'
+import type { LevelSelection } from '../level/select.js'
 import type { BlockSource } from '../repo/index.js'
 import type { ImageMeta, RasterImage, VolumeMeta } from '../types.js'
-import { decodeImageLevel, type GetOptions, type ImageLevel } from './image-level.js'
-import { readRoot } from './read-root.js'
-import { chooseLevel } from './select.js'
+import { decodeImageLevel, type DecodeOptions, type ImageLevel } from './image-level.js'
 import { volumeLevelSlices, type VolumeSliceOptions } from './volume-slices.js'
 
-export { decodeImageLevel, type GetOptions, type ImageLevel } from './image-level.js'
+export interface GetOptions extends LevelSelection, DecodeOptions {}
 
 export interface ImageResult extends ImageLevel {
   cid: CID
@@ -16,13 +16,19 @@ export interface ImageResult extends ImageLevel {
   meta: ImageMeta
 }
 
+/** The plan of a lone image or volume root at the selected level. */
+async function planRoot (source: BlockSource, cid: CID, options: GetOptions): Promise<EntryPlan> {
+  const top = await openRoot(source, cid, options)
+  if (top.kind === 'dataset') throw new UsageError(`${cid} is a dataset; use retrieve, or get one of its entries`)
+  return planEntry(source, { name: cid.toString(), cid, clamp: false, root: top }, options, options)
+}
+
 /** Library API: the pixels of one image at the selected level. */
 export async function getImage (source: BlockSource, cid: CID, options: GetOptions = {}): Promise<ImageResult> {
-  const found = await readRoot(source, cid, options)
-  if (found.kind !== 'image') throw new UsageError(`${cid} is a ${found.kind}, not a 2D image; use getVolume or getDataset`)
-  const level = chooseLevel(found.root.levels, options, { name: options.name ?? cid.toString() })
-  const result = await decodeImageLevel(source, cid, found.root, level, options)
-  return { ...result, cid, root: found.root, meta: found.root.meta }
+  const plan = await planRoot(source, cid, options)
+  if (plan.kind !== 'image') throw new UsageError(`${cid} is a ${plan.kind}, not a 2D image; use getVolume`)
+  const result = await decodeImageLevel(source, plan, options)
+  return { ...result, cid, root: plan.root, meta: plan.root.meta }
 }
 
 export interface VolumeResult {
@@ -37,20 +43,14 @@ export interface VolumeResult {
 }
 
 /** Library API: every slice of a volume at the selected level, in z order, held in memory (volumeLevelSlices streams them). */
-export async function getVolume (source: BlockSource, cid: CID, options: VolumeSliceOptions = {}): Promise<VolumeResult> {
-  const found = await readRoot(source, cid, options)
-  if (found.kind !== 'volume') throw new UsageError(`${cid} is a ${found.kind}, not a volume`)
-  return getVolumeFromRoot(source, cid, found.root, options)
-}
-
-/** Every slice of a volume whose root is already read, at the selected level; see volumeLevelSlices to take them one by one. */
-export async function getVolumeFromRoot (source: BlockSource, cid: CID, root: VolumeRoot, options: VolumeSliceOptions = {}): Promise<VolumeResult> {
-  const level = chooseLevel(root.levels, options, { name: options.name ?? cid.toString() })
+export async function getVolume (source: BlockSource, cid: CID, options: GetOptions & VolumeSliceOptions = {}): Promise<VolumeResult> {
+  const plan = await planRoot(source, cid, options)
+  if (plan.kind !== 'volume') throw new UsageError(`${cid} is a ${plan.kind}, not a volume`)
   const slices: RasterImage[] = []
   const codestreams: Uint8Array[] = []
-  for await (const s of volumeLevelSlices(source, cid, root, level, options)) {
+  for await (const s of volumeLevelSlices(source, plan, options)) {
     slices.push(s.image)
     codestreams.push(s.codestream)
   }
-  return { cid, root, level, meta: root.meta, slices, codestreams }
+  return { cid, root: plan.root, level: plan.level, meta: plan.root.meta, slices, codestreams }
 }

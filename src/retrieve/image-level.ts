@@ -1,20 +1,13 @@
-import type { CID } from 'multiformats/cid'
-import { levelPlan, type ImageRoot } from '../chunker/index.js'
 import { getDefaultPool, type CodecPool } from '../codec/index.js'
 import { FormatError } from '../errors.js'
+import { readLevelCodestream, type LevelBytesEvent } from '../level/codestream.js'
+import type { ImagePlan } from '../level/plan.js'
 import type { BlockSource } from '../repo/index.js'
-import type { RasterImage } from '../types.js'
-import { fetchLevelCodestream } from './fetch-level.js'
+import type { OperationOptions, RasterImage } from '../types.js'
 import { toSourceSamples } from './samples.js'
-import type { LevelSelection } from './select.js'
 
-export interface GetOptions extends LevelSelection {
-  signal?: AbortSignal
+export interface DecodeOptions extends OperationOptions<LevelBytesEvent> {
   pool?: CodecPool
-  /** Called with each block's size as it arrives (progress). */
-  onBytes?: (bytes: number) => void
-  /** Names the image in errors. */
-  name?: string
 }
 
 export interface ImageLevel {
@@ -25,14 +18,14 @@ export interface ImageLevel {
   codestream: Uint8Array
 }
 
-/** Fetches and decodes one level of an image root. */
-export async function decodeImageLevel (source: BlockSource, cid: CID, root: ImageRoot, level: number, options: GetOptions = {}): Promise<ImageLevel> {
-  const plan = levelPlan(root, level)
-  const codestream = await fetchLevelCodestream(source, cid, root, level, options)
+/** Reads and decodes the planned level of one image. */
+export async function decodeImageLevel (source: BlockSource, image: ImagePlan, options: DecodeOptions = {}): Promise<ImageLevel> {
+  const { plan, root, level } = image
+  const codestream = await readLevelCodestream(source, image, options)
   const pool = options.pool ?? getDefaultPool()
   const decoded = await pool.decode(codestream, { reduce: plan.reduce, signal: options.signal })
   if (decoded.width !== plan.width || decoded.height !== plan.height || decoded.components !== root.components) {
-    throw new FormatError(`${options.name ?? cid}: level ${level} decodes to ${decoded.width}x${decoded.height}x${decoded.components} but the root says ${plan.width}x${plan.height}x${root.components}`)
+    throw new FormatError(`${image.name}: level ${level} decodes to ${decoded.width}x${decoded.height}x${decoded.components} but the root says ${plan.width}x${plan.height}x${root.components}`)
   }
   return { level, image: toSourceSamples(decoded, root), codestream }
 }

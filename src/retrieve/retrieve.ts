@@ -1,18 +1,19 @@
 import { resolve, join } from 'node:path'
 import type { CID } from 'multiformats/cid'
-import { datasetEntries } from '../chunker/index.js'
 import type { CodecPool } from '../codec/index.js'
-import { UsageError } from '../errors.js'
-import { describeError } from '../publish/publish.js'
-import type { BlockSource } from '../repo/index.js'
+import { describeError } from '../errors.js'
+import { fetchLevelBlocks, type FetchLevelResult, type FetchProgressEvent } from '../level/fetch.js'
+import { openRoot, planEntry, rootEntries, type EntryPlan } from '../level/plan.js'
+import type { AnyRoot } from '../level/roots.js'
+import type { LevelSelection } from '../level/select.js'
+import type { BlockSource, TransferStats } from '../repo/index.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
 import { decodeImageLevel } from './image-level.js'
 import { defaultFormat, extensionFor, volumeIsDirectory, writeImageOutput, writeVolumeOutput, type OutputFormat } from './output.js'
-import { readRoot, type AnyRoot } from './read-root.js'
-import { chooseLevel, type LevelSelection } from './select.js'
 import { volumeLevelSlices } from './volume-slices.js'
 
 export type RetrieveProgressEvent =
+  | FetchProgressEvent
   | ProgressEvent<'retrieve:planned', { bytes: number }>
   | ProgressEvent<'retrieve:bytes', { bytes: number }>
   | ProgressEvent<'retrieve:written', { name: string, paths: string[] }>
@@ -24,8 +25,14 @@ export interface RetrieveOptions extends LevelSelection, OperationOptions<Retrie
   pool?: CodecPool
   /** nii and npy outputs: real-world values (rescale applied) instead of stored values; images then default to nii. */
   applyRescale?: boolean
-  /** Images of a dataset handled at once (default 8). */
+  /** Images of a dataset handled at once (default 8); also the slices of a volume decoded ahead of the writer (default 16). */
   concurrency?: number
+  /**
+   * Fetch every block of the level first, many in flight across all images (`fetch:*` events),
+   * then decode from the store. Default: when the source is remote (a node or a running `serve`), so a
+   * pull is not latency-bound and a rerun after an interruption fetches only what is missing.
+   */
+  prefetch?: boolean
 }
 
 export interface RetrievedOutput {
@@ -45,67 +52,65 @@ export interface RetrieveResult {
   kind: AnyRoot['kind']
   outputs: RetrievedOutput[]
   failures: Array<{ name: string, error: { name: string, message: string } }>
+  /** What the prefetch moved, and from which peers (when it ran). */
+  fetched?: FetchLevelResult & Partial<TransferStats>
 }
 
 /** Fetches the selected level of a root (image, volume or dataset) and writes image files. */
 export async function retrieve (source: BlockSource, cid: CID, options: RetrieveOptions = {}): Promise<RetrieveResult> {
   const { signal, onProgress } = options
-  const found = await readRoot(source, cid, { signal })
-  const result: RetrieveResult = { root: cid.toString(), kind: found.kind, outputs: [], failures: [] }
-  const onBytes = (bytes: number): void => onProgress?.({ type: 'retrieve:bytes', detail: { bytes } })
+  let fetched: RetrieveResult['fetched']
+  if (options.prefetch ?? source.remote === true) {
+    fetched = await fetchLevelBlocks(source, cid, { level: options.level, size: options.size, signal, onProgress })
+    fetched = { ...fetched, ...source.transferStats?.() }
+  }
+  const top = await openRoot(source, cid, { signal })
+  const result: RetrieveResult = { root: cid.toString(), kind: top.kind, outputs: [], failures: [], fetched }
+  if (fetched == null) delete result.fetched
   const outputOptions = { applyRescale: options.applyRescale, pool: options.pool, signal }
+  const decodeOptions = { pool: options.pool, signal, onProgress }
 
-  const one = async (entry: AnyRoot, name: string, out: string | undefined, clamp: boolean): Promise<RetrievedOutput> => {
+  const one = async (entry: EntryPlan, out: string | undefined): Promise<RetrievedOutput> => {
+    const { name, level } = entry
+    onProgress?.({ type: 'retrieve:planned', detail: { bytes: entry.bytes } })
+    let paths: string[]
     if (entry.kind === 'image') {
-      const root = entry.root
-      const level = chooseLevel(root.levels, options, { clamp, name })
-      const info = root.levels.find(l => l.level === level)!
-      onProgress?.({ type: 'retrieve:planned', detail: { bytes: info.bytes } })
-      const got = await decodeImageLevel(source, entry.cid, root, level, { ...options, onBytes, name })
+      const got = await decodeImageLevel(source, entry, decodeOptions)
       const format = options.format ?? defaultFormat('image', got.image, options.applyRescale === true)
-      const path = out ?? resolve(`${entry.cid}-L${level}${extensionFor(format)}`)
-      const paths = await writeImageOutput(path, format, root, got, outputOptions)
-      onProgress?.({ type: 'retrieve:written', detail: { name, paths } })
-      return { name, root: entry.cid.toString(), kind: 'image', level, width: info.width, height: info.height, bytes: info.bytes, paths }
-    }
-    if (entry.kind === 'volume') {
-      const root = entry.root
-      const level = chooseLevel(root.levels, options, { clamp, name })
-      const info = root.levels.find(l => l.level === level)!
-      onProgress?.({ type: 'retrieve:planned', detail: { bytes: info.bytes } })
+      paths = await writeImageOutput(out ?? resolve(`${entry.cid}-L${level}${extensionFor(format)}`), format, entry.root, got, outputOptions)
+    } else {
       const format = options.format ?? 'nii'
       const path = out ?? resolve(`${entry.cid}-L${level}${volumeIsDirectory(format) ? '' : extensionFor(format)}`)
       // the slices are decoded as the writer takes them: the volume is never held in memory
-      const slices = volumeLevelSlices(source, entry.cid, root, level, { ...options, onBytes, name })
-      const paths = await writeVolumeOutput(path, format, { root, level, meta: root.meta, slices }, outputOptions)
-      onProgress?.({ type: 'retrieve:written', detail: { name, paths } })
-      return { name, root: entry.cid.toString(), kind: 'volume', level, width: info.width, height: info.height, bytes: info.bytes, paths }
+      const slices = volumeLevelSlices(source, entry, { ...decodeOptions, concurrency: options.concurrency })
+      paths = await writeVolumeOutput(path, format, { root: entry.root, level, meta: entry.root.meta, slices }, outputOptions)
     }
-    throw new UsageError(`${name}: a dataset inside a dataset is not supported`)
+    onProgress?.({ type: 'retrieve:written', detail: { name, paths } })
+    const { width, height } = entry.kind === 'image' ? entry.plan : entry
+    return { name, root: entry.cid.toString(), kind: entry.kind, level, width, height, bytes: entry.bytes, paths }
   }
 
-  if (found.kind !== 'dataset') {
-    result.outputs.push(await one(found, cid.toString(), options.out != null ? resolve(options.out) : undefined, false))
+  if (top.kind !== 'dataset') {
+    const plan = await planEntry(source, { name: cid.toString(), cid, clamp: false, root: top }, options, { signal })
+    result.outputs.push(await one(plan, options.out != null ? resolve(options.out) : undefined))
     return result
   }
 
   const outDir = resolve(options.out ?? cid.toString())
-  const getBlock = async (c: CID): Promise<Uint8Array> => source.get(c, { signal })
   const concurrency = options.concurrency ?? 8
   const running = new Set<Promise<void>>()
-  for await (const entry of datasetEntries(found.root, getBlock)) {
+  for await (const ref of rootEntries(source, top, { signal })) {
     signal?.throwIfAborted()
     const task = (async () => {
       try {
-        const child = await readRoot(source, entry.root, { signal })
-        const format = options.format ?? (child.kind === 'volume' ? 'nii' : undefined)
-        const base = join(outDir, stripImageExtension(entry.name))
-        const out = format != null && volumeIsDirectory(format) && child.kind === 'volume' ? base : format != null ? base + extensionFor(format) : undefined
-        const output = await one(child, entry.name, out ?? await defaultImagePath(base, child, options.applyRescale === true), true)
-        result.outputs.push(output)
+        const entry = await planEntry(source, ref, options, { signal })
+        const format = options.format ?? (entry.kind === 'volume' ? 'nii' : undefined)
+        const base = join(outDir, stripImageExtension(ref.name))
+        const out = format != null && volumeIsDirectory(format) && entry.kind === 'volume' ? base : format != null ? base + extensionFor(format) : undefined
+        result.outputs.push(await one(entry, out ?? defaultImagePath(base, entry, options.applyRescale === true)))
       } catch (err: any) {
         if (signal?.aborted === true) throw err
-        result.failures.push({ name: entry.name, error: describeError(err, entry.name) })
+        result.failures.push({ name: ref.name, error: describeError(err, ref.name) })
       }
     })()
     running.add(task)
@@ -117,9 +122,9 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
   return result
 }
 
-async function defaultImagePath (base: string, child: AnyRoot, applyRescale: boolean): Promise<string> {
-  if (child.kind !== 'image') return base + '.nii'
-  return base + extensionFor(defaultFormat('image', child.root, applyRescale))
+function defaultImagePath (base: string, entry: EntryPlan, applyRescale: boolean): string {
+  if (entry.kind !== 'image') return base + '.nii'
+  return base + extensionFor(defaultFormat('image', entry.root, applyRescale))
 }
 
 /** `ct/scan.nii.gz` -> `ct/scan`, `a/b.png` -> `a/b`, `fmri.nii.gz#t03` -> `fmri#t03` (a volume of a 4D file); names without a known image extension stay. */

@@ -1,10 +1,7 @@
-import type { CID } from 'multiformats/cid'
-import { volumeSlices, type VolumeRoot } from '../chunker/index.js'
-import { FormatError } from '../errors.js'
+import { planSlice, volumeSliceRoots, type VolumePlan } from '../level/plan.js'
 import type { BlockSource } from '../repo/index.js'
 import type { RasterImage } from '../types.js'
-import { decodeImageLevel, type GetOptions } from './image-level.js'
-import { readRoot } from './read-root.js'
+import { decodeImageLevel, type DecodeOptions } from './image-level.js'
 
 /** One slice of a volume at the chosen level. */
 export interface VolumeSlice {
@@ -15,7 +12,7 @@ export interface VolumeSlice {
   codestream: Uint8Array
 }
 
-export interface VolumeSliceOptions extends GetOptions {
+export interface VolumeSliceOptions extends DecodeOptions {
   /**
    * Slices fetched and decoded at once (default 16). It also bounds what is held: at most
    * this many slices are being decoded or waiting for their turn, the one the consumer holds included.
@@ -24,36 +21,39 @@ export interface VolumeSliceOptions extends GetOptions {
 }
 
 /**
- * The slices of a volume at `level`, in z order, fetched and decoded in parallel (the codec
- * pool decodes several at once) with a reorder window: slice z + concurrency is started
+ * The slices of a volume at its planned level, in z order, fetched and decoded in parallel (the
+ * codec pool decodes several at once) with a reorder window: slice z + concurrency is started
  * only once the consumer has taken slice z, so a slow consumer (a file being written) holds
- * the decode back and the volume is never held in memory. Stopping early (break, an error)
- * starts nothing more; the at most `concurrency` slices under way finish and are dropped
- * (options.signal aborts them).
+ * the decode back and the volume is never held in memory. Slice roots are read from the shards
+ * as the window moves, never collected. Stopping early (break, an error) starts nothing more;
+ * the at most `concurrency` slices under way finish and are dropped (options.signal aborts them).
  */
-export async function * volumeLevelSlices (source: BlockSource, cid: CID, root: VolumeRoot, level: number, options: VolumeSliceOptions = {}): AsyncGenerator<VolumeSlice> {
-  const name = options.name ?? cid.toString()
-  const cids: CID[] = []
-  for await (const s of volumeSlices(root, async c => source.get(c, options))) cids.push(s)
+export async function * volumeLevelSlices (source: BlockSource, volume: VolumePlan, options: VolumeSliceOptions = {}): AsyncGenerator<VolumeSlice> {
+  const roots = volumeSliceRoots(source, volume, options)[Symbol.asyncIterator]()
   const window = Math.max(1, Math.floor(options.concurrency ?? 16))
-  const decodeSlice = async (z: number): Promise<VolumeSlice> => {
-    const sliceRoot = await readRoot(source, cids[z], options)
-    if (sliceRoot.kind !== 'image') throw new FormatError(`${name}: slice ${z} (${cids[z]}) is a ${sliceRoot.kind}, not an image`)
-    const got = await decodeImageLevel(source, cids[z], sliceRoot.root, level, { ...options, name: `${name} slice ${z}` })
+  const decodeSlice = async (z: number, cid: Parameters<typeof planSlice>[3]): Promise<VolumeSlice> => {
+    const got = await decodeImageLevel(source, await planSlice(source, volume, z, cid, options), options)
     return { z, image: got.image, codestream: got.codestream }
   }
   const pending: Array<Promise<VolumeSlice>> = []
   let next = 0
-  const start = (): void => {
-    const p = decodeSlice(next++)
+  let done = false
+  const start = async (): Promise<void> => {
+    const r = await roots.next()
+    if (r.done === true) { done = true; return }
+    const p = decodeSlice(next++, r.value)
     p.catch(() => {}) // seen when its turn comes; until then not an unhandled rejection
     pending.push(p)
   }
-  while (next < Math.min(window, cids.length)) start()
-  for (let z = 0; z < cids.length; z++) {
-    const slice = await (pending.shift() as Promise<VolumeSlice>)
-    yield slice
-    // the consumer has taken slice z and asks for the next: one more may start
-    if (next < cids.length) start()
+  try {
+    while (!done && pending.length < window) await start()
+    while (pending.length > 0) {
+      const slice = await (pending.shift() as Promise<VolumeSlice>)
+      yield slice
+      // the consumer has taken slice z and asks for the next: one more may start
+      if (!done) await start()
+    }
+  } finally {
+    await roots.return?.(undefined)
   }
 }

@@ -6,14 +6,11 @@
  */
 import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
-import { datasetEntries, decodeDatasetRoot, decodeVolumeRoot, levelPlan, rootKind, volumeSlices, type ImageRoot } from '../chunker/index.js'
 import { getDefaultPool, type CodecPool } from '../codec/index.js'
-import { MistError, UsageError } from '../errors.js'
+import { FormatError, MistError, UsageError } from '../errors.js'
+import { openRoot, planEntry, planImageLevel, planSlice, rootEntries, volumeSliceRoots, walkLevel, type AnyRoot, type ImagePlan, type LevelSelection, type NeededBlock, type PlanReadOptions, type VolumePlan } from '../level/index.js'
 import type { BlockSource } from '../repo/index.js'
-import { decodeImageLevel } from '../retrieve/get.js'
-import { readRoot } from '../retrieve/read-root.js'
-import { chooseLevel, type LevelSelection } from '../retrieve/select.js'
-import { walkLevel, type NeededBlock } from '../retrieve/walk.js'
+import { decodeImageLevel } from '../retrieve/image-level.js'
 import { cidKey } from '../util/cid-key.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
 
@@ -123,34 +120,27 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
     return out
   }
 
-  /** One image root (2D image or volume slice) at level k: blocks via walkLevel, level files, decodes. */
-  const image = async (imageCid: CID, name: string, selection: LevelSelection, clamp: boolean): Promise<void> => {
-    options.onProgress?.({ type: 'verify:image', detail: { name } })
-    let root: ImageRoot
-    try {
-      const found = await readRoot(source, imageCid, { signal })
-      if (found.kind !== 'image') throw new MistError(`${name}: ${imageCid} is a ${found.kind} root where an image root is expected`)
-      root = found.root
-    } catch (err: any) {
-      rethrowAbort(err)
-      problem({ kind: classify(err), name, block: imageCid.toString(), ...describe(err) })
-      return
+  /** Counts each structural block once as the plan reads it (it is hashed by the read). */
+  const reading: PlanReadOptions = {
+    signal,
+    onRead: (c, _role, _name, bytes) => {
+      if (checked.has(cidKey(c))) return
+      checked.set(cidKey(c), true)
+      result.blocks++
+      result.bytes += bytes
     }
+  }
+
+  /** One image (2D image or volume slice) at its planned level: blocks via walkLevel, level files, decodes. */
+  const image = async (plan: ImagePlan): Promise<void> => {
+    const { name, root, cid: imageCid, level: k } = plan
+    options.onProgress?.({ type: 'verify:image', detail: { name } })
     result.images++
-    checked.set(cidKey(imageCid), true)
-    const k = chooseLevel(root.levels, selection, { clamp, name })
     // every block the level needs: the walk reads the structural ones (root, level files), leaves are visited
     const leaves: NeededBlock[] = []
     let walkOk = true
     try {
-      await walkLevel(source, imageCid, b => {
-        if (b.fetched) {
-          const key = cidKey(b.cid)
-          if (!checked.has(key)) { checked.set(key, true); result.blocks++ }
-        } else {
-          leaves.push(b)
-        }
-      }, { level: k, levelFiles: true, signal })
+      await walkLevel(source, imageCid, b => { if (!b.fetched) leaves.push(b) }, { level: k, levelFiles: true, signal, onRead: reading.onRead })
     } catch (err: any) {
       rethrowAbort(err)
       walkOk = false
@@ -182,8 +172,7 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
     for (let level = 0; level <= k; level++) {
       if (bad.has(level)) continue
       try {
-        levelPlan(root, level)
-        await decodeImageLevel(source, imageCid, root, level, { pool, signal, name })
+        await decodeImageLevel(source, planImageLevel(imageCid, root, level, name), { pool, signal })
         result.levelsDecoded++
       } catch (err: any) {
         rethrowAbort(err)
@@ -192,65 +181,54 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
     }
   }
 
-  const volume = async (volumeCid: CID, name: string, selection: LevelSelection, clamp: boolean): Promise<void> => {
-    let k: number
-    const slices: CID[] = []
+  const volume = async (plan: VolumePlan): Promise<void> => {
+    let z = 0
     try {
-      const bytes = await source.get(volumeCid, { signal })
-      const root = decodeVolumeRoot(bytes, volumeCid)
-      checked.set(cidKey(volumeCid), true)
-      result.blocks++
-      result.bytes += bytes.byteLength
-      k = chooseLevel(root.levels, selection, { clamp, name })
-      for await (const s of volumeSlices(root, async c => {
-        const shard = await source.get(c, { signal })
-        if (!checked.has(cidKey(c))) { checked.set(cidKey(c), true); result.blocks++; result.bytes += shard.byteLength }
-        return shard
-      })) slices.push(s)
+      for await (const s of volumeSliceRoots(source, plan, reading)) {
+        const at = z++
+        let slice: ImagePlan
+        try {
+          slice = await planSlice(source, plan, at, s, reading)
+        } catch (err: any) {
+          rethrowAbort(err)
+          problem({ kind: classify(err), name: `${plan.name} slice ${at}`, block: s.toString(), ...describe(err) })
+          continue
+        }
+        await image(slice)
+      }
     } catch (err: any) {
       rethrowAbort(err)
-      problem({ kind: classify(err), name, block: blockOf(err) ?? volumeCid.toString(), ...describe(err) })
-      return
+      problem({ kind: classify(err), name: plan.name, block: blockOf(err) ?? plan.cid.toString(), ...describe(err) })
     }
-    for (const [z, s] of slices.entries()) await image(s, `${name} slice ${z}`, { level: k }, true)
   }
 
-  let bytes: Uint8Array
+  let top: AnyRoot
   try {
-    bytes = await source.get(cid, { signal })
-    const kind = rootKind(bytes)
-    if (kind !== 'image' && kind !== 'volume' && kind !== 'dataset') throw new MistError(`${cid} is a mist-p2p ${kind} node, not a root; give the root CID that publish printed`)
-    result.kind = kind
+    top = await openRoot(source, cid, reading)
+    result.kind = top.kind
   } catch (err: any) {
     rethrowAbort(err)
     problem({ kind: classify(err), name: cid.toString(), block: cid.toString(), ...describe(err) })
     return finish(result)
   }
   const selection: LevelSelection = { level: options.level, size: options.size }
-  if (result.kind === 'image') {
-    await image(cid, cid.toString(), selection, false)
-  } else if (result.kind === 'volume') {
-    await volume(cid, cid.toString(), selection, false)
-  } else {
-    try {
-      const root = decodeDatasetRoot(bytes, cid)
-      checked.set(cidKey(cid), true)
-      result.blocks++
-      result.bytes += bytes.byteLength
-      const getBlock = async (c: CID): Promise<Uint8Array> => {
-        const b = await source.get(c, { signal })
-        if (!checked.has(cidKey(c))) { checked.set(cidKey(c), true); result.blocks++; result.bytes += b.byteLength }
-        return b
+  try {
+    for await (const ref of rootEntries(source, top, reading)) {
+      signal?.throwIfAborted()
+      let plan
+      try {
+        plan = await planEntry(source, ref, selection, reading)
+      } catch (err: any) {
+        rethrowAbort(err)
+        problem({ kind: classify(err), name: ref.name, block: blockOf(err) ?? ref.cid.toString(), ...describe(err) })
+        continue
       }
-      for await (const entry of datasetEntries(root, getBlock)) {
-        signal?.throwIfAborted()
-        if (entry.kind === 'volume') await volume(entry.root, entry.name, selection, true)
-        else await image(entry.root, entry.name, selection, true)
-      }
-    } catch (err: any) {
-      rethrowAbort(err)
-      problem({ kind: classify(err), name: cid.toString(), block: blockOf(err), ...describe(err) })
+      if (plan.kind === 'image') await image(plan)
+      else await volume(plan)
     }
+  } catch (err: any) {
+    rethrowAbort(err)
+    problem({ kind: classify(err), name: cid.toString(), block: blockOf(err), ...describe(err) })
   }
   return finish(result)
 }

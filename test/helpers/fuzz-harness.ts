@@ -47,6 +47,7 @@ const path = require('node:path')
   const codec = await import(dist('src/codec/index.js'))
   const formats = await import(dist('src/formats/index.js'))
   const retrieve = await import(dist('src/retrieve/index.js'))
+  const level = await import(dist('src/level/index.js'))
   const { verifyRoot } = await import(dist('src/verify/index.js'))
   const { verifyBlock } = await import(dist('src/repo/verify.js'))
   const { CID } = await import(require('node:url').pathToFileURL(path.join(workerData.root, 'node_modules/multiformats/dist/src/cid.js')).href)
@@ -76,9 +77,9 @@ const path = require('node:path')
       const dag = await chunker.buildImageDag(c.bytes, { bitsStored: l.bitDepth, signed: l.signed, components: l.components }, { sourceFormat: 'png' })
       const blocks = new Map(dag.blocks.map(b => [b.cid.toString(), b.bytes]))
       const source = { get: async (cid) => { const b = blocks.get(cid.toString()); if (b == null) throw new errors.MissingBlockError('no block ' + cid); return b }, has: async (cid) => blocks.has(cid.toString()) }
-      const found = await retrieve.readRoot(source, dag.root)
+      const found = await level.readRoot(source, dag.root)
       for (const lv of found.root.levels) {
-        const got = await retrieve.decodeImageLevel(source, dag.root, found.root, lv.level, { pool })
+        const got = await retrieve.decodeImageLevel(source, level.planImageLevel(dag.root, found.root, lv.level), { pool })
         if (got.image.width !== lv.width || got.image.height !== lv.height) return 'WRONG: level ' + lv.level + ' decoded to ' + got.image.width + 'x' + got.image.height
         checkRaster(got.image, 'level ' + lv.level)
       }
@@ -98,7 +99,7 @@ const path = require('node:path')
       const root = CID.parse(c.root)
       const sel = c.level == null ? {} : { level: c.level }
       let firstError
-      try { await retrieve.readRoot(source, root) } catch (err) { if (!(err instanceof errors.MistError)) throw err; firstError = err }
+      try { await level.readRoot(source, root) } catch (err) { if (!(err instanceof errors.MistError)) throw err; firstError = err }
       const v = await verifyRoot(source, root, { ...sel, pool })
       for (const p of v.problems) if (!mistNames.has(p.error)) return 'CRASH in verify: ' + p.error + ': ' + p.message
       if (firstError == null && !v.ok && v.problems.length === 0) return 'WRONG: verify not ok without problems'

@@ -1,9 +1,8 @@
 import { resolve } from 'node:path'
-import { exportCar, importCar } from '../../car/index.js'
-import type { LevelSelection } from '../../retrieve/index.js'
+import type { LevelSelection } from '../../level/index.js'
 import { abortOnSignals, parseCid, printJson } from '../common.js'
 import { createProgress, formatBytes } from '../progress.js'
-import { withStore, type StoreOptions } from '../store.js'
+import { withMist, type StoreOptions } from '../store.js'
 
 /** `mist-p2p export <cid> [--level K | --size PX] -o FILE.car` */
 export async function exportCommand (cidText: string, options: StoreOptions & LevelSelection & { output: string }): Promise<number> {
@@ -12,7 +11,7 @@ export async function exportCommand (cidText: string, options: StoreOptions & Le
   const progress = createProgress('exporting', 'bytes', options.json !== true)
   try {
     const out = resolve(options.output)
-    const result = await withStore(options, 'export', async store => exportCar(store, cid, out, {
+    const result = await withMist(options, 'export', async mist => mist.export(cid, out, {
       level: options.level, size: options.size, signal, onProgress: e => { progress.addTotal(e.detail.bytes); progress.increment(e.detail.bytes) }
     }))
     progress.stop()
@@ -29,7 +28,7 @@ export async function exportCommand (cidText: string, options: StoreOptions & Le
 export async function importCommand (file: string, options: StoreOptions): Promise<number> {
   const { signal, dispose } = abortOnSignals()
   try {
-    const result = await withStore({ ...options, create: true }, 'import', async store => importCar(store, resolve(file), { signal }))
+    const result = await withMist({ ...options, create: true }, 'import', async mist => mist.import(resolve(file), { signal }))
     if (options.json === true) printJson(result)
     else {
       process.stdout.write(`imported ${result.blocks} blocks (${result.freshBlocks} new), ${formatBytes(result.bytes)}\n`)

@@ -6,15 +6,13 @@ import { fileURLToPath } from 'node:url'
 import type { CID } from 'multiformats/cid'
 import { writeExamples } from '../../examples/index.js'
 import { readInput } from '../../formats/index.js'
-import { fetchLevelBlocks } from '../../mirror/index.js'
 import { generateSwarmKey, loadOrCreateIdentity, writeSwarmKey, swarmKeyPath } from '../../node/index.js'
 import { publish } from '../../publish/index.js'
 import { Repo } from '../../repo/index.js'
-import { readRoot, retrieve } from '../../retrieve/index.js'
 import type { RasterImage } from '../../types.js'
 import { abortOnSignals, printJson } from '../common.js'
 import { formatBytes } from '../progress.js'
-import { withStore } from '../store.js'
+import { withMist } from '../store.js'
 
 const BIN = fileURLToPath(new URL('../../../../bin/mist-p2p.js', import.meta.url))
 
@@ -75,15 +73,14 @@ export async function demoCommand (options: { keep?: string, json?: boolean }): 
     })
     log(`3. seeder serving at ${addr} (private network: swarm key ${swarmKeyPath(seederRepo)})`)
 
-    const report = await withStore({ repo: getterRepo, peer: [addr] }, 'demo', async store => {
-      const found = await readRoot(store, root, { signal })
+    const report = await withMist({ repo: getterRepo, peer: [addr] }, 'demo', async mist => {
+      const found = await mist.info(root, { signal })
       const levels = found.root.levels as Array<{ level: number, bytes: number }>
       const fullBytes = levels[levels.length - 1].bytes
-      const low = await fetchLevelBlocks(store, root, { size: 64, signal })
-      await retrieve(store, root, { size: 64, out: join(base, 'out-64px'), signal })
+      const low = (await mist.get(root, { size: 64, out: join(base, 'out-64px'), signal })).fetched ?? { freshBytes: 0 }
       log(`4. getter fetched the 64 px level: ${formatBytes(low.freshBytes)} moved = ${((100 * low.freshBytes) / fullBytes).toFixed(1)} % of the full ${formatBytes(fullBytes)} -> ${join(base, 'out-64px')}`)
-      const full = await fetchLevelBlocks(store, root, { level: 'full', signal })
-      const whole = await retrieve(store, root, { level: 'full', out: join(base, 'out-full'), signal })
+      const whole = await mist.get(root, { level: 'full', out: join(base, 'out-full'), signal })
+      const full = whole.fetched ?? { freshBytes: 0 }
       log(`5. getter fetched the full level: ${formatBytes(full.freshBytes)} more moved (the 64 px blocks are reused), ${formatBytes(low.freshBytes + full.freshBytes)} in all -> ${join(base, 'out-full')}`)
       let exact = true
       for (const o of whole.outputs) {

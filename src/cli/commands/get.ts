@@ -1,9 +1,8 @@
-import { fetchLevelBlocks } from '../../mirror/index.js'
-import { Repo } from '../../repo/index.js'
-import { retrieve, type OutputFormat, type LevelSelection } from '../../retrieve/index.js'
+import type { LevelSelection } from '../../level/index.js'
+import type { OutputFormat } from '../../retrieve/index.js'
 import { abortOnSignals, parseCid, printJson } from '../common.js'
 import { createProgress, formatBytes } from '../progress.js'
-import { withStore, type StoreOptions } from '../store.js'
+import { withMist, type StoreOptions } from '../store.js'
 
 export interface GetCommandOptions extends StoreOptions, LevelSelection {
   output?: string
@@ -17,40 +16,23 @@ export async function getCommand (cidText: string, options: GetCommandOptions): 
   const { signal, dispose } = abortOnSignals()
   const progress = createProgress('fetching', 'bytes', options.json !== true)
   try {
-    const result = await withStore(options, 'get', async store => {
-      const networked = !(store instanceof Repo)
-      let fetched
-      if (networked) {
-        // fetch every block the level needs first, many in flight across all images
-        // (a rerun after an interruption fetches only what is still missing)
-        fetched = await fetchLevelBlocks(store, cid, {
-          level: options.level,
-          size: options.size,
-          signal,
-          onProgress: e => {
-            if (e.type === 'fetch:planned') progress.addTotal(e.detail.bytes)
-            else progress.increment(e.detail.bytes)
-          }
-        })
+    // from peers, the bar shows the prefetch (the bytes that move); offline, the blocks read
+    let prefetching = false
+    const result = await withMist(options, 'get', async mist => mist.get(cid, {
+      level: options.level,
+      size: options.size,
+      out: options.output,
+      format: options.format,
+      applyRescale: options.applyRescale === true,
+      signal,
+      onProgress: event => {
+        if (event.type === 'fetch:planned') { prefetching = true; progress.addTotal(event.detail.bytes) }
+        if (event.type === 'fetch:block') progress.increment(event.detail.bytes)
+        if (prefetching) return
+        if (event.type === 'retrieve:planned') progress.addTotal(event.detail.bytes)
+        if (event.type === 'retrieve:bytes') progress.increment(event.detail.bytes)
       }
-      const written = await retrieve(store, cid, {
-        level: options.level,
-        size: options.size,
-        out: options.output,
-        format: options.format,
-        applyRescale: options.applyRescale === true,
-        signal,
-        onProgress: event => {
-          if (networked) return
-          if (event.type === 'retrieve:planned') progress.addTotal(event.detail.bytes)
-          if (event.type === 'retrieve:bytes') progress.increment(event.detail.bytes)
-        }
-      })
-      // a NetworkStore counts the blocks each peer sent
-      const net = store as { blocksByPeer?: Map<string, number>, rewants?: number }
-      const peers = net.blocksByPeer != null ? Object.fromEntries(net.blocksByPeer) : undefined
-      return { ...written, fetched: fetched != null ? { ...fetched, peers, rewants: net.rewants, bitswapBlocks: (net as any).bitswapBlocks } : undefined }
-    })
+    }))
     progress.stop()
     if (options.json === true) {
       printJson(result)

@@ -1,6 +1,5 @@
-import { readRoot } from '../../retrieve/index.js'
 import { abortOnSignals, parseCid, printJson } from '../common.js'
-import { withStore, type StoreOptions } from '../store.js'
+import { withMist, type StoreOptions } from '../store.js'
 import { formatBytes } from '../progress.js'
 
 /** `mist-p2p info <cid>`: what a root holds and what each level costs, read from the root alone. */
@@ -8,7 +7,7 @@ export async function infoCommand (cidText: string, options: StoreOptions): Prom
   const cid = parseCid(cidText)
   const { signal, dispose } = abortOnSignals()
   try {
-    const found = await withStore(options, 'info', async store => readRoot(store, cid, { signal }))
+    const found = await withMist(options, 'info', async mist => mist.info(cid, { signal }))
     const root: any = found.root
     const levels: Array<{ level: number, width?: number, height?: number, bytes: number, images?: number }> = root.levels
     const summary: Record<string, unknown> = { root: cid.toString(), kind: found.kind, rootBytes: found.bytes }

@@ -1,8 +1,7 @@
-import { fetchLevelBlocks } from '../../mirror/index.js'
-import type { LevelSelection } from '../../retrieve/index.js'
+import type { LevelSelection } from '../../level/index.js'
 import { abortOnSignals, parseCid, printJson } from '../common.js'
 import { createProgress, formatBytes } from '../progress.js'
-import { withStore, type StoreOptions } from '../store.js'
+import { withMist, type StoreOptions } from '../store.js'
 
 /**
  * `mist-p2p mirror <cid> [--level K | --size PX]`: fetch and keep a dataset fully or up to
@@ -14,23 +13,15 @@ export async function mirrorCommand (cidText: string, options: StoreOptions & Le
   const { signal, dispose } = abortOnSignals()
   const progress = createProgress('mirroring', 'bytes', options.json !== true)
   try {
-    const result = await withStore(options, 'mirror', async store => {
-      const fetched = await fetchLevelBlocks(store, cid, {
-        level: options.level,
-        size: options.size,
-        levelFiles: true,
-        signal,
-        onProgress: e => {
-          if (e.type === 'fetch:planned') progress.addTotal(e.detail.bytes)
-          else progress.increment(e.detail.bytes)
-        }
-      })
-      const selection = options.size != null ? { size: options.size } : { level: options.level ?? 'full' }
-      // a full mirror is a pin (every block present); a partial one is a mirror record
-      if (selection.level === 'full') await store.pin(cid, { signal })
-      await store.recordMirror(cid, selection)
-      return { ...fetched, ...selection }
-    })
+    const result = await withMist(options, 'mirror', async mist => mist.mirror(cid, {
+      level: options.level,
+      size: options.size,
+      signal,
+      onProgress: e => {
+        if (e.type === 'fetch:planned') progress.addTotal(e.detail.bytes)
+        else progress.increment(e.detail.bytes)
+      }
+    }))
     progress.stop()
     if (options.json === true) printJson({ root: cid.toString(), ...result })
     else process.stdout.write(`mirrored ${cid} at ${result.size != null ? `${result.size} px` : `level ${result.level}`}: ${result.images} images, ${result.blocks} blocks, ${formatBytes(result.bytes)} (${formatBytes(result.freshBytes)} fetched now)\n`)

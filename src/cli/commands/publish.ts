@@ -1,6 +1,5 @@
-import { publish } from '../../publish/index.js'
 import { abortOnSignals, printJson, type CommonOptions } from '../common.js'
-import { withStore } from '../store.js'
+import { withMist } from '../store.js'
 import { createProgress, formatBytes } from '../progress.js'
 
 export interface PublishCommandOptions extends CommonOptions {
@@ -14,8 +13,7 @@ export async function publishCommand (paths: string[], options: PublishCommandOp
   const { signal, dispose } = abortOnSignals()
   const progress = createProgress('publishing', 'files', options.json !== true)
   try {
-    const result = await withStore({ ...options, create: true, network: false }, 'publish', async repo => publish(paths, {
-      repo,
+    const result = await withMist({ ...options, create: true, network: false }, 'publish', async mist => mist.publish(paths, {
       signal,
       decompositions: options.decompositions,
       quantize: options.quantize === true,

@@ -1,8 +1,7 @@
-import type { LevelSelection } from '../../retrieve/index.js'
-import { verifyRoot } from '../../verify/index.js'
+import type { LevelSelection } from '../../level/index.js'
 import { abortOnSignals, parseCid, printJson } from '../common.js'
 import { formatBytes } from '../progress.js'
-import { withStore, type StoreOptions } from '../store.js'
+import { withMist, type StoreOptions } from '../store.js'
 
 /**
  * `mist-p2p verify <cid> [--level K | --size PX] [--peer ADDR]`: checks that every block the
@@ -13,7 +12,7 @@ export async function verifyCommand (cidText: string, options: StoreOptions & Le
   const cid = parseCid(cidText)
   const { signal, dispose } = abortOnSignals()
   try {
-    const result = await withStore(options, 'verify', async store => verifyRoot(store, cid, { level: options.level, size: options.size, signal }))
+    const result = await withMist(options, 'verify', async mist => mist.verify(cid, { level: options.level, size: options.size, signal }))
     if (options.json === true) {
       printJson(result)
     } else {

@@ -1,16 +1,16 @@
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
 import { MissingBlockError } from '../errors.js'
-import type { BlockStore } from '../repo/index.js'
-import { walkLevel, type NeededBlock } from '../retrieve/walk.js'
-import type { LevelSelection } from '../retrieve/select.js'
+import type { BlockSource } from '../repo/index.js'
+import { walkLevel, type NeededBlock } from './blocks.js'
+import type { LevelSelection } from './select.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
 
 export type FetchProgressEvent =
   | ProgressEvent<'fetch:planned', { bytes: number }>
   | ProgressEvent<'fetch:block', { bytes: number, fresh: boolean }>
 
-export interface FetchLevelOptions extends LevelSelection, OperationOptions<FetchProgressEvent> {
+export interface FetchBlocksOptions extends LevelSelection, OperationOptions<FetchProgressEvent> {
   /** Blocks requested at once (default 128): a pull is not latency-bound. */
   concurrency?: number
   /** Also fetch the UnixFS level files (mirrors and CAR exports do, so IPFS tools can cat each level). */
@@ -32,7 +32,7 @@ export interface FetchLevelResult {
  * (through a NetworkStore: from peers, verified, stored) with many requests in flight across
  * all images. A rerun after an interruption fetches only what is still missing.
  */
-export async function fetchLevelBlocks (store: BlockStore, cid: CID, options: FetchLevelOptions = {}): Promise<FetchLevelResult> {
+export async function fetchLevelBlocks (store: BlockSource, cid: CID, options: FetchBlocksOptions = {}): Promise<FetchLevelResult> {
   const { signal, onProgress } = options
   const queue = new PQueue({ concurrency: options.concurrency ?? 128 })
   const result: FetchLevelResult = { images: 0, blocks: 0, bytes: 0, freshBlocks: 0, freshBytes: 0 }
@@ -73,7 +73,7 @@ export async function fetchLevelBlocks (store: BlockStore, cid: CID, options: Fe
     }
     void queue.add(async () => take(block)).catch(err => { failure ??= err })
     await queue.onSizeLessThan(queue.concurrency * 2)
-  }, { ...options, concurrency: options.concurrency ?? 128, signal, levelFiles: options.levelFiles, onPlanned: bytes => onProgress?.({ type: 'fetch:planned', detail: { bytes } }) })
+  }, { ...options, concurrency: options.concurrency ?? 128, signal, levelFiles: options.levelFiles, onImage: plan => onProgress?.({ type: 'fetch:planned', detail: { bytes: plan.bytes } }) })
   await queue.onIdle()
   if (failure != null) throw failure
   result.images = walk.images

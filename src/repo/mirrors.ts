@@ -1,11 +1,10 @@
 import { Key, type Datastore } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
 
-/** What a repo mirrors: a root and the finest level it holds every block of. */
-/** Which levels a mirror holds: a level index (clamped per image) or 'full', or a target size. */
-export interface MirrorSelection { level?: number | 'full', size?: number }
+import type { LevelSelection } from '../level/select.js'
 
-export interface MirrorRecord extends MirrorSelection { root: string, at: string }
+/** What a repo mirrors: a root and the levels it holds every block of (a level index, clamped per image, 'full', or a target size). */
+export interface MirrorRecord extends LevelSelection { root: string, at: string }
 
 const PREFIX = '/mist/mirror/'
 
@@ -13,7 +12,7 @@ const PREFIX = '/mist/mirror/'
  * Records in the repo's datastore that `cid` is mirrored up to a level, so the mirror is
  * listed and kept (a partial mirror cannot be a Helia pin: a pin requires every block).
  */
-export async function recordMirror (datastore: Datastore, cid: CID, selection: MirrorSelection): Promise<void> {
+export async function recordMirror (datastore: Datastore, cid: CID, selection: LevelSelection): Promise<void> {
   const record: MirrorRecord = { root: cid.toString(), ...selection, at: new Date().toISOString() }
   await datastore.put(new Key(PREFIX + cid.toString()), new TextEncoder().encode(JSON.stringify(record)))
 }

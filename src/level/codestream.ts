@@ -1,27 +1,21 @@
-import type { CID } from 'multiformats/cid'
-import { levelPlan, type ImageRoot } from '../chunker/index.js'
 import { MissingBlockError, MistError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
+import type { OperationOptions, ProgressEvent } from '../types.js'
 import { checkLevelBounds, checkLevelHeader } from './level-header.js'
+import type { ImagePlan } from './plan.js'
 
 const EOC = new Uint8Array([0xff, 0xd9])
 
-export interface FetchLevelOptions {
-  signal?: AbortSignal
-  /** Called with the byte count of each block as it arrives. */
-  onBytes?: (bytes: number) => void
-  /** Names the image in errors (dataset entry name or CID). */
-  name?: string
-}
+/** One leaf of a level read (its size: progress in bytes). */
+export type LevelBytesEvent = ProgressEvent<'retrieve:bytes', { bytes: number }>
 
 /**
- * Reads exactly the leaves that `level` needs, verified, and returns the codestream
- * for that level: the prefix up to the level's end plus EOC. A missing block is an
+ * Reads exactly the leaves that an image's planned level needs, verified, and returns the
+ * codestream for that level: the prefix up to the level's end plus EOC. A missing block is an
  * error naming the image and level, never a silently filled image.
  */
-export async function fetchLevelCodestream (source: BlockSource, rootCid: CID, root: ImageRoot, level: number, options: FetchLevelOptions = {}): Promise<Uint8Array> {
-  const plan = levelPlan(root, level)
-  const name = options.name ?? rootCid.toString()
+export async function readLevelCodestream (source: BlockSource, image: ImagePlan, options: OperationOptions<LevelBytesEvent> = {}): Promise<Uint8Array> {
+  const { root, level, plan, name } = image
   checkLevelBounds(root, level, name)
   const parts = await Promise.all(plan.leaves.map(async leaf => {
     let bytes: Uint8Array
@@ -39,7 +33,7 @@ export async function fetchLevelCodestream (source: BlockSource, rootCid: CID, r
     if (bytes.byteLength !== leaf.size) {
       throw new MistError(`${name}: block ${leaf.cid} holds ${bytes.byteLength} bytes but the root says ${leaf.size}`)
     }
-    options.onBytes?.(bytes.byteLength)
+    options.onProgress?.({ type: 'retrieve:bytes', detail: { bytes: bytes.byteLength } })
     return bytes
   }))
   const out = new Uint8Array(plan.end + EOC.byteLength)

@@ -1,0 +1,104 @@
+import * as dagPb from '@ipld/dag-pb'
+import PQueue from 'p-queue'
+import type { CID } from 'multiformats/cid'
+import type { BlockSource } from '../repo/index.js'
+import { cidKey } from '../util/cid-key.js'
+import { openRoot, planEntry, planSlice, rootEntries, volumeSliceRoots, type ImagePlan, type PlanReadOptions } from './plan.js'
+import { readBlock, type BlockRole } from './roots.js'
+import type { LevelSelection } from './select.js'
+
+/** One block a level needs, with its role in the DAG. */
+export interface NeededBlock {
+  cid: CID
+  role: BlockRole | 'leaf' | 'eoc'
+  /** The dataset entry (or root CID) it belongs to. */
+  name: string
+  /** Known size for leaves (from the image root). */
+  size?: number
+  /** For leaves: the level being fetched and its size, for error messages. */
+  level?: { level: number, width: number, height: number }
+  /** Structural blocks are read (through the source) during the walk; leaves are not. */
+  fetched: boolean
+}
+
+export interface WalkOptions extends LevelSelection {
+  signal?: AbortSignal
+  /** Images walked at once (each costs a root read); default 32. */
+  concurrency?: number
+  /** Also visit the UnixFS level files of levels 0..K (for mirrors and CAR export). */
+  levelFiles?: boolean
+  /** Sees every structural block as it is read, with its size. */
+  onRead?: PlanReadOptions['onRead']
+  /** Sees each image's plan as soon as its root is read (progress totals). */
+  onImage?: (plan: ImagePlan) => void
+}
+
+/**
+ * Visits every block that a level needs under a root of any kind, following the level plan:
+ * the root and index nodes (read through `source` as the walk goes), then the leaves of levels
+ * 0..K of every image (not read: the caller fetches them, in parallel). Each CID is visited
+ * once. `visit` may apply back-pressure by returning a promise.
+ */
+export async function walkLevel (source: BlockSource, cid: CID, visit: (block: NeededBlock) => Promise<void> | void, options: WalkOptions = {}): Promise<{ images: number, leafBytes: number }> {
+  const { signal } = options
+  const seen = new Set<string>()
+  let images = 0
+  let leafBytes = 0
+  const once = async (block: NeededBlock): Promise<void> => {
+    const key = cidKey(block.cid)
+    if (seen.has(key)) return
+    seen.add(key)
+    await visit(block)
+  }
+  const read: PlanReadOptions = {
+    signal,
+    onRead: async (c, role, name, bytes) => {
+      await options.onRead?.(c, role, name, bytes)
+      await once({ cid: c, role, name, fetched: true })
+    }
+  }
+
+  const image = async (plan: ImagePlan): Promise<void> => {
+    images++
+    options.onImage?.(plan)
+    const { root, name, level } = plan
+    const lv = root.levels[level]
+    for (const leaf of plan.plan.leaves) {
+      leafBytes += leaf.size
+      await once({ cid: leaf.cid, role: 'leaf', name, size: leaf.size, fetched: false, level: { level, width: lv.width, height: lv.height } })
+    }
+    if (options.levelFiles === true) {
+      await once({ cid: root.eoc, role: 'eoc', name, size: 2, fetched: false })
+      for (const l of root.levels.slice(0, level + 1)) await levelFile(l.file, name)
+    }
+  }
+  const levelFile = async (c: CID, name: string): Promise<void> => {
+    if (seen.has(cidKey(c))) return
+    const bytes = await readBlock(source, c, 'file', name, read)
+    for (const link of dagPb.decode(bytes).Links) {
+      if (link.Hash.code === dagPb.code) await levelFile(link.Hash, name)
+    }
+  }
+  const parallel = async <T>(items: AsyncIterable<T>, fn: (item: T, i: number) => Promise<void>): Promise<void> => {
+    const queue = new PQueue({ concurrency: options.concurrency ?? 32 })
+    let failure: unknown
+    let i = 0
+    for await (const item of items) {
+      if (failure != null) break
+      signal?.throwIfAborted()
+      const index = i++
+      void queue.add(async () => fn(item, index)).catch(err => { failure ??= err })
+      await queue.onSizeLessThan(queue.concurrency)
+    }
+    await queue.onIdle()
+    if (failure != null) throw failure
+  }
+
+  const top = await openRoot(source, cid, read)
+  await parallel(rootEntries(source, top, read), async ref => {
+    const plan = await planEntry(source, ref, options, read)
+    if (plan.kind === 'image') return await image(plan)
+    await parallel(volumeSliceRoots(source, plan, read), async (s, z) => image(await planSlice(source, plan, z, s, read)))
+  })
+  return { images, leafBytes }
+}

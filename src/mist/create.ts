@@ -1,0 +1,76 @@
+import type { CID } from 'multiformats/cid'
+import { exportCar, importCar, type ExportCarOptions, type ImportCarResult } from '../car/index.js'
+import { UsageError } from '../errors.js'
+import { mirrorLevel, openRoot, type AnyRoot, type FetchBlocksOptions, type MirrorResult } from '../level/index.js'
+import { publish, type PublishOptions, type PublishResult } from '../publish/index.js'
+import type { BlockStore } from '../repo/index.js'
+import { getImage, getVolume, retrieve, type GetOptions, type ImageResult, type RetrieveOptions, type RetrieveResult, type VolumeResult, type VolumeSliceOptions } from '../retrieve/index.js'
+import type { OperationOptions, ProgressEvent } from '../types.js'
+import { verifyRoot, type VerifyOptions, type VerifyResult } from '../verify/index.js'
+import { openStore, type OpenStoreOptions } from './open-store.js'
+import { startServing, type ServeOptions, type Serving } from './serve.js'
+
+export interface MistOptions extends OpenStoreOptions {}
+
+/** mist-p2p as a library: one repo, offline or with peers, or beside a running `serve`. */
+export interface Mist {
+  /** Where blocks are read and written: the repo, the repo plus peers, or a running `serve`. */
+  readonly store: BlockStore
+  /** Publishes files and directories; the dataset root is pinned. */
+  publish: (paths: string[], options?: Omit<PublishOptions, 'repo'>) => Promise<PublishResult>
+  /** Writes the selected level of a root (image, volume or dataset) as image files. */
+  get: (cid: CID, options?: RetrieveOptions) => Promise<RetrieveResult>
+  /** The pixels of one image at the selected level. */
+  getImage: (cid: CID, options?: GetOptions) => Promise<ImageResult>
+  /** Every slice of a volume at the selected level, held in memory. */
+  getVolume: (cid: CID, options?: GetOptions & VolumeSliceOptions) => Promise<VolumeResult>
+  /** A root as stored: kind, dimensions, the bytes of each level. */
+  info: (cid: CID, options?: OperationOptions) => Promise<AnyRoot>
+  /** Keeps a root fully (pinned) or up to a level (a mirror record), fetching what is missing. */
+  mirror: (cid: CID, options?: Omit<FetchBlocksOptions, 'levelFiles'>) => Promise<MirrorResult>
+  /** Exactly the blocks of a level as a CAR file. */
+  export: (cid: CID, path: string, options?: ExportCarOptions) => Promise<{ blocks: number, bytes: number }>
+  /** Loads a CAR file, verified block by block. */
+  import: (path: string, options?: OperationOptions<ProgressEvent<'car:block', { bytes: number }>>) => Promise<ImportCarResult>
+  /** Checks every block and level decode; problems are listed, not thrown. */
+  verify: (cid: CID, options?: VerifyOptions) => Promise<VerifyResult>
+  /** Serves the repo to the private network until `stop` (not possible beside another running `serve`). */
+  serve: (options?: ServeOptions) => Promise<Omit<Serving, 'stop' | 'store'>>
+  /** Stops the node (if any) and releases the repo. */
+  stop: () => Promise<void>
+}
+
+/**
+ * Opens a repo for library use, like helia's createHelia: with `peers` (or peers in the repo
+ * config) missing blocks are fetched from them; beside a running `mist-p2p serve` every call
+ * goes through its control socket.
+ */
+export async function createMist (options: MistOptions = {}): Promise<Mist> {
+  const opened = await openStore(options)
+  let store: BlockStore = opened.store
+  let serving: Serving | undefined
+  const mist: Mist = {
+    get store () { return store },
+    publish: async (paths, o = {}) => publish(paths, { ...o, repo: store }),
+    get: async (cid, o) => retrieve(store, cid, o),
+    getImage: async (cid, o) => getImage(store, cid, o),
+    getVolume: async (cid, o) => getVolume(store, cid, o),
+    info: async (cid, o = {}) => openRoot(store, cid, o),
+    mirror: async (cid, o) => mirrorLevel(store, cid, o),
+    export: async (cid, path, o) => exportCar(store, cid, path, o),
+    import: async (path, o) => importCar(store, path, o),
+    verify: async (cid, o) => verifyRoot(store, cid, o),
+    serve: async (o) => {
+      if (opened.repo == null) throw new UsageError(`${store.path} is already served by a running \`mist-p2p serve\``)
+      if (serving != null) throw new UsageError(`${store.path} is already being served by this process`)
+      if (store !== opened.repo) throw new UsageError('serve needs a Mist opened without peers (give the peers to serve instead)')
+      serving = await startServing(opened.repo, o)
+      store = serving.store
+      return { peerId: serving.peerId, multiaddrs: serving.multiaddrs }
+    },
+    stop: async () => {
+      try { await serving?.stop() } finally { await opened.close() }
+    }
+  }
+  return mist
+}

@@ -1,0 +1,71 @@
+import { join } from 'node:path'
+import { startControlServer } from '../daemon/control-server.js'
+import { blockProtocolEnabled, createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } from '../node/index.js'
+import { CONTROL_SOCKET, readRepoConfig, type Repo } from '../repo/index.js'
+
+export interface ServeOptions {
+  /** Multiaddrs to listen on (default: the repo config's `listen`, else /ip4/127.0.0.1/tcp/4011). */
+  listen?: string[]
+  /** Peers to dial, added to the repo config's peers. */
+  peers?: string[]
+  /** Only these peer IDs may connect, in both directions (default: the repo config's allowPeers). */
+  allowPeers?: string[]
+  /** Find and dial members on the local network over mDNS. */
+  mdns?: boolean
+  /** Node messages (peers connected, dial failures). */
+  log?: (message: string) => void
+}
+
+export interface Serving {
+  peerId: string
+  multiaddrs: string[]
+  /** The store of the running node: local blocks, and the rest from its peers. */
+  store: NetworkStore
+  stop: () => Promise<void>
+}
+
+/**
+ * Serves every block of a repo to members of the private network: a listening node that dials
+ * the given and configured peers, and the control socket through which the other commands on
+ * the same repo work while it runs.
+ */
+export async function startServing (repo: Repo, options: ServeOptions = {}): Promise<Serving> {
+  const config = await readRepoConfig(repo.path)
+  const node = await createMistNode({
+    blockstore: repo.blockstore,
+    datastore: repo.datastore,
+    privateKey: await loadOrCreateIdentity(repo.path),
+    swarmKey: await loadSwarmKey(repo.path),
+    swarmKeySource: join(repo.path, 'swarm.key'),
+    listen: options.listen ?? config.listen ?? ['/ip4/127.0.0.1/tcp/4011'],
+    peers: [...(options.peers ?? []), ...(config.peers ?? [])],
+    allowPeers: options.allowPeers ?? config.allowPeers,
+    mdns: options.mdns,
+    blockProtocol: blockProtocolEnabled(),
+    log: options.log
+  })
+  try {
+    const store = new NetworkStore(repo, node)
+    const control = await startControlServer(join(repo.path, CONTROL_SOCKET), {
+      get: async (cid, o) => store.get(cid, o),
+      has: async cid => store.has(cid),
+      put: async (cid, bytes) => store.put(cid, bytes),
+      pin: async (cid, o) => store.pin(cid, o),
+      isPinned: async cid => store.isPinned(cid),
+      id: () => ({ peerId: node.peerId, multiaddrs: node.multiaddrs(), repo: repo.path, peers: node.connectedPeers() }),
+      dial: async (addr, o) => node.dial(addr, o),
+      recordMirror: async (cid, selection) => store.recordMirror(cid, selection)
+    })
+    return {
+      peerId: node.peerId,
+      multiaddrs: node.multiaddrs(),
+      store,
+      stop: async () => {
+        try { await control.close() } finally { await node.stop() }
+      }
+    }
+  } catch (err) {
+    await node.stop()
+    throw err
+  }
+}
