@@ -108,3 +108,10 @@ export interface ProgressEvent<T extends string = string, D = unknown> {
   type: T
   detail: D
 }
+
+/** Which resolution a user asks for: a level index (0 = coarsest), 'full', or a target size. */
+export interface LevelSelection {
+  level?: number | 'full'
+  /** The coarsest level whose longer side is at least this many pixels (the full level if none is). */
+  size?: number
+}

@@ -14,8 +14,9 @@ async function pixelBytes (item: InputItem): Promise<Buffer> {
 }
 
 describe.skipIf(REAL_FIXTURES == null)('real DICOM fixtures', async () => {
-  const root = REAL_FIXTURES as string
-  const rows = (await readFile(join(root, 'MANIFEST.tsv'), 'utf8')).split('\n').slice(1).map(l => l.split('\t')).filter(r => r[1] === 'DICOM')
+  // a skipped describe's body still runs: without the fixtures it only registers the (skipped) tests
+  const root = REAL_FIXTURES ?? ''
+  const rows = (REAL_FIXTURES == null ? '' : await readFile(join(root, 'MANIFEST.tsv'), 'utf8')).split('\n').slice(1).map(l => l.split('\t')).filter(r => r[1] === 'DICOM')
   const native = rows.filter(r => NATIVE.some(ts => `${r[6]} `.includes(ts))).map(r => r[0])
   const compressed = rows.filter(r => !native.includes(r[0]))
 

@@ -12,7 +12,7 @@ import { REAL_FIXTURES } from './helpers/env.js'
 import { tempDir } from './helpers/tmp.js'
 
 describe.skipIf(REAL_FIXTURES == null)('publishing DICOM directories', () => {
-  const F = REAL_FIXTURES as string
+  const F = REAL_FIXTURES ?? '' // a skipped describe's body still runs
   const series = join(F, 'github-TotalSegmentator/example_ct_dicom')
   let dir: string
   let cleanup: () => Promise<void>

@@ -10,5 +10,6 @@ export { validateImage, sampleRange, MAX_BITS, MAX_SIDE, MAX_DECODED_BYTES } fro
 export { checkCodestream, MAX_TILES, MAX_PRECINCTS, MAX_CODEBLOCKS, type CheckedHeader } from './header-check.js'
 export { parseMainHeader, removeComments } from './markers.js'
 export type { Segment, MainHeader } from './markers.js'
-export { CodecPool, getDefaultPool, type CodecPoolOptions, type CodecPoolStats, type PoolEncodeOptions, type PoolDecodeOptions } from './pool.js'
+export { CodecPool, getDefaultPool, type CodecPoolOptions, type CodecPoolStats, type PoolEncodeOptions, type PoolDecodeOptions, type JobControl } from './pool.js'
+export { jobModuleUrl } from './worker-url.js'
 export { synthesizeImage } from './synthetic.js'

@@ -1,5 +1,5 @@
 /**
- * CodecPool: encode/decode (and PNG encoding of outputs) on worker threads, each owning its own OpenJPH
+ * CodecPool: encode/decode (and jobs of other modules, such as PNG outputs) on worker threads, each owning its own OpenJPH
  * WASM module. Jobs queue in order and go to the first idle worker. Inputs are
  * copied once into an exact-size buffer that is transferred (or transferred
  * directly with `transfer: true`); results are transferred back.
@@ -13,7 +13,6 @@ import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { CodecError } from '../errors.js'
-import { checkPngEncodable } from '../formats/png-write.js'
 import type { RasterImage } from '../types.js'
 import { wasmPath } from './openjph.js'
 import type { DecodeOptions, EncodeOptions } from './options.js'
@@ -35,7 +34,7 @@ export interface CodecPoolOptions {
   jobTimeoutMs?: number
 }
 
-interface JobControl {
+export interface JobControl {
   signal?: AbortSignal
   /** Overrides the pool's jobTimeoutMs for this job. */
   timeoutMs?: number
@@ -136,13 +135,13 @@ export class CodecPool {
   }
 
   /**
-   * encodePng() on a worker (PNG output was the getter's main-thread bottleneck: filtering and
-   * deflate cost several times the HTJ2K decode). Layout errors are thrown here, before a worker is asked.
+   * Runs `runJob(image)` of the ES module at `module` (a URL of this package) on a worker, for
+   * CPU-heavy work beside the codec such as PNG outputs (see formats/png-job.ts).
    */
-  async encodePng (image: RasterImage, options: JobControl = {}): Promise<Uint8Array> {
-    checkPngEncodable(image)
+  async runJob (module: string, image: RasterImage, options: JobControl = {}): Promise<Uint8Array> {
+    if (image == null || !ArrayBuffer.isView(image.data)) throw new CodecError('cannot run a job: image.data must be a typed array of samples')
     const data = ownBuffer(image.data, options.transfer)
-    const request: JobRequest = { id: this.nextId++, kind: 'png', image: { ...image, data } }
+    const request: JobRequest = { id: this.nextId++, kind: 'job', module, image: { ...image, data } }
     return await this.submit<Uint8Array>(request, [data.buffer as ArrayBuffer], options.signal, options.timeoutMs)
   }
 

@@ -14,8 +14,12 @@ export interface WorkerInit {
 export type JobRequest =
   | { id: number, kind: 'encode', image: RasterImage, options: EncodeOptions }
   | { id: number, kind: 'decode', codestream: Uint8Array, options: DecodeOptions }
-  /** encodePng() of src/formats/png-write.ts, off the main thread. */
-  | { id: number, kind: 'png', image: RasterImage }
+  /**
+   * A job of another module run on the worker (e.g. PNG output): `module` is the URL of an ES
+   * module of this package exporting `runJob(image): Uint8Array`, loaded once per worker.
+   * The codec does not import those modules, so the folders that use the pool stay above it.
+   */
+  | { id: number, kind: 'job', module: string, image: RasterImage }
 
 /** Sent once the worker's WASM module is instantiated. */
 export interface ReadyMessage { type: 'ready', heapBytes: number }

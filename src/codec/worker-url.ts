@@ -31,3 +31,14 @@ function warnIfStale (compiled: string, sourceDir: string): void {
     process.emitWarning(`the compiled codec worker ${compiled} is older than src/codec/${newer.join(', ')}: run \`npm run build\` (workers run the compiled code)`, { code: 'MIST_STALE_WORKER' })
   }
 }
+
+/**
+ * The URL a worker can import for a job module (CodecPool.runJob): the module itself when
+ * compiled; run from TypeScript sources, its compiled twin under dist/ of the same checkout.
+ */
+export function jobModuleUrl (moduleUrl: string): string {
+  if (!moduleUrl.endsWith('.ts')) return moduleUrl
+  const at = moduleUrl.lastIndexOf('/src/')
+  if (at < 0) throw new CodecError(`job module ${moduleUrl} is not under src/: workers run compiled JavaScript`)
+  return `${moduleUrl.slice(0, at)}/dist/src/${moduleUrl.slice(at + 5, -3)}.js`
+}

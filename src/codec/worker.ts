@@ -6,8 +6,8 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import { CodecModule } from './codec-module.js'
 import { decodeWith } from './decode.js'
-import { encodePng } from '../formats/png-write.js'
 import { encodeWith } from './encode.js'
+import type { RasterImage } from '../types.js'
 import type { JobRequest, JobResponse, WorkerInit } from './protocol.js'
 
 if (parentPort == null) throw new Error('src/codec/worker.js must run as a worker thread (it is started by CodecPool)')
@@ -24,13 +24,29 @@ port.on('message', (job: JobRequest) => {
   void run(job)
 })
 
+type JobFunction = (image: RasterImage) => Uint8Array
+const jobs = new Map<string, Promise<JobFunction>>()
+
+/** The `runJob` of a job module, imported once per worker. */
+async function loadJob (module: string): Promise<JobFunction> {
+  let loaded = jobs.get(module)
+  if (loaded == null) {
+    loaded = import(module).then((m: { runJob?: JobFunction }) => {
+      if (typeof m.runJob !== 'function') throw new Error(`${module} exports no runJob(image)`)
+      return m.runJob
+    })
+    jobs.set(module, loaded)
+  }
+  return await loaded
+}
+
 async function run (job: JobRequest): Promise<void> {
   const codec = await codecReady
   let response: JobResponse
   const transfer: ArrayBuffer[] = []
   try {
-    if (job.kind === 'encode' || job.kind === 'png') {
-      const bytes = job.kind === 'encode' ? encodeWith(codec, job.image, job.options) : encodePng(job.image)
+    if (job.kind === 'encode' || job.kind === 'job') {
+      const bytes = job.kind === 'encode' ? encodeWith(codec, job.image, job.options) : (await loadJob(job.module))(job.image)
       transfer.push(bytes.buffer as ArrayBuffer)
       response = { type: 'result', id: job.id, ok: true, bytes, heapBytes: codec.heapBytes() }
     } else {

@@ -14,6 +14,7 @@ import { sniffFormat } from './sniff.js'
 
 export { sniffFormat, type SniffedFormat } from './sniff.js'
 export { encodePng, writePng } from './png-write.js'
+export { encodePngOnPool } from './png-job.js'
 export { encodeNifti, writeNifti, writeNiftiStream, flipAffineRows, type NiftiWriteOptions } from './nifti-write.js'
 export { outputValues, streamOutputValues, type NiftiValues, type ValueStream } from './output-values.js'
 export { imageToVolumeMeta } from './image-to-volume.js'

@@ -1,11 +1,7 @@
 import { UsageError } from '../errors.js'
+import type { LevelSelection } from '../types.js'
 
-/** Which resolution a user asks for: a level index (0 = coarsest), 'full', or a target size. */
-export interface LevelSelection {
-  level?: number | 'full'
-  /** The coarsest level whose longer side is at least this many pixels (the full level if none is). */
-  size?: number
-}
+export type { LevelSelection }
 
 export interface LevelInfo { level: number, width: number, height: number }
 

@@ -1,5 +1,5 @@
 import type { CID } from 'multiformats/cid'
-import type { LevelSelection } from '../level/select.js'
+import type { LevelSelection } from '../types.js'
 
 /** Where retrieval reads blocks from: the local repo, or (later) the network through it. */
 export interface BlockSource {

@@ -1,7 +1,7 @@
 import { Key, type Datastore } from 'interface-datastore'
 import type { CID } from 'multiformats/cid'
 
-import type { LevelSelection } from '../level/select.js'
+import type { LevelSelection } from '../types.js'
 
 /** What a repo mirrors: a root and the levels it holds every block of (a level index, clamped per image, 'full', or a target size). */
 export interface MirrorRecord extends LevelSelection { root: string, at: string }

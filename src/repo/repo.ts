@@ -10,7 +10,7 @@ import { RepoLock } from './lock.js'
 import { defaultRepoPath } from './paths.js'
 import { verifyBlock } from './verify.js'
 import { cidKey } from '../util/cid-key.js'
-import type { LevelSelection } from '../level/select.js'
+import type { LevelSelection } from '../types.js'
 import { recordMirror } from './mirrors.js'
 import { addPin, isPinned, listPins, type PinRecord } from './pins.js'
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { ImageRoot, VolumeRoot } from '../chunker/index.js'
 import { getDefaultPool, type CodecPool } from '../codec/index.js'
-import { encodeDicomHTJ2K, encodeNpy, freshUid, imageToVolumeMeta, outputValues, writeNifti, writeNiftiStream, writeNpyStream } from '../formats/index.js'
+import { encodeDicomHTJ2K, encodePngOnPool, encodeNpy, freshUid, imageToVolumeMeta, outputValues, writeNifti, writeNiftiStream, writeNpyStream } from '../formats/index.js'
 import { UsageError } from '../errors.js'
 import type { ImageMeta, RasterImage, VolumeMeta } from '../types.js'
 import { writeFileAtomic } from '../util/atomic-write.js'
@@ -81,7 +81,7 @@ export async function writeImageOutput (path: string, format: OutputFormat, root
       if (got.image.signed) throw new UsageError(`${path}: PNG cannot hold signed samples; use --format nii, npy, dcm or j2c`)
       // encoded on a codec worker (the main thread keeps fetching and writing); the decoded
       // level is not used after this, so its buffer is handed over when it owns one whole
-      await writeFileAtomic(path, await (options?.pool ?? getDefaultPool()).encodePng(got.image, { signal: options?.signal, transfer: ownsWholeBuffer(got.image.data) }))
+      await writeFileAtomic(path, await encodePngOnPool(options?.pool ?? getDefaultPool(), got.image, { signal: options?.signal, transfer: ownsWholeBuffer(got.image.data) }))
       return [path]
     case 'nii':
       await writeNifti(path, volumeMeta(), [got.image], { level: reduce, applyRescale: options?.applyRescale, flipRows: flipRowsFor(root.meta.sourceFormat) })

@@ -55,7 +55,7 @@ const path = require('node:path')
   const tmp = fs.mkdtempSync(path.join(workerData.tmp, 'w-'))
   const baseBlocks = new Map(workerData.blocks.map(b => [b.cid, b.bytes]))
   // decode in this thread: a hang is bounded by terminating this worker
-  const pool = { decode: async (cs, o) => codec.decodeHTJ2K(cs, { reduce: o?.reduce }), encode: async (img, o) => codec.encodeHTJ2K(img, o), encodePng: async (img) => formats.encodePng(img) }
+  const pool = { decode: async (cs, o) => codec.decodeHTJ2K(cs, { reduce: o?.reduce }), encode: async (img, o) => codec.encodeHTJ2K(img, o), runJob: async (module, img) => (await import(module)).runJob(img) }
   let n = 0
   const checkRaster = (img, what) => {
     if (img.data.length !== img.width * img.height * img.components) throw new Error(what + ': raster ' + img.width + 'x' + img.height + 'x' + img.components + ' has ' + img.data.length + ' samples')
