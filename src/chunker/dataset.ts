@@ -223,8 +223,14 @@ export function decodeIndexNode (bytes: Uint8Array, cid: CID, count: number): Da
   return node
 }
 
-/** Every entry in name order, fetching index nodes through `getBlock` (depth first, one node at a time). */
-export async function * datasetEntries (root: DatasetRoot, getBlock: (cid: CID) => Promise<Uint8Array>): AsyncGenerator<DatasetEntry> {
+/**
+ * Every entry in name order, fetching index nodes through `getBlock` (depth first, one node at a
+ * time). With `from`, the walk starts at the first entry whose name is >= from, and reads no index
+ * node that holds only names before it (a sub-directory of a large dataset costs the nodes on its
+ * way, not the whole index).
+ */
+export async function * datasetEntries (root: DatasetRoot, getBlock: (cid: CID) => Promise<Uint8Array>, options: { from?: string } = {}): AsyncGenerator<DatasetEntry> {
+  const from = options.from
   let last: string | undefined
   async function * walk (node: DatasetNode, depth: number, lower: string | undefined): AsyncGenerator<DatasetEntry> {
     if (depth > MAX_DEPTH) throw new FormatError(`dataset index is deeper than ${MAX_DEPTH} levels`)
@@ -233,11 +239,15 @@ export async function * datasetEntries (root: DatasetRoot, getBlock: (cid: CID) 
         if (last !== undefined && compareNames(last, e.name) >= 0) throw new FormatError(`dataset index is out of order at ${JSON.stringify(e.name)}`)
         if (lower !== undefined && e === node.entries[0] && e.name !== lower) throw new FormatError(`dataset index node starts with ${JSON.stringify(e.name)}, its parent says ${JSON.stringify(lower)}`)
         last = e.name
+        if (from !== undefined && compareNames(e.name, from) < 0) continue
         yield e
       }
       return
     }
-    for (const ch of node.children!) {
+    const children = node.children!
+    for (const [i, ch] of children.entries()) {
+      // every name of this child lies before the next child's first name
+      if (from !== undefined && i + 1 < children.length && compareNames(children[i + 1].first, from) <= 0) continue
       yield * walk(decodeIndexNode(await getBlock(ch.cid), ch.cid, ch.count), depth + 1, ch.first)
     }
   }

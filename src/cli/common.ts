@@ -9,6 +9,15 @@ export interface CommonOptions {
   json?: boolean
 }
 
+/** `<cid>` or `<cid>/<path in the dataset>` (the path selects one entry or sub-directory). */
+export function parseTarget (value: string): { cid: CID, path?: string } {
+  const text = value.trim()
+  const slash = text.indexOf('/')
+  if (slash < 0) return { cid: parseCid(text) }
+  const path = text.slice(slash + 1).replace(/\/+$/, '')
+  return path === '' ? { cid: parseCid(text.slice(0, slash)) } : { cid: parseCid(text.slice(0, slash)), path }
+}
+
 export function parseCid (value: string): CID {
   try {
     return CID.parse(value.trim())

@@ -29,6 +29,8 @@ const jsonOption = (): Option => new Option('--json', 'print one JSON document o
 const peerOption = (): Option => new Option('--peer <multiaddr>', 'fetch from this peer (/ip4/…/tcp/…/p2p/<id>); repeatable; adds to the repo config\'s peers').argParser(collect)
 const timeoutOption = (): Option => new Option('--timeout <seconds>', 'how long one block may take to arrive from peers (default 30)').argParser(positiveNumber)
 const levelOption = (): Option => new Option('--level <k>', 'level index, 0 = coarsest, or "full" (default: full)').argParser(level)
+const includeOption = (): Option => new Option('--include <glob>', 'only dataset entries whose name matches this glob (* within a folder, ** across); repeatable').argParser(collect)
+const excludeOption = (): Option => new Option('--exclude <glob>', 'leave out dataset entries whose name matches this glob; repeatable').argParser(collect)
 const sizeOption = (): Option => new Option('--size <px>', 'the coarsest level whose longer side is at least PX pixels').argParser(positiveInt)
 
 export const OUTPUT_FORMAT_CHOICES = ['png', 'nii', 'j2c', 'dcm', 'npy']
@@ -71,9 +73,9 @@ export async function main (argv: string[]): Promise<number> {
 
   program.command('get')
     .description('fetch one resolution level of an image, volume or dataset and write image files')
-    .argument('<cid>', 'root CID printed by publish')
-    .addOption(levelOption()).addOption(sizeOption())
-    .option('-o, --output <path>', 'output file (dataset: directory)')
+    .argument('<cid>', 'root CID printed by publish, or <root>/<path> for one entry or sub-directory of a dataset')
+    .addOption(levelOption()).addOption(sizeOption()).addOption(includeOption()).addOption(excludeOption())
+    .option('-o, --output <path>', 'output file (dataset or sub-directory: directory, with manifest.jsonl)')
     .addOption(new Option('--format <fmt>', 'output format (default: png for 2D, nii for volumes and signed images)').choices(OUTPUT_FORMAT_CHOICES))
     .option('--apply-rescale', 'write real-world values (rescale slope/intercept applied) instead of stored values')
     .addOption(peerOption()).addOption(timeoutOption())
@@ -82,15 +84,15 @@ export async function main (argv: string[]): Promise<number> {
 
   program.command('info')
     .description('show what a root holds: dimensions, levels and the bytes each level costs')
-    .argument('<cid>', 'root CID')
+    .argument('<cid>', 'root CID, or <root>/<path> for one dataset entry')
     .addOption(peerOption()).addOption(timeoutOption())
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (cid: string, opts) => { exitCode = await (await import('./commands/info.js')).infoCommand(cid, opts) })
 
   program.command('verify')
     .description('check that every block of a root (up to a level) is present and intact and that every level decodes to its stated size')
-    .argument('<cid>', 'root CID')
-    .addOption(levelOption()).addOption(sizeOption())
+    .argument('<cid>', 'root CID, or <root>/<path> for one entry or sub-directory of a dataset')
+    .addOption(levelOption()).addOption(sizeOption()).addOption(includeOption()).addOption(excludeOption())
     .addOption(peerOption()).addOption(timeoutOption())
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (cid: string, opts) => { exitCode = await (await import('./commands/verify.js')).verifyCommand(cid, opts) })
@@ -106,8 +108,8 @@ export async function main (argv: string[]): Promise<number> {
 
   program.command('mirror')
     .description('fetch and keep a root fully or up to a level, to seed it')
-    .argument('<cid>', 'root CID')
-    .addOption(levelOption()).addOption(sizeOption())
+    .argument('<cid>', 'root CID, or <root>/<path> for one entry or sub-directory of a dataset')
+    .addOption(levelOption()).addOption(sizeOption()).addOption(includeOption()).addOption(excludeOption())
     .addOption(peerOption()).addOption(timeoutOption())
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (cid: string, opts) => { exitCode = await (await import('./commands/mirror.js')).mirrorCommand(cid, opts) })

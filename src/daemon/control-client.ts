@@ -1,7 +1,7 @@
 import { request, Agent } from 'node:http'
 import type { CID } from 'multiformats/cid'
 import { MistError } from '../errors.js'
-import { verifyBlock, type BlockStore } from '../repo/index.js'
+import { verifyBlock, type BlockStore, type MirrorSelection } from '../repo/index.js'
 import type { Block } from '../types.js'
 import { fromWire } from './wire-errors.js'
 
@@ -78,7 +78,7 @@ export class ControlClient implements BlockStore {
     await this.json('POST', '/v1/dial', Buffer.from(JSON.stringify({ addr })), options.signal)
   }
 
-  async recordMirror (cid: CID, selection: { level?: number | 'full', size?: number }): Promise<void> {
+  async recordMirror (cid: CID, selection: MirrorSelection): Promise<void> {
     await this.json('POST', `/v1/mirror/${cid}`, Buffer.from(JSON.stringify(selection)))
   }
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { rm } from 'node:fs/promises'
 import { CID } from 'multiformats/cid'
 import { MissingBlockError, UsageError } from '../errors.js'
-import { verifyBlock } from '../repo/index.js'
+import { verifyBlock, type MirrorSelection } from '../repo/index.js'
 import { toWire } from './wire-errors.js'
 
 /** What the running node offers to the other commands on its repo. */
@@ -18,7 +18,7 @@ export interface ControlBackend {
   id: () => Record<string, unknown>
   dial?: (addr: string, options: { signal?: AbortSignal }) => Promise<void>
   /** Records that a root is mirrored up to a level. */
-  recordMirror?: (cid: CID, selection: { level?: number | 'full', size?: number }) => Promise<void>
+  recordMirror?: (cid: CID, selection: MirrorSelection) => Promise<void>
 }
 
 export const MAX_BLOCK_UPLOAD = 2 * 1024 * 1024
@@ -113,8 +113,16 @@ async function handle (req: IncomingMessage, res: ServerResponse, backend: Contr
       }
       case 'POST mirror': {
         if (backend.recordMirror == null) throw new UsageError('this node does not record mirrors')
-        const { level, size } = JSON.parse(Buffer.from(await readBody(req, 4096)).toString('utf8'))
-        await backend.recordMirror(cid as CID, { level: level === 'full' || typeof level === 'number' ? level : undefined, size: typeof size === 'number' ? size : undefined }); send(res, 200, { ok: true }); return
+        const { level, size, path, include, exclude } = JSON.parse(Buffer.from(await readBody(req, 65536)).toString('utf8'))
+        const globs = (x: unknown): string[] | undefined => Array.isArray(x) && x.length <= 256 && x.every(g => typeof g === 'string' && g.length <= 1024) ? x : undefined
+        await backend.recordMirror(cid as CID, {
+          level: level === 'full' || typeof level === 'number' ? level : undefined,
+          size: typeof size === 'number' ? size : undefined,
+          path: typeof path === 'string' && path.length <= 1024 ? path : undefined,
+          include: globs(include),
+          exclude: globs(exclude)
+        })
+        send(res, 200, { ok: true }); return
       }
       default:
         throw new UsageError(`unknown endpoint ${req.method} ${url.pathname}`)

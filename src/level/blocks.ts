@@ -5,6 +5,7 @@ import type { BlockSource } from '../repo/index.js'
 import { cidKey } from '../util/cid-key.js'
 import { openRoot, planEntry, planSlice, rootEntries, volumeSliceRoots, type ImagePlan, type PlanReadOptions } from './plan.js'
 import { readBlock, type BlockRole } from './roots.js'
+import type { EntrySelection } from './entries.js'
 import type { LevelSelection } from './select.js'
 
 /** One block a level needs, with its role in the DAG. */
@@ -21,7 +22,7 @@ export interface NeededBlock {
   fetched: boolean
 }
 
-export interface WalkOptions extends LevelSelection {
+export interface WalkOptions extends LevelSelection, EntrySelection {
   signal?: AbortSignal
   /** Images walked at once (each costs a root read); default 32. */
   concurrency?: number
@@ -95,7 +96,7 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
   }
 
   const top = await openRoot(source, cid, read)
-  await parallel(rootEntries(source, top, read), async ref => {
+  await parallel(rootEntries(source, top, { ...read, path: options.path, include: options.include, exclude: options.exclude }), async ref => {
     const plan = await planEntry(source, ref, options, read)
     if (plan.kind === 'image') return await image(plan)
     await parallel(volumeSliceRoots(source, plan, read), async (s, z) => image(await planSlice(source, plan, z, s, read)))

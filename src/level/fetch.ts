@@ -3,6 +3,7 @@ import type { CID } from 'multiformats/cid'
 import { MissingBlockError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
 import { walkLevel, type NeededBlock } from './blocks.js'
+import type { EntrySelection } from './entries.js'
 import type { LevelSelection } from './select.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
 
@@ -10,7 +11,7 @@ export type FetchProgressEvent =
   | ProgressEvent<'fetch:planned', { bytes: number }>
   | ProgressEvent<'fetch:block', { bytes: number, fresh: boolean }>
 
-export interface FetchBlocksOptions extends LevelSelection, OperationOptions<FetchProgressEvent> {
+export interface FetchBlocksOptions extends LevelSelection, EntrySelection, OperationOptions<FetchProgressEvent> {
   /** Blocks requested at once (default 128): a pull is not latency-bound. */
   concurrency?: number
   /** Also fetch the UnixFS level files (mirrors and CAR exports do, so IPFS tools can cat each level). */

@@ -4,7 +4,8 @@
  */
 export { chooseLevel, parseLevel, type LevelSelection, type LevelInfo } from './select.js'
 export { readRoot, readBlock, type AnyRoot, type BlockRole } from './roots.js'
-export { openRoot, rootEntries, planEntry, planImageLevel, volumeSliceRoots, planSlice, type EntryRef, type EntryPlan, type ImagePlan, type VolumePlan, type PlanReadOptions } from './plan.js'
+export { entryFilter, normalisePath, type EntrySelection } from './entries.js'
+export { hasEntriesUnder, lookupEntry, openRoot, rootEntries, planEntry, planImageLevel, volumeSliceRoots, planSlice, type EntryRef, type EntryPlan, type ImagePlan, type VolumePlan, type PlanReadOptions } from './plan.js'
 export { walkLevel, type NeededBlock, type WalkOptions } from './blocks.js'
 export { fetchLevelBlocks, type FetchBlocksOptions, type FetchLevelResult, type FetchProgressEvent } from './fetch.js'
 export { readLevelCodestream, type LevelBytesEvent } from './codestream.js'

@@ -6,10 +6,11 @@
  * `chooseLevel` or dispatches on the kind of a root.
  */
 import type { CID } from 'multiformats/cid'
-import { datasetEntries, levelPlan, volumeSlices, type DatasetRoot, type ImageRoot, type LevelPlan, type VolumeRoot } from '../chunker/index.js'
+import { datasetEntries, levelPlan, lookupDatasetEntry, volumeSlices, type DatasetEntry, type DatasetRoot, type ImageRoot, type LevelPlan, type VolumeRoot } from '../chunker/index.js'
 import { FormatError, UsageError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
 import { readBlock, readRoot, type AnyRoot, type ReadBlockOptions } from './roots.js'
+import { entryFilter, normalisePath, type EntrySelection } from './entries.js'
 import { chooseLevel, type LevelSelection } from './select.js'
 
 /** `onRead` sees every structural block (root, index node, shard) as it is read: the block walk visits them, verify counts them. */
@@ -60,18 +61,53 @@ export async function openRoot (source: BlockSource, cid: CID, options: PlanRead
 }
 
 /**
- * The entries of a root, streamed: the root itself for an image or volume, every entry in
- * name order for a dataset (its index nodes are read as the stream goes).
+ * The entries of a root, streamed: the root itself for an image or volume, the selected entries
+ * in name order for a dataset (its index nodes are read as the stream goes; a path reads only the
+ * nodes on its way). UsageError when a selection matches nothing.
  */
-export async function * rootEntries (source: BlockSource, top: AnyRoot, options: PlanReadOptions = {}): AsyncGenerator<EntryRef> {
+export async function * rootEntries (source: BlockSource, top: AnyRoot, options: PlanReadOptions & EntrySelection = {}): AsyncGenerator<EntryRef> {
+  const globs = (options.include ?? []).length + (options.exclude ?? []).length > 0
   if (top.kind !== 'dataset') {
+    if (options.path != null || globs) throw new UsageError(`${top.cid} is ${top.kind === 'image' ? 'an image' : 'a volume'} root: a path, --include or --exclude selects entries of a dataset`)
     yield { name: top.cid.toString(), cid: top.cid, clamp: false, root: top }
     return
   }
-  const index = async (c: CID): Promise<Uint8Array> => readBlock(source, c, 'index', top.cid.toString(), options)
-  for await (const entry of datasetEntries(top.root as DatasetRoot, index)) {
-    yield { name: entry.name, cid: entry.root, clamp: true, kind: entry.kind }
+  const keep = entryFilter(options)
+  const ref = (entry: DatasetEntry): EntryRef => ({ name: entry.name, cid: entry.root, clamp: true, kind: entry.kind })
+  let kept = 0
+  if (options.path == null) {
+    for await (const entry of datasetEntries(top.root, indexReader(source, top, options))) {
+      if (keep(entry.name)) { kept++; yield ref(entry) }
+    }
+  } else {
+    const path = normalisePath(options.path)
+    const exact = await lookupEntry(source, top, path, options)
+    if (exact != null && keep(exact.name)) { kept++; yield ref(exact) }
+    const dir = `${path}/`
+    for await (const entry of datasetEntries(top.root, indexReader(source, top, options), { from: dir })) {
+      if (!entry.name.startsWith(dir)) break
+      if (keep(entry.name)) { kept++; yield ref(entry) }
+    }
   }
+  if (kept === 0 && (options.path != null || globs)) {
+    throw new UsageError(`${top.cid} has no entry${options.path != null ? ` or sub-directory "${normalisePath(options.path)}"` : ''}${globs ? ' that the --include/--exclude patterns keep' : ''}; \`mist-p2p info\` lists what it holds`)
+  }
+}
+
+/** The dataset entry named exactly `path`, reading only the index nodes on its way. */
+export async function lookupEntry (source: BlockSource, top: AnyRoot & { kind: 'dataset' }, path: string, options: PlanReadOptions = {}): Promise<DatasetEntry | undefined> {
+  return await lookupDatasetEntry(top.root, normalisePath(path), indexReader(source, top, options))
+}
+
+/** Whether any entry's name starts with `dir/`, reading only the index nodes on the way to the first. */
+export async function hasEntriesUnder (source: BlockSource, top: AnyRoot & { kind: 'dataset' }, dir: string, options: PlanReadOptions = {}): Promise<boolean> {
+  const prefix = `${normalisePath(dir)}/`
+  for await (const entry of datasetEntries(top.root, indexReader(source, top, options), { from: prefix })) return entry.name.startsWith(prefix)
+  return false
+}
+
+function indexReader (source: BlockSource, top: { cid: CID }, options: PlanReadOptions): (c: CID) => Promise<Uint8Array> {
+  return async c => readBlock(source, c, 'index', top.cid.toString(), options)
 }
 
 /** Reads an entry's root (unless already read) and chooses its level. */

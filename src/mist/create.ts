@@ -1,7 +1,7 @@
 import type { CID } from 'multiformats/cid'
 import { exportCar, importCar, type ExportCarOptions, type ImportCarResult } from '../car/index.js'
 import { UsageError } from '../errors.js'
-import { mirrorLevel, openRoot, type AnyRoot, type FetchBlocksOptions, type MirrorResult } from '../level/index.js'
+import { lookupEntry, mirrorLevel, openRoot, type AnyRoot, type FetchBlocksOptions, type MirrorResult } from '../level/index.js'
 import { publish, type PublishOptions, type PublishResult } from '../publish/index.js'
 import type { BlockStore } from '../repo/index.js'
 import { getImage, getVolume, retrieve, type GetOptions, type ImageResult, type RetrieveOptions, type RetrieveResult, type VolumeResult, type VolumeSliceOptions } from '../retrieve/index.js'
@@ -24,8 +24,8 @@ export interface Mist {
   getImage: (cid: CID, options?: GetOptions) => Promise<ImageResult>
   /** Every slice of a volume at the selected level, held in memory. */
   getVolume: (cid: CID, options?: GetOptions & VolumeSliceOptions) => Promise<VolumeResult>
-  /** A root as stored: kind, dimensions, the bytes of each level. */
-  info: (cid: CID, options?: OperationOptions) => Promise<AnyRoot>
+  /** A root as stored (or the dataset entry `path` names): kind, dimensions, the bytes of each level. */
+  info: (cid: CID, options?: OperationOptions & { path?: string }) => Promise<AnyRoot>
   /** Keeps a root fully (pinned) or up to a level (a mirror record), fetching what is missing. */
   mirror: (cid: CID, options?: Omit<FetchBlocksOptions, 'levelFiles'>) => Promise<MirrorResult>
   /** Exactly the blocks of a level as a CAR file. */
@@ -38,6 +38,15 @@ export interface Mist {
   serve: (options?: ServeOptions) => Promise<Omit<Serving, 'stop' | 'store'>>
   /** Stops the node (if any) and releases the repo. */
   stop: () => Promise<void>
+}
+
+async function info (store: BlockStore, cid: CID, options: OperationOptions & { path?: string }): Promise<AnyRoot> {
+  const top = await openRoot(store, cid, options)
+  if (options.path == null) return top
+  if (top.kind !== 'dataset') throw new UsageError(`${cid} is ${top.kind === 'image' ? 'an image' : 'a volume'} root: a path names an entry of a dataset`)
+  const entry = await lookupEntry(store, top, options.path, options)
+  if (entry == null) throw new UsageError(`${cid} has no entry "${options.path}" (a sub-directory has no root of its own: give one entry)`)
+  return await openRoot(store, entry.root, options)
 }
 
 /**
@@ -55,7 +64,7 @@ export async function createMist (options: MistOptions = {}): Promise<Mist> {
     get: async (cid, o) => retrieve(store, cid, o),
     getImage: async (cid, o) => getImage(store, cid, o),
     getVolume: async (cid, o) => getVolume(store, cid, o),
-    info: async (cid, o = {}) => openRoot(store, cid, o),
+    info: async (cid, o = {}) => info(store, cid, o),
     mirror: async (cid, o) => mirrorLevel(store, cid, o),
     export: async (cid, path, o) => exportCar(store, cid, path, o),
     import: async (path, o) => importCar(store, path, o),

@@ -1,6 +1,6 @@
 import type { CID } from 'multiformats/cid'
 import { MissingBlockError } from '../errors.js'
-import { verifyBlock, type BlockStore, type Repo, type TransferStats } from '../repo/index.js'
+import { verifyBlock, type BlockStore, type MirrorSelection, type Repo, type TransferStats } from '../repo/index.js'
 import type { Block } from '../types.js'
 import type { MistNode } from './node.js'
 
@@ -123,7 +123,7 @@ export class NetworkStore implements BlockStore {
     await this.repo.pin(cid, options)
   }
 
-  async recordMirror (cid: CID, selection: { level?: number | 'full', size?: number }): Promise<void> {
+  async recordMirror (cid: CID, selection: MirrorSelection): Promise<void> {
     await this.repo.recordMirror(cid, selection)
   }
 

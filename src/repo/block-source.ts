@@ -1,5 +1,5 @@
 import type { CID } from 'multiformats/cid'
-import type { LevelSelection } from '../types.js'
+import type { MirrorSelection } from './mirrors.js'
 
 /** Where retrieval reads blocks from: the local repo, or (later) the network through it. */
 export interface BlockSource {
@@ -36,5 +36,5 @@ export interface BlockStore extends BlockSource {
   pin: (cid: CID, options?: { signal?: AbortSignal }) => Promise<void>
   isPinned: (cid: CID) => Promise<boolean>
   /** Records that the store holds every block of `cid` up to a level (a mirror, full or partial). */
-  recordMirror: (cid: CID, selection: LevelSelection) => Promise<void>
+  recordMirror: (cid: CID, selection: MirrorSelection) => Promise<void>
 }

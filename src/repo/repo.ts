@@ -10,8 +10,7 @@ import { RepoLock } from './lock.js'
 import { defaultRepoPath } from './paths.js'
 import { verifyBlock } from './verify.js'
 import { cidKey } from '../util/cid-key.js'
-import type { LevelSelection } from '../types.js'
-import { recordMirror } from './mirrors.js'
+import { recordMirror, type MirrorSelection } from './mirrors.js'
 import { addPin, isPinned, listPins, type PinRecord } from './pins.js'
 
 export interface RepoOpenOptions {
@@ -143,7 +142,7 @@ export class Repo implements BlockStore {
     return listPins(this.datastore)
   }
 
-  async recordMirror (cid: CID, selection: LevelSelection): Promise<void> {
+  async recordMirror (cid: CID, selection: MirrorSelection): Promise<void> {
     await recordMirror(this.datastore, cid, selection)
   }
 

@@ -8,7 +8,7 @@ import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
 import { getDefaultPool, type CodecPool } from '../codec/index.js'
 import { FormatError, MistError, UsageError } from '../errors.js'
-import { openRoot, planEntry, planImageLevel, planSlice, rootEntries, volumeSliceRoots, walkLevel, type AnyRoot, type ImagePlan, type LevelSelection, type NeededBlock, type PlanReadOptions, type VolumePlan } from '../level/index.js'
+import { openRoot, planEntry, planImageLevel, planSlice, rootEntries, volumeSliceRoots, walkLevel, type AnyRoot, type EntrySelection, type ImagePlan, type LevelSelection, type NeededBlock, type PlanReadOptions, type VolumePlan } from '../level/index.js'
 import type { BlockSource } from '../repo/index.js'
 import { decodeImageLevel } from '../retrieve/image-level.js'
 import { cidKey } from '../util/cid-key.js'
@@ -44,7 +44,7 @@ export interface VerifyResult {
   problems: VerifyProblem[]
 }
 
-export interface VerifyOptions extends LevelSelection, OperationOptions<ProgressEvent<'verify:image', { name: string }>> {
+export interface VerifyOptions extends LevelSelection, EntrySelection, OperationOptions<ProgressEvent<'verify:image', { name: string }>> {
   pool?: CodecPool
   /** Also decode every level 0..K of every image (default true). */
   decode?: boolean
@@ -213,7 +213,7 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
   }
   const selection: LevelSelection = { level: options.level, size: options.size }
   try {
-    for await (const ref of rootEntries(source, top, reading)) {
+    for await (const ref of rootEntries(source, top, { ...reading, path: options.path, include: options.include, exclude: options.exclude })) {
       signal?.throwIfAborted()
       let plan
       try {

@@ -1,10 +1,12 @@
 import type { LevelSelection } from '../../level/index.js'
 import type { OutputFormat } from '../../retrieve/index.js'
-import { abortOnSignals, parseCid, printJson } from '../common.js'
+import { abortOnSignals, parseTarget, printJson } from '../common.js'
 import { createProgress, formatBytes } from '../progress.js'
 import { withMist, type StoreOptions } from '../store.js'
 
 export interface GetCommandOptions extends StoreOptions, LevelSelection {
+  include?: string[]
+  exclude?: string[]
   output?: string
   format?: OutputFormat
   applyRescale?: boolean
@@ -12,7 +14,7 @@ export interface GetCommandOptions extends StoreOptions, LevelSelection {
 
 /** `mist-p2p get <cid> [--level K | --size PX] [-o OUT] [--format ...] [--peer ADDR]` */
 export async function getCommand (cidText: string, options: GetCommandOptions): Promise<number> {
-  const cid = parseCid(cidText)
+  const { cid, path } = parseTarget(cidText)
   const { signal, dispose } = abortOnSignals()
   const progress = createProgress('fetching', 'bytes', options.json !== true)
   try {
@@ -21,6 +23,9 @@ export async function getCommand (cidText: string, options: GetCommandOptions): 
     const result = await withMist(options, 'get', async mist => mist.get(cid, {
       level: options.level,
       size: options.size,
+      path,
+      include: options.include,
+      exclude: options.exclude,
       out: options.output,
       format: options.format,
       applyRescale: options.applyRescale === true,

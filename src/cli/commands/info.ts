@@ -1,16 +1,16 @@
-import { abortOnSignals, parseCid, printJson } from '../common.js'
+import { abortOnSignals, parseTarget, printJson } from '../common.js'
 import { withMist, type StoreOptions } from '../store.js'
 import { formatBytes } from '../progress.js'
 
 /** `mist-p2p info <cid>`: what a root holds and what each level costs, read from the root alone. */
 export async function infoCommand (cidText: string, options: StoreOptions): Promise<number> {
-  const cid = parseCid(cidText)
+  const { cid, path } = parseTarget(cidText)
   const { signal, dispose } = abortOnSignals()
   try {
-    const found = await withMist(options, 'info', async mist => mist.info(cid, { signal }))
+    const found = await withMist(options, 'info', async mist => mist.info(cid, { signal, path }))
     const root: any = found.root
     const levels: Array<{ level: number, width?: number, height?: number, bytes: number, images?: number }> = root.levels
-    const summary: Record<string, unknown> = { root: cid.toString(), kind: found.kind, rootBytes: found.bytes }
+    const summary: Record<string, unknown> = { root: found.cid.toString(), ...(path != null ? { dataset: cid.toString(), entry: path } : {}), kind: found.kind, rootBytes: found.bytes }
     if (found.kind === 'image') {
       Object.assign(summary, { width: root.width, height: root.height, components: root.components, bitsStored: root.bitsStored, signed: root.signed, meta: root.meta })
     } else if (found.kind === 'volume') {
@@ -23,7 +23,7 @@ export async function infoCommand (cidText: string, options: StoreOptions): Prom
       printJson(summary)
       return 0
     }
-    const out: string[] = [`${cid}  ${found.kind}`]
+    const out: string[] = [`${found.cid}  ${found.kind}${path != null ? `  (${path} in ${cid})` : ''}`]
     if (found.kind === 'image') out.push(`  ${root.width}x${root.height}, ${root.components} component(s), ${root.bitsStored}-bit ${root.signed ? 'signed' : 'unsigned'}, source ${root.meta?.sourceFormat ?? '?'}${root.meta?.modality != null ? `, ${root.meta.modality}` : ''}`)
     if (found.kind === 'volume') out.push(`  ${root.meta.dims.join('x')} ${root.meta.dtype}, spacing ${root.meta.spacing.join(' x ')} mm, source ${root.meta.sourceFormat}`)
     if (found.kind === 'dataset') out.push(`  ${root.count} entries`)

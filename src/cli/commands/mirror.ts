@@ -1,5 +1,5 @@
 import type { LevelSelection } from '../../level/index.js'
-import { abortOnSignals, parseCid, printJson } from '../common.js'
+import { abortOnSignals, parseTarget, printJson } from '../common.js'
 import { createProgress, formatBytes } from '../progress.js'
 import { withMist, type StoreOptions } from '../store.js'
 
@@ -8,14 +8,17 @@ import { withMist, type StoreOptions } from '../store.js'
  * a level (with the level files, so IPFS tools can cat each level from the mirror); a
  * running or later `serve` seeds it.
  */
-export async function mirrorCommand (cidText: string, options: StoreOptions & LevelSelection): Promise<number> {
-  const cid = parseCid(cidText)
+export async function mirrorCommand (cidText: string, options: StoreOptions & LevelSelection & { include?: string[], exclude?: string[] }): Promise<number> {
+  const { cid, path } = parseTarget(cidText)
   const { signal, dispose } = abortOnSignals()
   const progress = createProgress('mirroring', 'bytes', options.json !== true)
   try {
     const result = await withMist(options, 'mirror', async mist => mist.mirror(cid, {
       level: options.level,
       size: options.size,
+      path,
+      include: options.include,
+      exclude: options.exclude,
       signal,
       onProgress: e => {
         if (e.type === 'fetch:planned') progress.addTotal(e.detail.bytes)

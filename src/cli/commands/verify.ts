@@ -1,5 +1,5 @@
 import type { LevelSelection } from '../../level/index.js'
-import { abortOnSignals, parseCid, printJson } from '../common.js'
+import { abortOnSignals, parseTarget, printJson } from '../common.js'
 import { formatBytes } from '../progress.js'
 import { withMist, type StoreOptions } from '../store.js'
 
@@ -8,11 +8,11 @@ import { withMist, type StoreOptions } from '../store.js'
  * level needs is present and hashes to its CID, and that every level of every image decodes to
  * the size its root states. Lists every problem; exit code 1 if there is any.
  */
-export async function verifyCommand (cidText: string, options: StoreOptions & LevelSelection): Promise<number> {
-  const cid = parseCid(cidText)
+export async function verifyCommand (cidText: string, options: StoreOptions & LevelSelection & { include?: string[], exclude?: string[] }): Promise<number> {
+  const { cid, path } = parseTarget(cidText)
   const { signal, dispose } = abortOnSignals()
   try {
-    const result = await withMist(options, 'verify', async mist => mist.verify(cid, { level: options.level, size: options.size, signal }))
+    const result = await withMist(options, 'verify', async mist => mist.verify(cid, { level: options.level, size: options.size, path, include: options.include, exclude: options.exclude, signal }))
     if (options.json === true) {
       printJson(result)
     } else {
