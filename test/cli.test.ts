@@ -86,7 +86,7 @@ describe('mist-p2p CLI', () => {
     expect(res.code).toBe(0)
     const doc = JSON.parse(res.stdout)
     expect(doc.outputs.map((o: any) => [o.name, o.width, o.height])).toEqual([['phantom.nii.gz', 64, 64], ['radiograph.png', 64, 64]])
-    expect((await readdir(out)).sort()).toEqual(['phantom.nii', 'radiograph.png'])
+    expect((await readdir(out)).sort()).toEqual(['manifest.jsonl', 'phantom.nii', 'radiograph.png'])
     const png = await readInput(join(out, 'radiograph.png'))
     expect(png.kind === 'image' && png.image.width).toBe(64)
   })
