@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 /**
  * The real binary, as a user runs it: publish, info and get on the built-in examples,
  * with a fixed dataset CID (same pixels and options give the same CIDs everywhere).
@@ -10,8 +11,8 @@ import { readInput } from '../src/formats/index.js'
 import { cli } from './helpers/cli.js'
 import { tempDir } from './helpers/tmp.js'
 
-// Changes only with docs/FORMAT.md's version (or the encoder's output): see test/dag-image.test.ts.
-const EXAMPLES_DATASET_CID = 'bafyreidy2253amd4h6t35h7l7hcm2hnj2luk54loq3uve3exmf5f2gw32u'
+// Changes only with docs/FORMAT.md's version (or the encoder's output): fixtures/golden.json.
+const EXAMPLES_DATASET_CID: string = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'golden.json'), 'utf8')).examplesDataset
 
 let dir: string
 let cleanup: () => Promise<void>

@@ -1,27 +1,17 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { encodeHTJ2K } from '../src/codec/index.js'
+import { gradientImage, patternImage } from '../src/examples/index.js'
 import { MAX_BLOCK_BYTES, buildImageDag, decodeImageRoot, levelPlan, normaliseImageMeta, parseCodestream, rootKind } from '../src/chunker/index.js'
 import { FormatError } from '../src/errors.js'
 import type { ImageMeta, RasterImage } from '../src/types.js'
 
-/** 300x200 uint16 12-bit gradient (golden input 1). */
-function gradient12 (): RasterImage {
-  const width = 300
-  const height = 200
-  const data = new Uint16Array(width * height)
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = (x * 13 + y * 7) % 4096
-  return { width, height, components: 1, bitsStored: 12, signed: false, data }
-}
-
-/** 64x64 uint8 checker/xor pattern (golden input 2). */
-function pattern8 (): RasterImage {
-  const data = new Uint8Array(64 * 64)
-  for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) data[y * 64 + x] = ((x ^ y) * 3 + ((x >> 3) & 1) * 100) & 255
-  return { width: 64, height: 64, components: 1, bitsStored: 8, signed: false, data }
-}
+const gradient12 = gradientImage
+const pattern8 = patternImage
 
 /** 512x512 signed 16-bit CT-like disc (for sizes). */
 function ct (): RasterImage {
@@ -175,8 +165,4 @@ describe('golden CIDs (same pixels and options -> same CIDs on any machine)', ()
   })
 })
 
-const GOLDEN = {
-  gradient: { root: 'bafyreibhla4gv4ffoxbuaxdwoheznlibj7owii7gsx33vpktb57ur42hpy', bytes: [3631, 3631, 3631, 3631, 3631, 3631] },
-  pattern: { root: 'bafyreicyn3ezjqsx25djhbxppnuose7nxzxjtiv22eqg3fxylnjqnfya7a', bytes: [3802, 3802, 3802, 3802] },
-  gradientUngrouped: { root: 'bafyreidqblxwei5jldgo6oxknqqtkyaazs3fuxqdgsk46wn5ocdthaygc4', bytes: [271, 397, 670, 1183, 2157, 3631] }
-}
+const GOLDEN = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'golden.json'), 'utf8')).dags

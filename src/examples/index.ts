@@ -11,6 +11,7 @@ import { sheppLoganVolume } from './shepp-logan.js'
 export { sheppLoganVolume } from './shepp-logan.js'
 export { radiographImage } from './radiograph.js'
 export { mulberry32 } from './prng.js'
+export { gradientImage, patternImage } from './patterns.js'
 
 /** Writes phantom.nii.gz and radiograph.png into dir (created if needed); returns their paths. */
 export async function writeExamples (dir: string): Promise<string[]> {
