@@ -13,10 +13,9 @@ const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)
 
 /**
  * Encodes a RasterImage as a PNG file: non-interlaced, per row the filter with the smallest sum of
- * absolute residuals (libpng's heuristic, on a sample of the row), deflate with the run-length strategy (Z_RLE). On the
- * X-rays, CT and chest PNGs of ../shared/fixtures Z_RLE gave files as small as zlib level 6
- * (within 1%, often smaller) in a third to a tenth of the time (one-off measurement:
- * scratch runs of 2026-12-02, e.g. a 2000x2128 12-bit DX 5.35 MB in 65 ms vs 5.33 MB in 205 ms).
+ * absolute residuals (libpng's heuristic, on a sample of the row), deflate with the run-length
+ * strategy (Z_RLE): on medical images as small as zlib level 6 in a fraction of the time
+ * (docs/DESIGN.md, "Measurements behind choices").
  */
 export function encodePng (image: RasterImage): Uint8Array {
   checkPngEncodable(image)
@@ -76,9 +75,8 @@ function toBigEndianRows (image: RasterImage, bitDepth: number): Uint8Array {
 /**
  * Applies, per row, the PNG filter with the smallest sum of absolute residuals (libpng's
  * heuristic), scored on every 4th pixel (whole pixels, both bytes of a 16-bit sample): scoring all
- * five filters on every byte cost twice the filtering itself, and the sampled choice made files
- * within 0.3% of the full one on the X-rays and chest PNGs of ../shared/fixtures (one-off
- * measurement, 2026-12-02). A second pass writes the chosen filter.
+ * five filters on every byte cost twice the filtering itself, and the sampled choice makes files
+ * about as small. A second pass writes the chosen filter.
  */
 function filterRows (raw: Uint8Array, rowBytes: number, height: number, bpp: number): Uint8Array {
   const out = scratch('filtered', height * (rowBytes + 1))

@@ -9,10 +9,8 @@ import type { CID } from 'multiformats/cid'
 /**
  * blockstore-fs with a leaner put and get: the same files in the same places (so repos are
  * unchanged), but a shard directory is created once per process instead of a recursive mkdir
- * before every write, and a block is read with one readFile instead of a file stream.
- * A one-off measurement here (a scratch script, not in the repo): 1,200 puts of 12 KB took 354 ms
- * of CPU against 681 ms, 1,200 reads 367 ms against 655 ms; a getter's CPU profile had per-block
- * filesystem work as the largest cost of a pull.
+ * before every write, and a block is read with one readFile instead of a file stream: per-block
+ * filesystem work was the largest cost of a pull (docs/DESIGN.md, "Measurements behind choices").
  * Writes stay atomic: a uniquely named temp file in the shard directory, then rename.
  */
 export class MistBlockstore extends FsBlockstore {

@@ -10,9 +10,8 @@ const PREFIX = '/mist/pin/'
 /**
  * Pins as mist-p2p keeps them: one datastore record per root, written by whoever has just
  * stored (publish, import) or fetched and checked (mirror) every block under it, so a pinned
- * root never lacks blocks. Helia's own pins walk the whole DAG and write a record per block:
- * 7.5 s for a 500-image dataset (4,000 blocks) when measured once during development, against a
- * few milliseconds here (a one-off measurement, not part of `npm run bench`).
+ * root never lacks blocks. Helia's own pins walk the whole DAG and write a record per block,
+ * seconds for a dataset of a few thousand blocks (docs/DESIGN.md, "Measurements behind choices").
  * (mist-p2p has no garbage collection yet, so nothing else reads pins.)
  */
 export async function addPin (datastore: Datastore, cid: CID): Promise<void> {
