@@ -7,6 +7,7 @@
  *   npm run bench -- --quick         a subset in < 2 min, no network namespaces (CI smoke use)
  *   npm run bench -- --only storage,codec,wire,pulls,quality,memory    some sections
  *   npm run bench -- --no-netns      skip the shaped link
+ *   npm run bench -- --scale N [--px 128]   archive scale: its own run (bench/scale.ts, bench/SCALE.md)
  *
  * Modules: storage.ts (1), wire.ts (2), codec.ts (3), pulls.ts (4), quality.ts (5), memory.ts (6);
  * data.ts builds the inputs, render.ts the tables and charts, procs/ the child processes.
@@ -21,6 +22,7 @@ import { runMemory } from './memory.js'
 import { netnsAvailable, netnsDown } from './netns.js'
 import { runPulls } from './pulls.js'
 import { runQuality } from './quality.js'
+import { scaleMain } from './scale.js'
 import { renderAll } from './render.js'
 import { runStorage } from './storage.js'
 import { runWire } from './wire.js'
@@ -51,6 +53,20 @@ async function teardown (): Promise<void> {
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => { void teardown().finally(() => process.exit(130)) })
+}
+
+const scaleArg = argv.indexOf('--scale')
+if (scaleArg >= 0) {
+  const n = Number(argv[scaleArg + 1])
+  const pxArg = argv.indexOf('--px')
+  const px = pxArg >= 0 ? Number(argv[pxArg + 1]) : 128
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(px) || px < 8) throw new Error('usage: npm run bench -- --scale N [--px PX]')
+  try {
+    process.stdout.write(await scaleMain(ctx, n, px))
+  } finally {
+    await teardown()
+  }
+  process.exit(0)
 }
 
 const results: any = { machine: machine(), quick, reps: ctx.reps, started: new Date().toISOString(), command: `npm run bench${quick ? ' -- --quick' : ''}`, sections: {} }

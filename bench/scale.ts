@@ -1,0 +1,141 @@
+/**
+ * `npm run bench -- --scale N [--px 128]`: archive scale, its own run (not part of the 15-minute one).
+ * Generates N deterministic synthetic 12-bit images of PX x PX on disk as a tree of folders of 1,000
+ * (streamed, cached between runs), then measures in one run: publish; info of the dataset root;
+ * `serve` + `get --size 64` and `get --level full` over 127.0.0.1 into fresh repos; the same full get
+ * again (nothing left to fetch); `verify` of the getter's repo; one entry and one sub-directory by
+ * path. Each step: wall time, images/s, MB/s, peak RSS (VmHWM) of every process, repo files and bytes.
+ * Writes bench/results/scale-<N>-<PX>.json and rewrites bench/SCALE.md from every scale-*.json.
+ */
+import { existsSync } from 'node:fs'
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { encodePng } from '../src/formats/index.js'
+import { syntheticRadiograph } from './data.js'
+import { BIN, Daemon, machine, mist, ROOT, type Ctx, type Metered } from './lib.js'
+
+const PER_FOLDER = 1000
+
+export interface ScaleStep {
+  step: string
+  wallMs: number
+  images: number
+  /** Bytes the step moved or wrote (fetched blocks, published blocks, written outputs). */
+  bytes?: number
+  rssKiB: Record<string, number>
+  repo?: { files: number, bytes: number }
+  note?: string
+}
+
+/** The synthetic archive: PX x PX 12-bit PNGs, folder-NNN/case-NNNNNNN.png, written one at a time. */
+async function writeArchive (dir: string, n: number, px: number, log: (s: string) => void): Promise<void> {
+  const done = join(dir, '.complete')
+  if (existsSync(done)) return
+  await rm(dir, { recursive: true, force: true })
+  for (let i = 0; i < n; i++) {
+    const folder = join(dir, `folder-${String(Math.floor(i / PER_FOLDER)).padStart(3, '0')}`)
+    if (i % PER_FOLDER === 0) await mkdir(folder, { recursive: true })
+    await writeFile(join(folder, `case-${String(i).padStart(7, '0')}.png`), encodePng(syntheticRadiograph(px, px, 5000 + i)))
+    if ((i + 1) % 10_000 === 0) log(`  generated ${i + 1} / ${n}`)
+  }
+  await writeFile(done, '')
+}
+
+async function repoSize (repo: string): Promise<{ files: number, bytes: number }> {
+  let files = 0
+  let bytes = 0
+  for (const e of await readdir(join(repo, 'blocks'), { recursive: true, withFileTypes: true }).catch(() => [])) {
+    if (!e.isFile()) continue
+    files++
+    bytes += (await stat(join(e.parentPath, e.name))).size
+  }
+  return { files, bytes }
+}
+
+const rss = (m: Metered): number => m.meter?.maxRssKiB ?? NaN
+
+export async function runScale (ctx: Ctx, n: number, px: number): Promise<{ n: number, px: number, root: string, steps: ScaleStep[] }> {
+  const input = join(ctx.cache, `scale-${n}-${px}`)
+  ctx.log(`scale: ${n} images of ${px}x${px} in ${input}`)
+  await writeArchive(input, n, px, ctx.log)
+  const steps: ScaleStep[] = []
+  const seeder = join(ctx.dir, 'seeder')
+  await mist(['init', '--repo', seeder, '--json'])
+  const key = join(seeder, 'swarm.key')
+  const freshGetter = async (name: string): Promise<string> => {
+    const repo = join(ctx.dir, name)
+    await mist(['init', '--repo', repo, '--swarm-key', key, '--json'])
+    return repo
+  }
+
+  ctx.log('  publish…')
+  const pub = await mist(['publish', input, '--repo', seeder, '--json'], { meterDir: ctx.dir })
+  const doc = JSON.parse(pub.stdout)
+  const root: string = doc.root
+  const published = await repoSize(seeder)
+  steps.push({ step: 'publish', wallMs: pub.wallMs, images: doc.images.length, bytes: published.bytes, rssKiB: { publish: rss(pub) }, repo: published, note: `${doc.failures.length} failed` })
+
+  const info = await mist(['info', root, '--repo', seeder, '--json'], { meterDir: ctx.dir })
+  steps.push({ step: 'info', wallMs: info.wallMs, images: n, rssKiB: { info: rss(info) } })
+
+  const served = performance.now()
+  const serve = new Daemon(BIN, ['serve', '--repo', seeder, '--listen', '/ip4/127.0.0.1/tcp/0', '--json'], { meterDir: ctx.dir })
+  try {
+    const addr: string = (await serve.ready).multiaddrs[0]
+    const get = async (step: string, repo: string, args: string[], images: number): Promise<void> => {
+      ctx.log(`  ${step}…`)
+      const out = join(ctx.dir, `out-${step.replace(/\W+/g, '-')}`)
+      const r = await mist(['get', ...args, '-o', out, '--repo', repo, '--peer', addr, '--timeout', '120', '--json'], { meterDir: ctx.dir, allowFail: true })
+      if (r.code !== 0) throw new Error(`${step}: get exited ${r.code}: ${r.stderr.slice(-2000)}`)
+      const got = JSON.parse(r.stdout)
+      steps.push({ step, wallMs: r.wallMs, images, bytes: got.fetched?.freshBytes, rssKiB: { get: rss(r) }, repo: await repoSize(repo), note: `${got.outputs.length} outputs, ${got.failures.length} failed` })
+    }
+    await get('get --size 64', await freshGetter('g64'), [root, '--size', '64'], n)
+    const full = await freshGetter('gfull')
+    await get('get --level full', full, [root, '--level', 'full'], n)
+    await get('get --level full again (nothing to fetch)', full, [root, '--level', 'full'], n)
+    await get('get one entry by path', await freshGetter('gone'), [`${root}/folder-000/case-0000007.png`, '--level', 'full'], 1)
+    await get('get one sub-directory by path', await freshGetter('gdir'), [`${root}/folder-000`, '--level', 'full'], Math.min(n, PER_FOLDER))
+  } finally {
+    const m = await serve.stop()
+    steps.push({ step: 'serve (all the gets above)', wallMs: performance.now() - served, images: n, rssKiB: { serve: m?.maxRssKiB ?? NaN } })
+  }
+  // the seeder's repo holds every block (a getter's has no UnixFS level files: get does not fetch them)
+  ctx.log('  verify…')
+  const v = await mist(['verify', root, '--repo', seeder, '--json'], { meterDir: ctx.dir, allowFail: true })
+  const vd = JSON.parse(v.stdout)
+  steps.push({ step: 'verify (every block, every level decoded)', wallMs: v.wallMs, images: vd.images, bytes: vd.bytes, rssKiB: { verify: rss(v) }, note: vd.ok === true ? 'ok' : `${vd.problems.length} problems` })
+  return { n, px, root, steps }
+}
+
+/** Runs one scale configuration, writes its JSON and rewrites bench/SCALE.md from all of them. */
+export async function scaleMain (ctx: Ctx, n: number, px: number): Promise<string> {
+  const t0 = performance.now()
+  const result = await runScale(ctx, n, px)
+  const doc = { machine: machine(), command: `npm run bench -- --scale ${n} --px ${px}`, started: new Date().toISOString(), seconds: (performance.now() - t0) / 1000, ...result }
+  const dir = join(ROOT, 'bench', 'results')
+  await mkdir(dir, { recursive: true })
+  await writeFile(join(dir, `scale-${n}-${px}.json`), JSON.stringify(doc, null, 2) + '\n')
+  const runs = []
+  for (const f of (await readdir(dir)).filter(f => /^scale-\d+-\d+\.json$/.test(f)).sort()) runs.push(JSON.parse(await readFile(join(dir, f), 'utf8')))
+  const md = renderScale(runs)
+  await writeFile(join(ROOT, 'bench', 'SCALE.md'), md)
+  return md
+}
+
+function renderScale (runs: any[]): string {
+  const lines = ['# Archive scale', '', 'Made by `npm run bench -- --scale N --px PX` (bench/scale.ts); one section per run, from bench/results/scale-*.json.',
+    'Images/s and MB/s are per step (MB: the blocks the step fetched or published); RSS is the peak (VmHWM) of each process of the step.', '']
+  for (const r of runs.sort((a, b) => a.px - b.px || a.n - b.n)) {
+    lines.push(`## ${r.n.toLocaleString('en')} images of ${r.px}x${r.px}`, '', `\`${r.command}\`, ${r.started}, ${(r.seconds / 60).toFixed(1)} min, ${r.machine?.cpus ?? '?'} cores, Node ${r.machine?.node ?? '?'}`, '',
+      '| step | wall s | images/s | MB/s | peak RSS MiB | repo files | repo MB | note |', '|---|---:|---:|---:|---:|---:|---:|---|')
+    for (const s of r.steps) {
+      const sec = s.wallMs / 1000
+      const cell = (x: number, d = 1): string => Number.isFinite(x) ? x.toFixed(d) : '–'
+      const rssCell = Object.entries(s.rssKiB as Record<string, number>).map(([k, v]) => `${k} ${cell(v / 1024, 0)}`).join(', ')
+      lines.push(`| ${s.step} | ${cell(sec)} | ${cell(s.images / sec, 0)} | ${s.bytes != null ? cell(s.bytes / 1e6 / sec) : '–'} | ${rssCell} | ${s.repo?.files ?? '–'} | ${s.repo != null ? cell(s.repo.bytes / 1e6) : '–'} | ${s.note ?? ''} |`)
+    }
+    lines.push('')
+  }
+  return lines.join('\n')
+}
