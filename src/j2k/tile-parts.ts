@@ -1,0 +1,54 @@
+/**
+ * Tile-parts (ISO/IEC 15444-1 A.4.2): the SOT segment that opens each one, and
+ * the walk of a tile-part header up to SOD. Which tile-parts a consumer accepts
+ * (one per resolution for the chunker; anything OpenJPH walks the same way for
+ * the codec's check) is the consumer's rule.
+ */
+import { SOD } from './markers.js'
+import type { ByteReader } from './reader.js'
+import { walkSegments, type Segment, type WalkRules } from './segments.js'
+
+/** Lsot of every SOT segment. */
+export const SOT_LENGTH = 10
+/** Bytes of SOT (marker + segment) that open a tile-part; SOD follows the tile-part header. */
+export const SOT_BYTES = 2 + SOT_LENGTH
+
+/** The fields of one SOT segment. */
+export interface Sot {
+  /** Offset of the SOT marker: where the tile-part starts. */
+  offset: number
+  /** Isot: the tile's index. */
+  tile: number
+  /** Psot: the tile-part's length from its SOT marker, as coded (0: up to EOC, last tile-part only). */
+  length: number
+  /** TPsot: the tile-part's index within its tile. */
+  index: number
+  /** TNsot: the tile's number of tile-parts (0: not given here). */
+  count: number
+}
+
+/**
+ * The SOT whose marker is at `at` (the caller has read the marker). Lsot is
+ * checked first: `badLength` refuses any other than 10, before the fields that
+ * follow are read.
+ */
+export function readSot (r: ByteReader, at: number, badLength: (lsot: number) => never): Sot {
+  const lsot = r.u16(at + 2, 'Lsot')
+  if (lsot !== SOT_LENGTH) badLength(lsot)
+  return {
+    offset: at,
+    tile: r.u16(at + 4, 'Isot'),
+    length: r.u32(at + 6, 'Psot'),
+    index: r.u8(at + 10, 'TPsot'),
+    count: r.u8(at + 11, 'TNsot')
+  }
+}
+
+/**
+ * Walks the header of the tile-part opened by `sot`, whose bytes end at
+ * `end`, up to SOD: every segment and SOD itself must lie inside the
+ * tile-part. Returns the offset of SOD.
+ */
+export function walkTilePartHeader (r: ByteReader, sot: Sot, end: number, rules: Omit<WalkRules, 'stop' | 'limit' | 'what'>, visit: (segment: Segment) => void): number {
+  return walkSegments(r, sot.offset + SOT_BYTES, { ...rules, stop: SOD, limit: end - 2, what: 'tile-part header marker' }, visit)
+}
