@@ -12,7 +12,7 @@
 import { CodestreamError } from '../errors.js'
 import {
   ByteReader, COC, COD, COD_FIXED_BYTES, EOC, MAX_DECOMPOSITIONS, POC, PPM, PROGRESSIONS, RSIZ_HTJ2K, SIZ, SOC, SOT, TLM,
-  levelExtent, markerName, readCoc, readCod, readComponent, readSiz, readSot, readTlm, tileGrid, walkSegments, type TlmEntry
+  levelExtent, markerName, readCoc, readCod, readComponent, readSiz, readSot, readSotPart, readTlm, tileGrid, walkSegments, type TlmEntry
 } from '../j2k/index.js'
 
 /** One resolution level: the prefix [0, end) holds the main header and levels 0..level. */
@@ -149,10 +149,11 @@ export function parseCodestream (bytes: Uint8Array, name = 'codestream'): Codest
     const marker = r.u16(p, `SOT of tile-part ${i}`)
     if (marker !== SOT) fail(`expected SOT of tile-part ${i} at byte ${p}, found ${markerName(marker)}: corrupt tile-part length`)
     const sot = readSot(r, p, (lsot) => fail(`SOT of tile-part ${i} has length ${lsot}, expected 10`))
+    const part = readSotPart(r, sot)
     let psot = sot.length
     if (sot.tile !== 0) fail(`tile-part ${i} belongs to tile ${sot.tile}: expected the single tile 0`)
-    if (sot.index !== i) fail(`tile-part at byte ${p} has index ${sot.index}, expected ${i}: tile-parts must come in order r0, r1, ...`)
-    if (sot.count !== 0 && sot.count !== expected) fail(`SOT says the tile has ${sot.count} tile-parts, expected ${expected} (one per resolution)`)
+    if (part.index !== i) fail(`tile-part at byte ${p} has index ${part.index}, expected ${i}: tile-parts must come in order r0, r1, ...`)
+    if (part.count !== 0 && part.count !== expected) fail(`SOT says the tile has ${part.count} tile-parts, expected ${expected} (one per resolution)`)
     if (psot === 0) {
       // Psot = 0: the tile-part runs up to EOC (allowed only for the last one).
       if (i !== expected - 1) fail(`tile-part ${i} has Psot 0 but is not the last`)

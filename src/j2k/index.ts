@@ -13,5 +13,5 @@ export {
   quantizationLength, readTlm, parseMainHeader, findSegment, removeComments, RSIZ_HTJ2K, COD_FIXED_BYTES,
   type Siz, type ComponentSiz, type CodingStyle, type Cod, type Coc, type TlmEntry, type MainHeader, type Refuse
 } from './main-header.js'
-export { readSot, walkTilePartHeader, SOT_LENGTH, SOT_BYTES, type Sot } from './tile-parts.js'
+export { readSot, readSotPart, walkTilePartHeader, SOT_LENGTH, SOT_BYTES, type Sot, type SotPart } from './tile-parts.js'
 export { MAX_DECOMPOSITIONS, ceilShift, levelExtent, tileGrid } from './geometry.js'

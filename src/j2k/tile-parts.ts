@@ -13,7 +13,7 @@ export const SOT_LENGTH = 10
 /** Bytes of SOT (marker + segment) that open a tile-part; SOD follows the tile-part header. */
 export const SOT_BYTES = 2 + SOT_LENGTH
 
-/** The fields of one SOT segment. */
+/** Which tile an SOT opens a part of, and how long that part is. */
 export interface Sot {
   /** Offset of the SOT marker: where the tile-part starts. */
   offset: number
@@ -21,6 +21,10 @@ export interface Sot {
   tile: number
   /** Psot: the tile-part's length from its SOT marker, as coded (0: up to EOC, last tile-part only). */
   length: number
+}
+
+/** Where a tile-part stands among its tile's parts. */
+export interface SotPart {
   /** TPsot: the tile-part's index within its tile. */
   index: number
   /** TNsot: the tile's number of tile-parts (0: not given here). */
@@ -28,20 +32,20 @@ export interface Sot {
 }
 
 /**
- * The SOT whose marker is at `at` (the caller has read the marker). Lsot is
- * checked first: `badLength` refuses any other than 10, before the fields that
- * follow are read.
+ * Isot and Psot of the SOT whose marker is at `at` (the caller has read the
+ * marker). Lsot is checked first: `badLength` refuses any other than 10.
+ * TPsot and TNsot are read apart (readSotPart), so that a consumer that does
+ * not use them refuses an SOT cut short by its Psot, as it would any other.
  */
 export function readSot (r: ByteReader, at: number, badLength: (lsot: number) => never): Sot {
   const lsot = r.u16(at + 2, 'Lsot')
   if (lsot !== SOT_LENGTH) badLength(lsot)
-  return {
-    offset: at,
-    tile: r.u16(at + 4, 'Isot'),
-    length: r.u32(at + 6, 'Psot'),
-    index: r.u8(at + 10, 'TPsot'),
-    count: r.u8(at + 11, 'TNsot')
-  }
+  return { offset: at, tile: r.u16(at + 4, 'Isot'), length: r.u32(at + 6, 'Psot') }
+}
+
+/** TPsot and TNsot of `sot`. */
+export function readSotPart (r: ByteReader, sot: Sot): SotPart {
+  return { index: r.u8(sot.offset + 10, 'TPsot'), count: r.u8(sot.offset + 11, 'TNsot') }
 }
 
 /**
