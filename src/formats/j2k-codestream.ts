@@ -16,7 +16,10 @@ export function bareCodestream (label: string, frame: Uint8Array): Uint8Array {
     let size = view.getUint32(at)
     const type = String.fromCharCode(...frame.subarray(at + 4, at + 8))
     let header = 8
-    if (size === 1) { size = Number(view.getBigUint64(at + 8)); header = 16 }
+    if (size === 1) {
+      if (at + 16 > frame.length) break // XLBox cut off: no box to read
+      size = Number(view.getBigUint64(at + 8)); header = 16
+    }
     if (size === 0) size = frame.length - at
     if (type === 'jp2c') return frame.subarray(at + header, at + size)
     if (size < header) break
