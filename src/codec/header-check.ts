@@ -23,7 +23,7 @@
  */
 import { CodecError } from '../errors.js'
 import {
-  ATK, ByteReader, CAP, COC, COD, COD_FIXED_BYTES, COM, CRG, DFS, EOC, MAX_DECOMPOSITIONS, NLT, PLM, PLT, POC, PPM, PPT, QCC, QCD, RGN, SIZ, SOC, SOT, TLM,
+  ATK, ByteReader, CAP, COC, COD, COM, CRG, DFS, EOC, MAX_DECOMPOSITIONS, NLT, PLM, PLT, POC, PPM, PPT, QCC, QCD, RGN, SIZ, SOC, SOT, TLM,
   ceilShift, componentIndexBytes, markerName as name, quantizationLength, readCod, readCodingStyle, readComponent, readComponentIndex,
   readPrecincts, readSiz, readSot, tileGrid, walkSegments, walkTilePartHeader, SOT_BYTES
 } from '../j2k/index.js'
@@ -121,6 +121,7 @@ export function checkCodestream (bytes: Uint8Array, reduce: number): CheckedHead
   if (xt < 1 || yt < 1) fail(`tile size ${xt}x${yt}`)
   if (xt0 > x0 || yt0 > y0 || xt0 + xt <= x0 || yt0 + yt <= y0) fail(`the first tile (origin ${xt0},${yt0}, size ${xt}x${yt}) does not contain the image origin ${x0},${y0}`)
   const { x: tilesX, y: tilesY } = tileGrid(siz)
+  if (xt0 + tilesX * xt >= 2 ** 32 || yt0 + tilesY * yt >= 2 ** 32) unsupported(`tiles of ${xt}x${yt} from ${xt0},${yt0} end beyond 2^32 (OpenJPH computes positions in 32 bits)`)
   const tiles = tilesX * tilesY
   if (tiles > MAX_TILES) unsupported(`the codestream has ${tilesX}x${tilesY} tiles of ${xt}x${yt}: at most ${MAX_TILES} tiles`)
   let bitsPerSample = 0
@@ -279,7 +280,7 @@ function subbands (x0: number, x1: number, y0: number, y1: number, level: number
 /** Scod and SPcod of a COD (`body` at Scod), or Scoc and SPcoc of a COC (`body` at Scoc); `end` is the segment's end. */
 function readCoding (r: ByteReader, body: number, end: number, what: string, isCod: boolean): Coding {
   // COD body: Scod, SGcod (order, layers x2, mct), SPcod. COC body (after Ccoc): Scoc, SPcoc.
-  const sp = body + (isCod ? COD_FIXED_BYTES - 5 : 1)
+  const sp = body + (isCod ? 5 : 1)
   if (sp + 5 > end) fail(`${what} segment too short`)
   const c = isCod ? readCod(r, body) : { scod: r.u8(body, 'Scoc'), order: 0, layers: 1, mct: 0, ...readCodingStyle(r, sp) }
   const { scod, decompositions, cbStyle: style, wavelet } = c
