@@ -8,6 +8,7 @@
  * tile, coarsest first (tile-parts divided at resolutions, resolution-major
  * progression, one quality layer), then EOC. The TLM segment gives every
  * tile-part length up front; the parser cross-checks it against each SOT.
+ * The fields are read with src/j2k; the rules above are the chunker's.
  */
 import { CodestreamError } from '../errors.js'
 import {

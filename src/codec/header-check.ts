@@ -19,7 +19,8 @@
  * wrong length would make it read something else than what was checked here),
  * every tile-part must lie inside the bytes present, and the work it implies
  * must stay under the limits below. Every refusal is a CodecError that says
- * what is wrong.
+ * what is wrong. The fields are read with src/j2k (its reader throws this
+ * module's CodecError); the rules are OpenJPH's, kept here.
  */
 import { CodecError } from '../errors.js'
 import {
