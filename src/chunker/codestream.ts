@@ -8,12 +8,13 @@
  * tile, coarsest first (tile-parts divided at resolutions, resolution-major
  * progression, one quality layer), then EOC. The TLM segment gives every
  * tile-part length up front; the parser cross-checks it against each SOT.
+ * The fields are read with src/j2k; the rules above are the chunker's.
  */
 import { CodestreamError } from '../errors.js'
 import {
-  CAP, COC, COD, EOC, POC, PPM, PROGRESSIONS, SIZ, SOC, SOT, TLM, markerName
-} from './markers.js'
-import { ByteReader } from './reader.js'
+  ByteReader, COC, COD, COD_FIXED_BYTES, EOC, MAX_DECOMPOSITIONS, POC, PPM, PROGRESSIONS, RSIZ_HTJ2K, SIZ, SOC, SOT, TLM,
+  levelExtent, markerName, readCoc, readCod, readComponent, readSiz, readSot, readSotPart, readTlm, tileGrid, walkSegments, type TlmEntry
+} from '../j2k/index.js'
 
 /** One resolution level: the prefix [0, end) holds the main header and levels 0..level. */
 export interface LevelRange {
@@ -51,23 +52,6 @@ export interface CodestreamLayout {
   length: number
 }
 
-/** JPEG 2000 allows at most 32 decomposition levels. */
-export const MAX_DECOMPOSITIONS = 32
-
-/** ceil(a / 2^r) for non-negative integers up to 2^32, without overflow. */
-export function ceilShift (a: number, r: number): number {
-  const d = 2 ** r
-  return Math.ceil(a / d)
-}
-
-/** Width or height of level `level` of `decompositions`: ceil(end / 2^r) - ceil(origin / 2^r), r = D - level. */
-export function levelExtent (end: number, origin: number, decompositions: number, level: number): number {
-  const r = decompositions - level
-  return ceilShift(end, r) - ceilShift(origin, r)
-}
-
-interface TlmEntry { tile: number | undefined, length: number }
-
 /**
  * Parse `bytes` as a resolution-streamable codestream.
  * @param name used in error messages (a file name or CID).
@@ -82,33 +66,21 @@ export function parseCodestream (bytes: Uint8Array, name = 'codestream'): Codest
 
   // --- SIZ
   const lsiz = r.u16(4, 'SIZ length')
-  const sizEnd = 4 + lsiz
   r.need(4, lsiz, 'SIZ segment')
-  const rsiz = r.u16(6, 'Rsiz')
-  const xsiz = r.u32(8, 'Xsiz')
-  const ysiz = r.u32(12, 'Ysiz')
-  const x0 = r.u32(16, 'XOsiz')
-  const y0 = r.u32(20, 'YOsiz')
-  const xtsiz = r.u32(24, 'XTsiz')
-  const ytsiz = r.u32(28, 'YTsiz')
-  const xt0 = r.u32(32, 'XTOsiz')
-  const yt0 = r.u32(36, 'YTOsiz')
-  const components = r.u16(40, 'Csiz')
+  const siz = readSiz(r)
+  const { xsiz, ysiz, x0, y0, csiz: components } = siz
   if (components < 1) fail('SIZ declares no component')
   if (lsiz !== 38 + 3 * components) fail(`SIZ length ${lsiz} does not match ${components} components`)
   if (xsiz <= x0 || ysiz <= y0) fail(`empty image: SIZ ${xsiz}x${ysiz} with offset ${x0},${y0}`)
-  if (xtsiz === 0 || ytsiz === 0) fail('SIZ tile size is zero')
-  if (xt0 > x0 || yt0 > y0) fail('SIZ tile origin lies after the image origin')
-  const tiles = Math.ceil((xsiz - xt0) / xtsiz) * Math.ceil((ysiz - yt0) / ytsiz)
+  if (siz.xt === 0 || siz.yt === 0) fail('SIZ tile size is zero')
+  if (siz.xt0 > x0 || siz.yt0 > y0) fail('SIZ tile origin lies after the image origin')
+  const grid = tileGrid(siz)
+  const tiles = grid.x * grid.y
   if (tiles !== 1) fail(`has ${tiles} tiles: only single-tile codestreams can be streamed by resolution (a prefix of a tiled codestream is not a resolution level)`)
   let bitDepth = 0
   let signed = false
   for (let c = 0; c < components; c++) {
-    const ssiz = r.u8(42 + 3 * c, 'Ssiz')
-    const dx = r.u8(43 + 3 * c, 'XRsiz')
-    const dy = r.u8(44 + 3 * c, 'YRsiz')
-    const depth = (ssiz & 0x7f) + 1
-    const sgn = (ssiz & 0x80) !== 0
+    const { bits: depth, signed: sgn, dx, dy } = readComponent(r, siz, c)
     if (c === 0) { bitDepth = depth; signed = sgn }
     if (depth !== bitDepth || sgn !== signed) fail(`component ${c} has ${sgn ? 'signed' : 'unsigned'} ${depth} bits, component 0 ${signed ? 'signed' : 'unsigned'} ${bitDepth} bits: mixed components are not supported`)
     if (dx !== 1 || dy !== 1) fail(`component ${c} is subsampled (${dx}x${dy}): not supported`)
@@ -120,58 +92,42 @@ export function parseCodestream (bytes: Uint8Array, name = 'codestream'): Codest
   let layers = 0
   let transform = -1
   const tlmSegments = new Map<number, TlmEntry[]>()
-  let p = sizEnd
-  for (;;) {
-    const marker = r.u16(p, 'main header marker')
-    if ((marker & 0xff00) !== 0xff00) fail(`expected a marker at byte ${p}, found 0x${marker.toString(16)}: corrupt main header or segment length`)
-    if (marker === SOT) break
-    if (marker === EOC) fail('EOC before any tile-part: no image data')
-    const len = r.u16(p + 2, `${markerName(marker)} length`)
-    if (len < 2) fail(`${markerName(marker)} at byte ${p} has invalid length ${len}`)
-    r.need(p + 2, len, `${markerName(marker)} segment at byte ${p}`)
-    const body = p + 4
-    switch (marker) {
+  let p = walkSegments(r, siz.end, {
+    stop: SOT,
+    notMarker: (at, word) => fail(`expected a marker at byte ${at}, found 0x${word.toString(16)}: corrupt main header or segment length`),
+    eoc: () => fail('EOC before any tile-part: no image data'),
+    badLength: (marker, at, len) => {
+      if (len >= 2) r.need(at + 2, len, `${markerName(marker)} segment at byte ${at}`) // past the end: throws
+      return fail(`${markerName(marker)} at byte ${at} has invalid length ${len}`)
+    }
+  }, (seg) => {
+    switch (seg.marker) {
       case COD: {
-        if (len < 12) fail(`COD length ${len} is too short`)
-        const order = r.u8(body + 1, 'COD progression')
-        progression = PROGRESSIONS[order] ?? fail(`COD has unknown progression order ${order}`)
-        layers = r.u16(body + 2, 'COD layers')
-        decompositions = r.u8(body + 5, 'COD decompositions')
-        transform = r.u8(body + 9, 'COD transform')
+        if (seg.length - 2 < COD_FIXED_BYTES + 2) fail(`COD length ${seg.length - 2} is too short`)
+        const cod = readCod(r, seg.body)
+        progression = PROGRESSIONS[cod.order] ?? fail(`COD has unknown progression order ${cod.order}`)
+        layers = cod.layers
+        decompositions = cod.decompositions
+        transform = cod.wavelet
         break
       }
       case COC: {
-        const cb = components < 257 ? 1 : 2
-        const d = r.u8(body + cb + 1, 'COC decompositions')
+        const d = readCoc(r, seg.body, components).decompositions
         if (decompositions >= 0 && d !== decompositions) fail(`COC sets ${d} decomposition levels for one component, COD ${decompositions}: levels would not line up`)
         break
       }
       case POC: fail('has a POC (progression order change) marker: cannot be streamed by resolution'); break
       case PPM: fail('has a PPM (packed packet headers in main header) marker: not supported'); break
       case TLM: {
-        const z = r.u8(body, 'Ztlm')
-        const stlm = r.u8(body + 1, 'Stlm')
-        const st = (stlm >> 4) & 3
-        const sp = (stlm >> 6) & 1
-        if (st === 3) fail('TLM has an invalid Stlm')
-        const entrySize = st + (sp === 1 ? 4 : 2)
-        const count = (len - 4) / entrySize
-        if (!Number.isInteger(count)) fail(`TLM length ${len} is not a whole number of ${entrySize}-byte entries`)
-        if (tlmSegments.has(z)) fail(`two TLM segments with index ${z}`)
-        const entries: TlmEntry[] = []
-        for (let i = 0, q = body + 2; i < count; i++, q += entrySize) {
-          const tile = st === 0 ? undefined : st === 1 ? r.u8(q, 'Ttlm') : r.u16(q, 'Ttlm')
-          const length = sp === 1 ? r.u32(q + st, 'Ptlm') : r.u16(q + st, 'Ptlm')
-          entries.push({ tile, length })
-        }
-        tlmSegments.set(z, entries)
+        const { index, entries } = readTlm(r, seg, fail)
+        if (tlmSegments.has(index)) fail(`two TLM segments with index ${index}`)
+        tlmSegments.set(index, entries)
         break
       }
-      case CAP: default:
+      default:
         break // CAP, QCD, QCC, COM, RGN, CRG, PLM and unknown segments: skipped by their length
     }
-    p += 2 + len
-  }
+  })
   const mainHeaderLength = p
   if (decompositions < 0) fail('has no COD marker')
   if (decompositions > MAX_DECOMPOSITIONS) fail(`COD declares ${decompositions} decomposition levels (at most ${MAX_DECOMPOSITIONS})`)
@@ -193,15 +149,12 @@ export function parseCodestream (bytes: Uint8Array, name = 'codestream'): Codest
   for (let i = 0; i < expected; i++) {
     const marker = r.u16(p, `SOT of tile-part ${i}`)
     if (marker !== SOT) fail(`expected SOT of tile-part ${i} at byte ${p}, found ${markerName(marker)}: corrupt tile-part length`)
-    const lsot = r.u16(p + 2, 'Lsot')
-    if (lsot !== 10) fail(`SOT of tile-part ${i} has length ${lsot}, expected 10`)
-    const isot = r.u16(p + 4, 'Isot')
-    let psot = r.u32(p + 6, 'Psot')
-    const tpsot = r.u8(p + 10, 'TPsot')
-    const tnsot = r.u8(p + 11, 'TNsot')
-    if (isot !== 0) fail(`tile-part ${i} belongs to tile ${isot}: expected the single tile 0`)
-    if (tpsot !== i) fail(`tile-part at byte ${p} has index ${tpsot}, expected ${i}: tile-parts must come in order r0, r1, ...`)
-    if (tnsot !== 0 && tnsot !== expected) fail(`SOT says the tile has ${tnsot} tile-parts, expected ${expected} (one per resolution)`)
+    const sot = readSot(r, p, (lsot) => fail(`SOT of tile-part ${i} has length ${lsot}, expected 10`))
+    const part = readSotPart(r, sot)
+    let psot = sot.length
+    if (sot.tile !== 0) fail(`tile-part ${i} belongs to tile ${sot.tile}: expected the single tile 0`)
+    if (part.index !== i) fail(`tile-part at byte ${p} has index ${part.index}, expected ${i}: tile-parts must come in order r0, r1, ...`)
+    if (part.count !== 0 && part.count !== expected) fail(`SOT says the tile has ${part.count} tile-parts, expected ${expected} (one per resolution)`)
     if (psot === 0) {
       // Psot = 0: the tile-part runs up to EOC (allowed only for the last one).
       if (i !== expected - 1) fail(`tile-part ${i} has Psot 0 but is not the last`)
@@ -235,7 +188,7 @@ export function parseCodestream (bytes: Uint8Array, name = 'codestream'): Codest
     components,
     bitDepth,
     signed,
-    htj2k: (rsiz & 0x4000) !== 0,
+    htj2k: (siz.rsiz & RSIZ_HTJ2K) !== 0,
     decompositions,
     progression,
     layers,

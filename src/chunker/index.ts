@@ -2,7 +2,8 @@
  * The chunker: HTJ2K codestream -> resolution-level leaves -> image, volume and
  * dataset DAGs. The format is specified in docs/FORMAT.md.
  */
-export { parseCodestream, levelExtent, MAX_DECOMPOSITIONS, type CodestreamLayout, type LevelRange } from './codestream.js'
+export { parseCodestream, type CodestreamLayout, type LevelRange } from './codestream.js'
+export { levelExtent, MAX_DECOMPOSITIONS } from '../j2k/index.js'
 export { MAX_BLOCK_BYTES } from './block.js'
 export { planLeaves, eocBlock, leafBoundaries, DEFAULT_GROUP_BYTES, CHUNK_BYTES, MAX_LEAVES, type LeafPlan } from './leaves.js'
 export { buildLevelFile, MAX_LINKS, type LevelFile } from './level-file.js'

@@ -14,7 +14,7 @@ import { FormatError } from '../errors.js'
 import type { Block, VolumeMeta } from '../types.js'
 import { BlockSet, cborBlock } from './block.js'
 import { Checker, openNode } from './check.js'
-import { MAX_DECOMPOSITIONS } from './codestream.js'
+import { MAX_DECOMPOSITIONS } from '../j2k/index.js'
 import { FORMAT_VERSION, type LevelSummary } from './format.js'
 import { normaliseVolumeMeta } from './meta.js'
 

@@ -1,9 +1,10 @@
 /**
  * How many wavelet decompositions an image gets.
  */
+import { MAX_DECOMPOSITIONS, ceilShift } from '../j2k/index.js'
 
-/** Largest decomposition count OpenJPH accepts. */
-export const MAX_DECOMPOSITIONS = 32
+/** Largest decomposition count (JPEG 2000's, which OpenJPH accepts). */
+export { MAX_DECOMPOSITIONS }
 
 /**
  * Smallest decomposition count used. OpenJPH 0.31 (this WASM build) encodes
@@ -36,5 +37,5 @@ export function defaultDecompositions (width: number, height: number): number {
 
 /** Size of one side after discarding `levels` finest levels: ceil(side / 2^levels). */
 export function reducedSize (side: number, levels: number): number {
-  return Math.ceil(side / 2 ** levels)
+  return ceilShift(side, levels)
 }

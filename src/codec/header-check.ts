@@ -19,9 +19,15 @@
  * wrong length would make it read something else than what was checked here),
  * every tile-part must lie inside the bytes present, and the work it implies
  * must stay under the limits below. Every refusal is a CodecError that says
- * what is wrong.
+ * what is wrong. The fields are read with src/j2k (its reader throws this
+ * module's CodecError); the rules are OpenJPH's, kept here.
  */
 import { CodecError } from '../errors.js'
+import {
+  ATK, ByteReader, CAP, COC, COD, COM, CRG, DFS, EOC, MAX_DECOMPOSITIONS, NLT, PLM, PLT, POC, PPM, PPT, QCC, QCD, RGN, SIZ, SOC, SOT, TLM,
+  ceilShift, componentIndexBytes, markerName as name, quantizationLength, readCod, readCodingStyle, readComponent, readComponentIndex,
+  readPrecincts, readSiz, readSot, tileGrid, walkSegments, walkTilePartHeader, SOT_BYTES
+} from '../j2k/index.js'
 import { MAX_BITS, MAX_DECODED_BYTES, MAX_SIDE } from './validate.js'
 
 export { MAX_DECODED_BYTES }
@@ -31,39 +37,6 @@ export const MAX_TILES = 256
 export const MAX_PRECINCTS = 65536
 /** Most code-blocks, summed over tiles, components, resolutions and subbands (8192x8192 in 16x16 blocks is 350k). */
 export const MAX_CODEBLOCKS = 1 << 20
-
-const SOC = 0xff4f
-const SIZ = 0xff51
-const CAP = 0xff50
-const COD = 0xff52
-const COC = 0xff53
-const TLM = 0xff55
-const PLM = 0xff57
-const PLT = 0xff58
-const QCD = 0xff5c
-const QCC = 0xff5d
-const RGN = 0xff5e
-const POC = 0xff5f
-const PPM = 0xff60
-const PPT = 0xff61
-const CRG = 0xff63
-const COM = 0xff64
-const DFS = 0xff72
-const NLT = 0xff76
-const ATK = 0xff79
-const SOT = 0xff90
-const SOD = 0xff93
-const EOC = 0xffd9
-
-const NAMES: Record<number, string> = {
-  [SOC]: 'SOC', [SIZ]: 'SIZ', [CAP]: 'CAP', [COD]: 'COD', [COC]: 'COC', [TLM]: 'TLM', [PLM]: 'PLM', [PLT]: 'PLT',
-  [QCD]: 'QCD', [QCC]: 'QCC', [RGN]: 'RGN', [POC]: 'POC', [PPM]: 'PPM', [PPT]: 'PPT', [CRG]: 'CRG', [COM]: 'COM', [DFS]: 'DFS',
-  [NLT]: 'NLT', [ATK]: 'ATK', [SOT]: 'SOT', [SOD]: 'SOD', [EOC]: 'EOC'
-}
-
-function name (marker: number): string {
-  return NAMES[marker] ?? `0x${marker.toString(16).toUpperCase().padStart(4, '0')}`
-}
 
 /** Main-header segments OpenJPH skips by their length without using them: harmless. */
 const SKIPPED_MAIN = new Set([TLM, PLM, CRG, COM])
@@ -93,6 +66,9 @@ interface Coding {
   /** log2 of the precinct width and height, per resolution 0..D. */
   ppx: number[]
   ppy: number[]
+  /** SGcod's quality layers and multiple component transform (1 and 0 for a COC, which has none). */
+  layers: number
+  mct: number
 }
 
 /** What the header says, once checked. */
@@ -119,40 +95,25 @@ const unsupported = (message: string): never => {
   throw new CodecError(`cannot decode: ${message}`)
 }
 
-/** ceil(a / 2^r) for 0 <= a < 2^53. */
-function ceilShift (a: number, r: number): number {
-  return Math.ceil(a / 2 ** r)
-}
-
 /**
  * Check `bytes` (a codestream, or a prefix of whole tile-parts with or without EOC)
  * for a decode at `reduce`. Throws CodecError, or returns what the header says.
  */
 export function checkCodestream (bytes: Uint8Array, reduce: number): CheckedHeader {
   const n = bytes.length
-  const u8 = (at: number, what: string): number => {
-    if (at >= n) fail(`truncated in ${what} (byte ${at} of ${n})`)
-    return bytes[at]
-  }
-  const u16 = (at: number, what: string): number => (u8(at, what) << 8) | u8(at + 1, what)
-  const u32 = (at: number, what: string): number => u16(at, what) * 65536 + u16(at + 2, what)
+  // a read past the end names the first missing byte, as OpenJPH would meet it
+  const r = new ByteReader(bytes, 'codestream', (at, _size, what) => fail(`truncated in ${what} (byte ${Math.max(at, n)} of ${n})`))
 
-  if (n < 2 || u16(0, 'SOC') !== SOC) fail('it does not start with SOC (FF4F)')
-  if (u16(2, 'SIZ') !== SIZ) fail('SIZ (FF51) does not follow SOC')
+  if (n < 2 || r.u16(0, 'SOC') !== SOC) fail('it does not start with SOC (FF4F)')
+  if (r.u16(2, 'SIZ') !== SIZ) fail('SIZ (FF51) does not follow SOC')
 
   // ---------------------------------------------------------------- SIZ
-  const lsiz = u16(4, 'SIZ length')
-  const csiz = u16(40, 'Csiz')
+  const lsiz = r.u16(4, 'SIZ length')
+  const csiz = r.u16(40, 'Csiz')
   if (csiz < 1 || lsiz !== 38 + 3 * csiz) fail(`SIZ length ${lsiz} does not match its ${csiz} components`)
   if (4 + lsiz > n) fail(`SIZ runs past the end (${n} bytes)`)
-  const xsiz = u32(8, 'Xsiz')
-  const ysiz = u32(12, 'Ysiz')
-  const x0 = u32(16, 'XOsiz')
-  const y0 = u32(20, 'YOsiz')
-  const xt = u32(24, 'XTsiz')
-  const yt = u32(28, 'YTsiz')
-  const xt0 = u32(32, 'XTOsiz')
-  const yt0 = u32(36, 'YTOsiz')
+  const siz = readSiz(r)
+  const { xsiz, ysiz, x0, y0, xt, yt, xt0, yt0 } = siz
   if (!(xsiz > x0 && ysiz > y0)) fail(`empty image: SIZ extent ${xsiz}x${ysiz} with origin ${x0},${y0}`)
   const width = xsiz - x0
   const height = ysiz - y0
@@ -160,19 +121,14 @@ export function checkCodestream (bytes: Uint8Array, reduce: number): CheckedHead
   if (xsiz >= 2 ** 31 || ysiz >= 2 ** 31) unsupported(`SIZ extent ${xsiz}x${ysiz} is beyond 2^31 (OpenJPH computes positions in 32 bits)`)
   if (xt < 1 || yt < 1) fail(`tile size ${xt}x${yt}`)
   if (xt0 > x0 || yt0 > y0 || xt0 + xt <= x0 || yt0 + yt <= y0) fail(`the first tile (origin ${xt0},${yt0}, size ${xt}x${yt}) does not contain the image origin ${x0},${y0}`)
-  const tilesX = Math.ceil((xsiz - xt0) / xt)
-  const tilesY = Math.ceil((ysiz - yt0) / yt)
+  const { x: tilesX, y: tilesY } = tileGrid(siz)
   if (xt0 + tilesX * xt >= 2 ** 32 || yt0 + tilesY * yt >= 2 ** 32) unsupported(`tiles of ${xt}x${yt} from ${xt0},${yt0} end beyond 2^32 (OpenJPH computes positions in 32 bits)`)
   const tiles = tilesX * tilesY
   if (tiles > MAX_TILES) unsupported(`the codestream has ${tilesX}x${tilesY} tiles of ${xt}x${yt}: at most ${MAX_TILES} tiles`)
   let bitsPerSample = 0
   let signed = false
   for (let c = 0; c < csiz; c++) {
-    const ssiz = u8(42 + 3 * c, 'Ssiz')
-    const dx = u8(43 + 3 * c, 'XRsiz')
-    const dy = u8(44 + 3 * c, 'YRsiz')
-    const bits = (ssiz & 0x7f) + 1
-    const sgn = (ssiz & 0x80) !== 0
+    const { bits, signed: sgn, dx, dy } = readComponent(r, siz, c)
     if (c === 0) { bitsPerSample = bits; signed = sgn }
     if (bits !== bitsPerSample || sgn !== signed) unsupported(`component ${c} has ${sgn ? 'signed' : 'unsigned'} ${bits} bits and component 0 ${signed ? 'signed' : 'unsigned'} ${bitsPerSample}: mixed components are not supported`)
     if (dx !== 1 || dy !== 1) unsupported(`component ${c} is subsampled ${dx}x${dy}: subsampled components are not supported (OpenJPH's decoder loops on them)`)
@@ -184,47 +140,42 @@ export function checkCodestream (bytes: Uint8Array, reduce: number): CheckedHead
 
   // ---------------------------------------------------------------- main header
   let cod: Coding | undefined
-  let codAt = -1
   const cocs = new Map<number, Coding>()
   const qcds: Array<{ at: number, length: number, comp: number }> = []
-  let p = 4 + lsiz
-  for (;;) {
-    const marker = u16(p, 'main header marker')
-    if (marker === SOT) break
-    if (marker === EOC) fail('EOC before any tile-part')
-    if ((marker & 0xff00) !== 0xff00) fail(`expected a marker at byte ${p}, found 0x${marker.toString(16)}`)
-    const length = u16(p + 2, `${name(marker)} length`)
-    if (length < 2 || p + 2 + length > n) fail(`${name(marker)} at byte ${p} has length ${length}, past the end (${n} bytes)`)
-    const body = p + 4
-    const end = p + 2 + length
+  const cb = componentIndexBytes(csiz)
+  let p = walkSegments(r, siz.end, {
+    stop: SOT,
+    eoc: () => fail('EOC before any tile-part'),
+    notMarker: (at, word) => fail(`expected a marker at byte ${at}, found 0x${word.toString(16)}`),
+    badLength: (marker, at, length) => fail(`${name(marker)} at byte ${at} has length ${length}, past the end (${n} bytes)`)
+  }, ({ marker, offset, length: total, body, end }) => {
+    const length = total - 2
     if (marker === COD) {
       if (cod != null) fail('two COD segments')
-      cod = readCoding(bytes, body, end, 'COD', true)
-      codAt = p
+      cod = readCoding(r, body, end, 'COD', true)
     } else if (marker === COC) {
-      const comp = csiz < 257 ? u8(body, 'Ccoc') : u16(body, 'Ccoc')
+      const comp = readComponentIndex(r, body, csiz, 'Ccoc')
       if (comp >= csiz) fail(`COC for component ${comp} of ${csiz}`)
       if (cocs.has(comp)) fail(`two COC segments for component ${comp}`)
-      cocs.set(comp, readCoding(bytes, body + (csiz < 257 ? 1 : 2), end, 'COC', false))
+      cocs.set(comp, readCoding(r, body + cb, end, 'COC', false))
     } else if (marker === QCD) {
       if (qcds.some((q) => q.comp < 0)) fail('two QCD segments')
       qcds.push({ at: body, length, comp: -1 })
     } else if (marker === QCC) {
-      const comp = csiz < 257 ? u8(body, 'Cqcc') : u16(body, 'Cqcc')
+      const comp = readComponentIndex(r, body, csiz, 'Cqcc')
       if (comp >= csiz) fail(`QCC for component ${comp} of ${csiz}`)
       if (qcds.some((q) => q.comp === comp)) fail(`two QCC segments for component ${comp}`)
-      qcds.push({ at: body + (csiz < 257 ? 1 : 2), length: length - (csiz < 257 ? 1 : 2), comp })
+      qcds.push({ at: body + cb, length: length - cb, comp })
     } else if (marker === CAP) {
-      const pcap = u32(body, 'Pcap')
+      const pcap = r.u32(body, 'Pcap')
       if (pcap !== 0x00020000) fail(`CAP declares capabilities 0x${pcap.toString(16)}: only Part 15 (HTJ2K) is supported`)
       if (length !== 8) fail(`CAP length ${length}, expected 8`)
     } else if (UNSUPPORTED[marker] != null && marker !== COD && marker !== COC && marker !== QCD && marker !== QCC) {
       unsupported(`the codestream uses ${UNSUPPORTED[marker]}, which OpenJPH does not decode`)
     } else if (!SKIPPED_MAIN.has(marker)) {
-      fail(`unknown marker ${name(marker)} at byte ${p} in the main header`)
+      fail(`unknown marker ${name(marker)} at byte ${offset} in the main header`)
     }
-    p = end
-  }
+  })
   if (cod == null) fail('no COD segment')
   const main = cod as Coding
   if (qcds.every((q) => q.comp >= 0)) fail('no QCD segment')
@@ -232,10 +183,10 @@ export function checkCodestream (bytes: Uint8Array, reduce: number): CheckedHead
   for (const [comp, c] of cocs) {
     if (c.decompositions !== D) unsupported(`COC gives component ${comp} ${c.decompositions} decomposition levels, COD ${D}: per-component levels are not supported`)
   }
-  for (const q of qcds) checkQuantization(bytes, q.at, q.length, D, q.comp)
-  const layers = u16(codAt + 6, 'COD layers')
+  for (const q of qcds) checkQuantization(r, q.at, q.length, D, q.comp)
+  const layers = main.layers
   if (layers !== 1) unsupported(`the codestream has ${layers} quality layers: OpenJPH decodes single-layer codestreams only`)
-  const mct = u8(codAt + 8, 'COD multiple component transform')
+  const mct = main.mct
   if (mct > 1 || (mct === 1 && csiz < 3)) fail(`COD multiple component transform ${mct} with ${csiz} component(s)`)
   if (reduce > D) unsupported(`reduce ${reduce}: the codestream has only ${D} decomposition levels (reduce 0..${D})`)
 
@@ -290,30 +241,25 @@ export function checkCodestream (bytes: Uint8Array, reduce: number): CheckedHead
   let tileParts = 0
   for (;;) {
     if (p === n) break // a prefix of whole tile-parts, without EOC
-    const marker = u16(p, 'marker after a tile-part')
+    const marker = r.u16(p, 'marker after a tile-part')
     if (marker === EOC) break
     if (marker !== SOT) fail(`expected SOT or EOC at byte ${p}, found ${name(marker)}`)
-    const lsot = u16(p + 2, 'Lsot')
-    if (lsot !== 10) fail(`SOT at byte ${p} has length ${lsot}, expected 10`)
-    const isot = u16(p + 4, 'Isot')
-    let psot = u32(p + 6, 'Psot')
-    if (isot >= tiles) fail(`tile-part at byte ${p} belongs to tile ${isot}, the codestream has ${tiles}`)
+    const at = p
+    const sot = readSot(r, at, (lsot) => fail(`SOT at byte ${at} has length ${lsot}, expected 10`))
+    let psot = sot.length
+    if (sot.tile >= tiles) fail(`tile-part at byte ${p} belongs to tile ${sot.tile}, the codestream has ${tiles}`)
     if (psot === 0) psot = n - p // runs to the end of the codestream (last tile-part only)
-    else if (psot < 14) fail(`tile-part at byte ${p} has length ${psot}: too short for SOT and SOD`)
+    else if (psot < SOT_BYTES + 2) fail(`tile-part at byte ${p} has length ${psot}: too short for SOT and SOD`)
     if (p + psot > n) fail(`tile-part at byte ${p} has length ${psot} but only ${n - p} bytes remain: truncated or corrupt`)
     // the tile-part header: segments up to SOD, inside the tile-part
-    let q = p + 12
-    for (;;) {
-      const m = u16(q, 'tile-part header marker')
-      if (m === SOD) break
-      if ((m & 0xff00) !== 0xff00) fail(`expected a marker at byte ${q} in the tile-part header at byte ${p}, found 0x${m.toString(16)}`)
-      const len = u16(q + 2, `${name(m)} length`)
-      if (len < 2 || q + 2 + len + 2 > p + psot) fail(`${name(m)} at byte ${q} (length ${len}) runs past its tile-part's end`)
+    const sod = walkTilePartHeader(r, sot, p + psot, {
+      notMarker: (q, word) => fail(`expected a marker at byte ${q} in the tile-part header at byte ${at}, found 0x${word.toString(16)}`),
+      badLength: (m, q, len) => fail(`${name(m)} at byte ${q} (length ${len}) runs past its tile-part's end`)
+    }, ({ marker: m, offset: q }) => {
       if (UNSUPPORTED[m] != null) unsupported(`the codestream uses ${UNSUPPORTED[m]}, which OpenJPH does not decode`)
       if (!SKIPPED_TILE.has(m)) fail(`marker ${name(m)} at byte ${q} is not allowed in a tile-part header`)
-      q += 2 + len
-    }
-    if (q + 2 > p + psot) fail(`SOD of the tile-part at byte ${p} lies past its end`)
+    })
+    if (sod + 2 > p + psot) fail(`SOD of the tile-part at byte ${p} lies past its end`)
     tileParts++
     if (tileParts > 255 * tiles) fail(`more than ${255 * tiles} tile-parts`)
     p += psot
@@ -333,45 +279,33 @@ function subbands (x0: number, x1: number, y0: number, y1: number, level: number
 }
 
 /** Scod and SPcod of a COD (`body` at Scod), or Scoc and SPcoc of a COC (`body` at Scoc); `end` is the segment's end. */
-function readCoding (bytes: Uint8Array, body: number, end: number, what: string, isCod: boolean): Coding {
+function readCoding (r: ByteReader, body: number, end: number, what: string, isCod: boolean): Coding {
   // COD body: Scod, SGcod (order, layers x2, mct), SPcod. COC body (after Ccoc): Scoc, SPcoc.
-  const scod = bytes[body]
   const sp = body + (isCod ? 5 : 1)
   if (sp + 5 > end) fail(`${what} segment too short`)
-  const order = bytes[body + 1]
-  if (isCod && order > 4) fail(`COD progression order ${order}`)
+  const c = isCod ? readCod(r, body) : { scod: r.u8(body, 'Scoc'), order: 0, layers: 1, mct: 0, ...readCodingStyle(r, sp) }
+  const { scod, decompositions, cbStyle: style, wavelet } = c
+  if (isCod && c.order > 4) fail(`COD progression order ${c.order}`)
   if ((scod & ~(isCod ? 7 : 1)) !== 0) fail(`${what} style 0x${scod.toString(16)} has reserved bits set`)
-  const decompositions = bytes[sp]
-  const xcbE = bytes[sp + 1]
-  const ycbE = bytes[sp + 2]
-  const style = bytes[sp + 3]
-  const wavelet = bytes[sp + 4]
-  if (decompositions > 32) fail(`${what} declares ${decompositions} decomposition levels (at most 32)`)
-  if (xcbE > 8 || ycbE > 8 || xcbE + ycbE > 8) fail(`${what} code-block size 2^${xcbE + 2}x2^${ycbE + 2} (each side 4..1024, area at most 4096)`)
+  if (decompositions > MAX_DECOMPOSITIONS) fail(`${what} declares ${decompositions} decomposition levels (at most ${MAX_DECOMPOSITIONS})`)
+  if (c.xcb > 8 || c.ycb > 8 || c.xcb + c.ycb > 8) fail(`${what} code-block size 2^${c.xcb + 2}x2^${c.ycb + 2} (each side 4..1024, area at most 4096)`)
   if ((style & 0xc0) !== 0x40) unsupported(`${what} code-block style 0x${style.toString(16)} is not pure HTJ2K (HT bit unset, or mixed HT/Part 1 blocks): this release decodes HTJ2K only`)
   if (wavelet > 1) unsupported(`${what} wavelet ${wavelet} (Part 2 arbitrary kernels) is not supported`)
   const precinctsGiven = (scod & 1) !== 0
   const expected = sp + 5 + (precinctsGiven ? decompositions + 1 : 0)
   if (end !== expected) fail(`${what} length does not match its content (${end - expected > 0 ? 'longer' : 'shorter'} by ${Math.abs(end - expected)} bytes)`)
-  const ppx: number[] = []
-  const ppy: number[] = []
-  for (let r = 0; r <= decompositions; r++) {
-    const v = precinctsGiven ? bytes[sp + 5 + r] : 0xff
-    const px = v & 0x0f
-    const py = v >> 4
-    if (r > 0 && (px < 1 || py < 1)) fail(`${what} precinct size 2^${px}x2^${py} at resolution ${r} (at least 2x2 above resolution 0)`)
-    ppx.push(px)
-    ppy.push(py)
+  const { ppx, ppy } = readPrecincts(r, sp + 5, decompositions, precinctsGiven)
+  for (let level = 1; level <= decompositions; level++) {
+    if (ppx[level] < 1 || ppy[level] < 1) fail(`${what} precinct size 2^${ppx[level]}x2^${ppy[level]} at resolution ${level} (at least 2x2 above resolution 0)`)
   }
-  return { decompositions, xcb: xcbE + 2, ycb: ycbE + 2, ppx, ppy }
+  return { decompositions, xcb: c.xcb + 2, ycb: c.ycb + 2, ppx, ppy, layers: c.layers, mct: c.mct }
 }
 
 /** QCD / QCC body (from Sqcd) of `length` bytes counting the 2-byte length field. */
-function checkQuantization (bytes: Uint8Array, at: number, length: number, D: number, comp: number): void {
+function checkQuantization (r: ByteReader, at: number, length: number, D: number, comp: number): void {
   const what = comp < 0 ? 'QCD' : `QCC of component ${comp}`
-  const style = bytes[at] & 0x1f
-  const bands = 3 * D + 1
-  const expected = style === 0 ? 3 + bands : style === 1 ? 5 : style === 2 ? 3 + 2 * bands : -1
+  const style = r.u8(at, 'Sqcd') & 0x1f
+  const expected = quantizationLength(style, D)
   if (expected < 0) fail(`${what} quantization style ${style}`)
   if (length !== expected) fail(`${what} length ${length} does not match ${D} decomposition levels (expected ${expected})`)
 }

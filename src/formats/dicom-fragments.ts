@@ -6,6 +6,7 @@
  */
 import type { DataSet, Element } from 'dicom-parser'
 import { InvalidInputError } from '../errors.js'
+import { SOC } from '../j2k/index.js'
 
 /** Whether a fragment opens a new compressed frame (its codestream start marker). */
 export type FrameStart = (fragment: Uint8Array) => boolean
@@ -14,7 +15,7 @@ export type FrameStart = (fragment: Uint8Array) => boolean
 export function startsCodestream (fragment: Uint8Array): boolean {
   if (fragment.length < 2) return false
   const m = (fragment[0] << 8) | fragment[1]
-  if (m === 0xffd8 || m === 0xff4f) return true
+  if (m === 0xffd8 || m === SOC) return true
   return fragment.length >= 8 && fragment[4] === 0x6a && fragment[5] === 0x50 && fragment[6] === 0x20 && fragment[7] === 0x20
 }
 

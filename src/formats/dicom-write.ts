@@ -10,8 +10,8 @@
  * A small explicit writer limited to these tags: no DICOM library is needed.
  */
 import { randomBytes } from 'node:crypto'
-import { parseMainHeader } from '../codec/index.js'
 import { InvalidInputError } from '../errors.js'
+import { ByteReader, SIZ, findSegment, parseMainHeader, readComponent, readSiz as readSizSegment } from '../j2k/index.js'
 import { j2kCoding } from './j2k-codestream.js'
 
 /** HTJ2K Lossless RPCL. */
@@ -63,17 +63,17 @@ export function decimalString (x: number): string {
 interface Siz { width: number, height: number, components: number, precision: number, signed: boolean }
 
 function readSiz (codestream: Uint8Array): Siz {
-  const siz = parseMainHeader(codestream).segments.find(s => s.marker === 0xff51)
-  if (siz == null) throw new InvalidInputError('encodeDicomHTJ2K: the codestream has no SIZ segment')
-  const view = new DataView(codestream.buffer, codestream.byteOffset + siz.offset, siz.length)
-  const width = view.getUint32(6) - view.getUint32(14)
-  const height = view.getUint32(10) - view.getUint32(18)
-  const components = view.getUint16(38)
-  const ssiz = view.getUint8(40)
-  for (let c = 1; c < components; c++) {
-    if (view.getUint8(40 + 3 * c) !== ssiz) throw new InvalidInputError('encodeDicomHTJ2K: components of different precision')
+  const seg = findSegment(parseMainHeader(codestream), SIZ)
+  if (seg == null) throw new InvalidInputError('encodeDicomHTJ2K: the codestream has no SIZ segment')
+  // bounded to the segment: a SIZ shorter than its components claim is refused, not read past
+  const r = new ByteReader(codestream.subarray(0, seg.end), 'encodeDicomHTJ2K')
+  const siz = readSizSegment(r, seg.offset)
+  const first = readComponent(r, siz, 0)
+  for (let c = 1; c < siz.csiz; c++) {
+    const { bits, signed } = readComponent(r, siz, c)
+    if (bits !== first.bits || signed !== first.signed) throw new InvalidInputError('encodeDicomHTJ2K: components of different precision')
   }
-  return { width, height, components, precision: (ssiz & 0x7f) + 1, signed: (ssiz & 0x80) !== 0 }
+  return { width: siz.xsiz - siz.x0, height: siz.ysiz - siz.y0, components: siz.csiz, precision: first.bits, signed: first.signed }
 }
 
 type Element = [tag: number, vr: string, value: Uint8Array]

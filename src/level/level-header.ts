@@ -1,5 +1,6 @@
-import { MAX_DECOMPOSITIONS, type ImageRoot } from '../chunker/index.js'
+import type { ImageRoot } from '../chunker/index.js'
 import { FormatError } from '../errors.js'
+import { ByteReader, COD, MAX_DECOMPOSITIONS, SIZ, SOC, SOT, readCod, readComponent, readSiz, walkSegments } from '../j2k/index.js'
 
 /** Largest decoded level accepted: the encoder's side limit, and 2 GiB of samples. */
 export const MAX_LEVEL_SIDE = 65535
@@ -29,32 +30,26 @@ export function checkLevelHeader (codestream: Uint8Array, root: ImageRoot, name:
   const fail = (what: string): never => {
     throw new FormatError(`${name}: the codestream in its blocks does not match its image root (${what}); the root or its blocks are corrupt or hostile, republish the image`)
   }
-  const b = codestream
-  const u16 = (at: number): number => (at + 2 <= b.length ? (b[at] << 8) | b[at + 1] : fail(`truncated at byte ${at}`))
-  const u32 = (at: number): number => (at + 4 <= b.length ? ((b[at] << 24) >>> 0) + ((b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) : fail(`truncated at byte ${at}`))
-  if (u16(0) !== 0xff4f || u16(2) !== 0xff51) fail('no SOC and SIZ at its start')
-  const lsiz = u16(4)
-  const xsiz = u32(8)
-  const ysiz = u32(12)
-  const x0 = u32(16)
-  const y0 = u32(20)
-  const csiz = u16(40)
-  const ssiz = b[42] ?? fail('truncated SIZ')
+  const r = new ByteReader(codestream, name, (at) => fail(`truncated at byte ${at}`))
+  if (r.u16(0, 'SOC') !== SOC || r.u16(2, 'SIZ') !== SIZ) fail('no SOC and SIZ at its start')
+  const siz = readSiz(r)
+  const { xsiz, ysiz, x0, y0, csiz } = siz
+  const { bits, signed } = readComponent(r, siz, 0)
   const cs = root.codestream
   if (xsiz - x0 !== root.width || ysiz - y0 !== root.height || x0 !== cs.x0 || y0 !== cs.y0) fail(`SIZ says ${xsiz - x0}x${ysiz - y0} at ${x0},${y0}, the root ${root.width}x${root.height} at ${cs.x0},${cs.y0}`)
   if (csiz !== root.components) fail(`SIZ has ${csiz} components, the root ${root.components}`)
-  if ((ssiz & 0x7f) + 1 !== cs.bitDepth || ((ssiz & 0x80) !== 0) !== cs.signed) fail(`SIZ says ${(ssiz & 0x80) !== 0 ? 'signed' : 'unsigned'} ${(ssiz & 0x7f) + 1} bits, the root ${cs.signed ? 'signed' : 'unsigned'} ${cs.bitDepth}`)
-  let p = 4 + lsiz
+  if (bits !== cs.bitDepth || signed !== cs.signed) fail(`SIZ says ${signed ? 'signed' : 'unsigned'} ${bits} bits, the root ${cs.signed ? 'signed' : 'unsigned'} ${cs.bitDepth}`)
   let decompositions = -1
-  for (let n = 0; ; n++) {
-    const marker = u16(p)
-    if (marker === 0xff90) break
-    if ((marker & 0xff00) !== 0xff00 || n > 1000) fail(`no marker at byte ${p}`)
-    const len = u16(p + 2)
-    if (len < 2) fail(`segment length ${len} at byte ${p}`)
-    if (marker === 0xff52) decompositions = b[p + 2 + 7] ?? fail('truncated COD')
-    p += 2 + len
-  }
-  if (p !== cs.mainHeader) fail(`main header is ${p} bytes, the root says ${cs.mainHeader}`)
+  let segments = 0
+  const end = walkSegments(r, siz.end, {
+    stop: SOT,
+    notMarker: (at) => fail(`no marker at byte ${at}`),
+    // a segment past the end: the next marker would be read there
+    badLength: (_marker, at, length) => fail(length < 2 ? `segment length ${length} at byte ${at}` : `truncated at byte ${at + 2 + length}`)
+  }, (seg) => {
+    if (++segments > 1000) fail(`no marker at byte ${seg.offset}`)
+    if (seg.marker === COD) decompositions = readCod(r, seg.body).decompositions
+  })
+  if (end !== cs.mainHeader) fail(`main header is ${end} bytes, the root says ${cs.mainHeader}`)
   if (decompositions < 0 || decompositions > MAX_DECOMPOSITIONS || decompositions !== cs.decompositions) fail(`COD has ${decompositions} decompositions, the root ${cs.decompositions}`)
 }
