@@ -29,6 +29,8 @@ export interface WalkOptions extends LevelSelection {
   levelFiles?: boolean
   /** Called with each image's chosen level's byte count as soon as its root is read. */
   onPlanned?: (bytes: number) => void
+  /** Called with each image root and the level chosen for it (CAR roots, pin plans). */
+  onImageLevel?: (image: { cid: CID, root: ImageRoot, level: number, name: string }) => void
 }
 
 /**
@@ -67,6 +69,7 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
     const k = level ?? chooseLevel(root.levels, options, { clamp, name })
     images++
     options.onPlanned?.(root.levels[k].bytes)
+    options.onImageLevel?.({ cid: c, root, level: k, name })
     const lv = root.levels[k]
     for (const leaf of root.leaves.slice(0, lv.leaves)) {
       leafBytes += leaf.size
