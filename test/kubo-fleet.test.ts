@@ -6,15 +6,19 @@
  * alone to `mist-p2p get --peer <kubo>` with outputs identical to a local get; `ipfs dag export`
  * of the root is a CAR `mist-p2p import` takes as a complete, pinned root.
  */
+import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { CarBlockIterator } from '@ipld/car'
 import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { synthesizeImage } from '../src/codec/index.js'
 import { writeExamples } from '../src/examples/index.js'
+import { encodePng } from '../src/formats/index.js'
 import { cli } from './helpers/cli.js'
+import { clusterBins } from './helpers/cluster.js'
 import { KuboNode, kuboBin } from './helpers/kubo.js'
 import { initRepo, startServe } from './helpers/repos.js'
 import type { ServeProc } from './helpers/serve.js'
@@ -199,7 +203,7 @@ describe('Kubo as a partial mirror: level-k CARs and pin plans', () => {
     const exp = await kubo.ipfs(['dag', 'export', root], { timeoutMs: 60_000 })
     expect(exp.code, exp.stderr).toBe(0)
     await mkdir(dir, { recursive: true })
-    await (await import('node:fs/promises')).writeFile(car, exp.stdout)
+    await writeFile(car, exp.stdout)
     expect((await stat(car)).size).toBeGreaterThan(0)
     const target = await initRepo(dir, 'from-kubo')
     const imp = await cli(['import', car, '--repo', target.repo, '--json'])
@@ -208,4 +212,96 @@ describe('Kubo as a partial mirror: level-k CARs and pin plans', () => {
     const verify = await cli(['verify', root, '--repo', target.repo])
     expect(verify.code, verify.stderr).toBe(0)
   }, 180_000)
+})
+
+describe('IPFS Cluster: a plan pinned with a replication factor over two Kubo nodes', () => {
+  it('two cluster peers hold the plan on both Kubo nodes; a getter pulls from both and completes when one is killed mid-pull', async (ctx) => {
+    const bins = skip ? undefined : clusterBins()
+    if (bins == null) ctx.skip()
+    const { ClusterPeer } = await import('./helpers/cluster.js')
+    // noisy 12-bit images: a pull long enough to stop a Kubo node in the middle of it
+    const big = join(dir, 'big')
+    await mkdir(big, { recursive: true })
+    for (let i = 0; i < 8; i++) await writeFile(join(big, `img${i}.png`), encodePng(synthesizeImage(1024, 1024, 12, false, 1, i + 1)))
+    const src = await initRepo(dir, 'cluster-seeder', seeder.repo)
+    const pub = await cli(['publish', big, '--repo', src.repo, '--json'], { timeoutMs: 300_000 })
+    expect(pub.code, pub.stderr).toBe(0)
+    const bigRoot = JSON.parse(pub.stdout).root
+    const marked = await cli(['pin-plan', bigRoot, '--repo', src.repo])
+    expect(marked.code, marked.stderr).toBe(0)
+    const plan = marked.stdout.trim().split('\n').map(l => l.split(' ') as ['recursive' | 'direct', string])
+    const serve = await startServe(serves, src.repo)
+
+    const kubosHere: KuboNode[] = []
+    const peers: Array<InstanceType<typeof ClusterPeer>> = []
+    try {
+      for (const name of ['kubo-c1', 'kubo-c2']) {
+        const k = await KuboNode.init(kubo.bin, join(dir, name), join(seeder.repo, 'swarm.key'))
+        kubos.push(k)
+        kubosHere.push(k)
+        await k.start()
+        await k.ok(['swarm', 'connect', await serve.addr()])
+      }
+      const secret = randomBytes(32).toString('hex')
+      for (const [i, k] of kubosHere.entries()) peers.push(await ClusterPeer.init(bins!, join(dir, `cluster-${i}`), k, secret))
+      await peers[0].start()
+      await peers[1].start(peers[0].multiaddr)
+      const deadline = Date.now() + 60_000
+      for (;;) {
+        const ls = await peers[0].ctl(['peers', 'ls'])
+        if (ls.code === 0 && ls.stdout.toString().includes(peers[1].peerId)) break
+        if (Date.now() > deadline) throw new Error(`cluster peers did not meet: ${ls.stdout.toString()} ${ls.stderr}`)
+        await new Promise(resolve => setTimeout(resolve, 500))
+      }
+      // the plan, as an operator pins it: replication factor 2, direct vs recursive as marked
+      for (const [mode, cid] of plan) {
+        const res = await peers[0].ctl(['pin', 'add', '--rmin', '2', '--rmax', '2', '--mode', mode, '--no-status', cid])
+        expect(res.code, res.stderr).toBe(0)
+      }
+      // both Kubo nodes end up holding every pin of the plan
+      for (const k of kubosHere) {
+        const until = Date.now() + 120_000
+        for (;;) {
+          const rec = new Set((await k.ok(['pin', 'ls', '--type=recursive', '--quiet'])).trim().split('\n'))
+          const dir2 = new Set((await k.ok(['pin', 'ls', '--type=direct', '--quiet'])).trim().split('\n'))
+          if (plan.every(([mode, cid]) => (mode === 'recursive' ? rec : dir2).has(cid))) break
+          if (Date.now() > until) throw new Error(`Kubo ${k.path} did not pin the plan: ${await peers[0].ctl(['status'])}`)
+          await new Promise(resolve => setTimeout(resolve, 500))
+        }
+      }
+      await serve.stop()
+
+      // a getter with both Kubo nodes as peers; the first is killed once it has sent a few blocks
+      const getter = await initRepo(dir, 'cluster-getter', seeder.repo)
+      const out = join(dir, 'cluster-out')
+      const [victim, survivor] = kubosHere
+      const sentBy = async (k: KuboNode): Promise<number> => JSON.parse(await k.ok(['bitswap', 'stat', '--enc=json'])).BlocksSent
+      const victimBefore = await sentBy(victim)
+      const survivorBefore = await sentBy(survivor)
+      const pull = cli(['get', bigRoot, '--format', 'j2c', '-o', out, '--repo', getter.repo, '--peer', victim.multiaddr, '--peer', survivor.multiaddr, '--json'], { timeoutMs: 300_000 })
+      let killedAfter = -1
+      const until = Date.now() + 60_000
+      while (Date.now() < until) {
+        const sent = await sentBy(victim).catch(() => 0)
+        if (sent - victimBefore >= 3) { killedAfter = sent - victimBefore; break }
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+      await victim.kill()
+      const res = await pull
+      expect(res.code, res.stderr).toBe(0)
+      expect(killedAfter).toBeGreaterThan(0)
+      const survivorSent = (await sentBy(survivor)) - survivorBefore
+      const doc = JSON.parse(res.stdout)
+      const leaves = doc.fetched.blocks as number
+      console.log(`[cluster] ${plan.length} pins (replication 2) on 2 Kubo nodes; the victim was killed after sending ${killedAfter} blocks, the survivor sent ${survivorSent}; the getter stored ${leaves} blocks`)
+      expect(survivorSent).toBeGreaterThan(0)
+      // the outputs are the seeder's codestreams
+      const local = join(dir, 'cluster-local')
+      expect((await cli(['get', bigRoot, '--format', 'j2c', '-o', local, '--repo', src.repo])).code).toBe(0)
+      await expectSameTree(local, out)
+    } finally {
+      for (const p of peers) await p.stop().catch(() => {})
+      for (const k of kubosHere) await k.stop().catch(() => {})
+    }
+  }, 600_000)
 })
