@@ -19,6 +19,9 @@ export async function runKubo (ctx: Ctx, ds: Dataset): Promise<any> {
   await mist(['export', ds.root, '-o', car, '--repo', ds.seederRepo, '--json'])
   const kubo = await KuboNode.init(bin, join(ctx.dir, 'kubo'), join(ds.seederRepo, 'swarm.key'))
   const seeder = new Daemon(BIN, ['serve', '--repo', ds.seederRepo, '--listen', '/ip4/127.0.0.1/tcp/0', '--json'], { meterDir: ctx.dir })
+  // an interrupted run exits without this function's finally: end the daemon with it
+  const killKubo = (): void => { kubo.proc?.kill('SIGKILL') }
+  process.once('exit', killKubo)
   try {
     await kubo.start()
     const version = (await kubo.ok(['version'])).trim()
@@ -37,7 +40,8 @@ export async function runKubo (ctx: Ctx, ds: Dataset): Promise<any> {
     for (const sel of selections(ctx.quick)) {
       for (const s of seeders) {
         const runs: any[] = []
-        for (let rep = 0; rep < reps; rep++) {
+        // bitswap alone from the mist-p2p seeder is the stack's own baseline (section 4 has it too): one run
+        for (let rep = 0; rep < (s.seeder === 'mist-p2p' && s.protocol === 'bitswap' ? 1 : reps); rep++) {
           const g = join(ctx.dir, `kubo-getter-${rep}`)
           const out = join(ctx.dir, `kubo-out-${rep}`)
           await cp(ds.getterTemplate, g, { recursive: true })
@@ -60,5 +64,6 @@ export async function runKubo (ctx: Ctx, ds: Dataset): Promise<any> {
   } finally {
     await seeder.stop().catch(() => {})
     await kubo.stop().catch(() => {})
+    process.removeListener('exit', killKubo)
   }
 }
