@@ -5,7 +5,7 @@
  * with `--peer <kubo>` (bitswap, as Kubo does not speak /mist/blocks) against `--peer <mist-p2p
  * seeder>` (block protocol) and the same seeder with the getter on bitswap alone.
  */
-import { cp, rm } from 'node:fs/promises'
+import { cp, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Dataset } from './data.js'
 import { KuboNode } from './kubo-node.js'
@@ -60,7 +60,7 @@ export async function runKubo (ctx: Ctx, ds: Dataset): Promise<any> {
       const base = pulls.find(p => p.selection === sel.label && p.seeder === 'mist-p2p' && p.protocol === 'blocks')
       for (const p of pulls.filter(x => x.selection === sel.label)) p.vsMistSeeder = p.netMs / base.netMs
     }
-    return { kubo: version, link: '127.0.0.1 (loopback)', importMs, carBytes: (await import('node:fs')).statSync(car).size, pulls }
+    return { kubo: version, link: '127.0.0.1 (loopback)', importMs, carBytes: (await stat(car)).size, pulls }
   } finally {
     await seeder.stop().catch(() => {})
     await kubo.stop().catch(() => {})
