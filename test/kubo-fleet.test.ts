@@ -18,7 +18,7 @@ import { synthesizeImage } from '../src/codec/index.js'
 import { writeExamples } from '../src/examples/index.js'
 import { encodePng } from '../src/formats/index.js'
 import { cli } from './helpers/cli.js'
-import { clusterBins } from './helpers/cluster.js'
+import { ClusterPeer, clusterBins } from './helpers/cluster.js'
 import { KuboNode, kuboBin } from './helpers/kubo.js'
 import { initRepo, startServe } from './helpers/repos.js'
 import type { ServeProc } from './helpers/serve.js'
@@ -218,7 +218,6 @@ describe('IPFS Cluster: a plan pinned with a replication factor over two Kubo no
   it('two cluster peers hold the plan on both Kubo nodes; a getter pulls from both and completes when one is killed mid-pull', async (ctx) => {
     const bins = skip ? undefined : clusterBins()
     if (bins == null) ctx.skip()
-    const { ClusterPeer } = await import('./helpers/cluster.js')
     // noisy 12-bit images: a pull long enough to stop a Kubo node in the middle of it
     const big = join(dir, 'big')
     await mkdir(big, { recursive: true })
@@ -233,7 +232,7 @@ describe('IPFS Cluster: a plan pinned with a replication factor over two Kubo no
     const serve = await startServe(serves, src.repo)
 
     const kubosHere: KuboNode[] = []
-    const peers: Array<InstanceType<typeof ClusterPeer>> = []
+    const peers: ClusterPeer[] = []
     try {
       for (const name of ['kubo-c1', 'kubo-c2']) {
         const k = await KuboNode.init(kubo.bin, join(dir, name), join(seeder.repo, 'swarm.key'))
