@@ -108,6 +108,16 @@ export async function renderAll (r: any, benchDir: string): Promise<string> {
     }
     if (s.pulls.shapedSkipped != null) L.push(`Shaped link skipped: ${s.pulls.shapedSkipped}.`, '')
   }
+  if (s.kubo != null && s.kubo.error == null) {
+    const k = s.kubo
+    if (k.skipped != null) L.push('## 4b. Pull from a Kubo seeder', '', `Skipped: ${k.skipped}.`, '')
+    else {
+      L.push('## 4b. Pull from a Kubo seeder', '', `The pull dataset exported as one CAR (${mb(k.carBytes)} MB) and \`ipfs dag import\`ed into ${k.kubo} (${f(k.importMs / 1000, 1)} s), running with the consortium's swarm key on ${k.link}; the same getter command with \`--peer\` the Kubo node (bitswap: Kubo does not speak /mist/blocks), a \`mist-p2p serve\` seeder (block protocol), and that seeder with the getter on bitswap alone. Measured in the same run; time = first TCP connect to exit, as in section 4.`, '',
+        '| level | seeder | protocol | codestream MB | wire MB | wire / codestream | time s | MB/s | time vs mist-p2p seeder |', '|---|---|---|---:|---:|---:|---:|---:|---:|')
+      for (const x of k.pulls) L.push(`| ${x.selection} | ${x.seeder} | ${x.protocol} | ${mb(x.codestreamBytes)} | ${mb(x.wire)} | ${f(x.overhead, 3)} | ${f(x.netMs / 1000, 2)} | ${f(x.MBps, 1)} | ${f(x.vsMistSeeder, 2)}x |`)
+      L.push('')
+    }
+  }
   if (s.quality != null && s.quality.error == null) {
     const q = s.quality
     L.push('## 5. Quality of reduced levels', '', 'Median PSNR (peak = the image\'s max - min) and mean-SSIM of the level image against two references from the original: **box** = area average of the 2^r block starting at 2^r·n (a usual downsampler; its sample centre is 2^r·n + (2^r-1)/2) and **aligned** = average of the 2^r window centred on 2^r·n, where the 5/3 LL sample sits. The difference between the two columns is the half-block phase shift, not a loss: the LL band is a lowpass sampled on the even grid.', '',

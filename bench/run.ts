@@ -5,7 +5,7 @@
  *
  *   npm run bench                    everything (~15 min on 2 cores), loopback and a shaped netns link
  *   npm run bench -- --quick         a subset in < 2 min, no network namespaces (CI smoke use)
- *   npm run bench -- --only storage,codec,wire,pulls,quality,memory    some sections
+ *   npm run bench -- --only storage,codec,wire,pulls,kubo,quality,memory    some sections (kubo needs pulls' dataset: --only kubo runs without the pulls section)
  *   npm run bench -- --no-netns      skip the shaped link
  *   npm run bench -- --scale N [--px 128]   archive scale: its own run (bench/scale.ts, bench/SCALE.md)
  *
@@ -20,6 +20,7 @@ import { pullDataset } from './data.js'
 import { cleanup, killAll, machine, newRunDir, ROOT, type Ctx } from './lib.js'
 import { runMemory } from './memory.js'
 import { netnsAvailable, netnsDown } from './netns.js'
+import { runKubo } from './kubo.js'
 import { runPulls } from './pulls.js'
 import { runQuality } from './quality.js'
 import { scaleMain } from './scale.js'
@@ -88,7 +89,7 @@ try {
   await section('codec', async () => runCodec(ctx))
   await section('wire', async () => runWire(ctx))
   await section('quality', async () => runQuality(ctx))
-  if (want('pulls')) {
+  if (want('pulls') || want('kubo')) {
     ctx.log('pull dataset…')
     const ds = await pullDataset(ctx)
     results.dataset = { root: ds.root, images: ds.images, entries: ds.entries, files: ds.files.length, levels: ds.levels, publishWallMs: ds.publishWallMs, publishRssKiB: ds.publishRssKiB }
@@ -99,6 +100,8 @@ try {
       else out.shapedSkipped = quick ? 'quick mode' : 'no network namespaces (not root, or --no-netns)'
       return out
     })
+    // the same dataset from a Kubo seeder beside a mist-p2p seeder (skipped without MIST_KUBO)
+    await section('kubo', async () => runKubo(ctx, ds))
   }
   await section('memory', async () => runMemory(ctx))
 } finally {

@@ -8,7 +8,7 @@ export { createMist, openStore, startServing, type Mist, type MistOptions, type 
 export { Repo, defaultRepoPath, listMirrors, type RepoOpenOptions, type BlockSource, type BlockStore, type MirrorRecord, type TransferStats } from './repo/index.js'
 export { publish, type PublishOptions, type PublishResult, type PublishedItem, type PublishProgressEvent } from './publish/index.js'
 export {
-  chooseLevel, parseLevel, readRoot, openRoot, rootEntries, planEntry, planImageLevel, volumeSliceRoots, planSlice, walkLevel, fetchLevelBlocks, mirrorLevel, readLevelCodestream,
+  chooseLevel, parseLevel, readRoot, openRoot, rootEntries, planEntry, planImageLevel, volumeSliceRoots, planSlice, walkLevel, fetchLevelBlocks, mirrorLevel, planPins, readLevelCodestream,
   type LevelSelection, type AnyRoot, type EntryRef, type EntryPlan, type ImagePlan, type VolumePlan, type NeededBlock, type FetchBlocksOptions, type FetchLevelResult, type MirrorResult
 } from './level/index.js'
 export { retrieve, getImage, getVolume, decodeImageLevel, volumeLevelSlices, type RetrieveOptions, type RetrieveResult, type GetOptions, type ImageResult, type VolumeResult } from './retrieve/index.js'

@@ -10,20 +10,24 @@ import type { BlockSource } from '../repo/index.js'
 import { walkLevel } from '../level/blocks.js'
 import type { LevelSelection } from '../level/select.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
+import { chooseCarRoots, type CarRoots } from './roots.js'
 
 export interface ExportCarOptions extends LevelSelection, OperationOptions<ProgressEvent<'car:block', { bytes: number }>> {}
 
 /**
  * Writes a CARv1 file with exactly the blocks that a level of `cid` needs (each once):
- * the roots and index nodes, the leaves of levels 0..K, the shared EOC leaf and the
- * UnixFS level files of levels 0..K, so any IPFS implementation can import it and cat
- * each level, and `mist-p2p import` restores a mirror of that level. The file appears
- * under its name only when complete.
+ * the roots and index nodes (the mist root first), the leaves of levels 0..K, the shared
+ * EOC leaf and the UnixFS level files of levels 0..K, so any IPFS implementation can
+ * import it and cat each level, and `mist-p2p import` restores a mirror of that level.
+ * The header declares roots whose DAGs are complete in the file (`chooseCarRoots`), so an
+ * importer that pins them (Kubo's default) needs nothing else. The file appears under its
+ * name only when complete.
  */
-export async function exportCar (source: BlockSource, cid: CID, path: string, options: ExportCarOptions = {}): Promise<{ blocks: number, bytes: number }> {
+export async function exportCar (source: BlockSource, cid: CID, path: string, options: ExportCarOptions = {}): Promise<{ blocks: number, bytes: number, roots: string[], layout: CarRoots['layout'] }> {
   await mkdir(dirname(path), { recursive: true })
+  const declared = await chooseCarRoots(source, cid, { level: options.level, size: options.size, signal: options.signal })
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-  const { writer, out } = CarWriter.create([cid])
+  const { writer, out } = CarWriter.create(declared.roots)
   const written = pipeline(Readable.from(out), createWriteStream(tmp))
   let blocks = 0
   let bytes = 0
@@ -38,7 +42,7 @@ export async function exportCar (source: BlockSource, cid: CID, path: string, op
     await writer.close()
     await written
     await rename(tmp, path)
-    return { blocks, bytes }
+    return { blocks, bytes, roots: declared.roots.map(r => r.toString()), layout: declared.layout }
   } catch (err) {
     await writer.close().catch(() => {})
     await written.catch(() => {})

@@ -2,13 +2,17 @@ import { createReadStream } from 'node:fs'
 import { CarBlockIterator } from '@ipld/car'
 import type { CID } from 'multiformats/cid'
 import { InvalidInputError, MissingBlockError } from '../errors.js'
+import { rootKind } from '../chunker/index.js'
 import { verifyBlock, type BlockSource, type BlockStore } from '../repo/index.js'
 import { walkLevel } from '../level/blocks.js'
 import { readRoot } from '../level/roots.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
 
 export interface ImportCarResult {
+  /** The mist-p2p roots found (see `mistRoots`) and the finest level held of each. */
   roots: Array<{ root: string, level: number | 'full' | null }>
+  /** The roots the CAR header declares. */
+  carRoots: string[]
   blocks: number
   freshBlocks: number
   bytes: number
@@ -26,11 +30,13 @@ export async function importCar (store: BlockStore, path: string, options: Opera
   } catch (err: any) {
     throw new InvalidInputError(`${path}: not a CAR file: ${err?.message ?? err}`, { cause: err })
   }
-  const result: ImportCarResult = { roots: [], blocks: 0, freshBlocks: 0, bytes: 0 }
+  const result: ImportCarResult = { roots: [], carRoots: [], blocks: 0, freshBlocks: 0, bytes: 0 }
+  let first: { cid: CID, bytes: Uint8Array } | undefined
   try {
     for await (const block of iterator) {
       options.signal?.throwIfAborted()
       verifyBlock(block.cid as CID, block.bytes, `${path}: `)
+      first ??= { cid: block.cid as CID, bytes: block.bytes }
       const fresh = await store.putBlocks([{ cid: block.cid as CID, bytes: block.bytes }], options)
       result.blocks++
       result.bytes += block.bytes.byteLength
@@ -41,13 +47,41 @@ export async function importCar (store: BlockStore, path: string, options: Opera
     if (err?.name === 'BlockVerificationError' || options.signal?.aborted === true) throw err
     throw new InvalidInputError(`${path}: the CAR file is truncated or corrupt after ${result.blocks} blocks: ${err?.message ?? err}`, { cause: err })
   }
-  for (const root of await iterator.getRoots()) {
-    const level = await completeLevel(store, root as CID, options.signal)
+  const declared = (await iterator.getRoots()) as CID[]
+  result.carRoots = declared.map(r => r.toString())
+  for (const root of await mistRoots(store, declared, first)) {
+    const level = await completeLevel(store, root, options.signal)
     if (level === 'full') await store.pin(root as CID, options)
     if (level != null) await store.recordMirror(root as CID, { level })
     result.roots.push({ root: root.toString(), level })
   }
   return result
+}
+
+/**
+ * The mist-p2p roots of a CAR: the declared roots that are image, volume or dataset roots
+ * (a full export, or `ipfs dag export <root>`); when none is (a level-k export declares
+ * its level files), the first block, if it is such a root (exports write it first).
+ */
+async function mistRoots (store: BlockStore, declared: CID[], first: { cid: CID, bytes: Uint8Array } | undefined): Promise<CID[]> {
+  const found: CID[] = []
+  for (const root of declared) {
+    if (root.code !== 0x71) continue
+    // a declared dag-cbor root the CAR lacks is reported as incomplete, as before
+    if (!(await store.has(root)) || isMistRoot(await store.get(root))) found.push(root)
+  }
+  if (found.length > 0) return found
+  if (first != null && first.cid.code === 0x71 && isMistRoot(first.bytes)) return [first.cid]
+  return []
+}
+
+function isMistRoot (bytes: Uint8Array): boolean {
+  try {
+    const kind = rootKind(bytes)
+    return kind === 'image' || kind === 'volume' || kind === 'dataset'
+  } catch {
+    return false
+  }
 }
 
 /** The finest level whose every block the store holds ('full' for all), or null. */

@@ -129,6 +129,15 @@ export async function main (argv: string[]): Promise<number> {
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (file: string, opts) => { exitCode = await (await import('./commands/car.js')).importCommand(file, opts) })
 
+  program.command('pin-plan')
+    .description('print what an IPFS fleet (Kubo, IPFS Cluster) must pin to hold levels 0..K: level files recursively, roots and index blocks directly')
+    .argument('<cid>', 'root CID')
+    .addOption(levelOption()).addOption(sizeOption())
+    .addOption(new Option('--only <mode>', 'print only the CIDs to pin this way, one per line (for `ipfs pin add`)').choices(['recursive', 'direct']))
+    .addOption(peerOption()).addOption(timeoutOption())
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (cid: string, opts) => { exitCode = await (await import('./commands/pin-plan.js')).pinPlanCommand(cid, opts) })
+
   program.command('demo')
     .description('generate the built-in example data, publish it into a scratch repo and fetch each level')
     .option('--keep <dir>', 'keep the scratch directory here instead of a temporary one')

@@ -11,3 +11,4 @@ export { fetchLevelBlocks, type FetchBlocksOptions, type FetchLevelResult, type 
 export { readLevelCodestream, type LevelBytesEvent } from './codestream.js'
 export { checkLevelBounds, checkLevelHeader } from './level-header.js'
 export { mirrorLevel, type MirrorResult } from './mirror.js'
+export { planPins, type PinPlan, type PinPlanOptions } from './pin-plan.js'

@@ -1,7 +1,7 @@
 import type { CID } from 'multiformats/cid'
 import { exportCar, importCar, type ExportCarOptions, type ImportCarResult } from '../car/index.js'
 import { UsageError } from '../errors.js'
-import { lookupEntry, mirrorLevel, openRoot, type AnyRoot, type FetchBlocksOptions, type MirrorResult } from '../level/index.js'
+import { lookupEntry, mirrorLevel, openRoot, planPins, type AnyRoot, type PinPlan, type PinPlanOptions, type FetchBlocksOptions, type MirrorResult } from '../level/index.js'
 import { publish, type PublishOptions, type PublishResult } from '../publish/index.js'
 import type { BlockStore } from '../repo/index.js'
 import { getImage, getVolume, retrieve, type GetOptions, type ImageResult, type RetrieveOptions, type RetrieveResult, type VolumeResult, type VolumeSliceOptions } from '../retrieve/index.js'
@@ -28,8 +28,10 @@ export interface Mist {
   info: (cid: CID, options?: OperationOptions & { path?: string }) => Promise<AnyRoot>
   /** Keeps a root fully (pinned) or up to a level (a mirror record), fetching what is missing. */
   mirror: (cid: CID, options?: Omit<FetchBlocksOptions, 'levelFiles'>) => Promise<MirrorResult>
+  /** What an IPFS fleet (Kubo, IPFS Cluster) pins to hold exactly levels 0..K: level files recursively, roots and index directly. */
+  pinPlan: (cid: CID, options?: PinPlanOptions) => Promise<PinPlan>
   /** Exactly the blocks of a level as a CAR file. */
-  export: (cid: CID, path: string, options?: ExportCarOptions) => Promise<{ blocks: number, bytes: number }>
+  export: (cid: CID, path: string, options?: ExportCarOptions) => ReturnType<typeof exportCar>
   /** Loads a CAR file, verified block by block. */
   import: (path: string, options?: OperationOptions<ProgressEvent<'car:block', { bytes: number }>>) => Promise<ImportCarResult>
   /** Checks every block and level decode; problems are listed, not thrown. */
@@ -66,6 +68,7 @@ export async function createMist (options: MistOptions = {}): Promise<Mist> {
     getVolume: async (cid, o) => getVolume(store, cid, o),
     info: async (cid, o = {}) => info(store, cid, o),
     mirror: async (cid, o) => mirrorLevel(store, cid, o),
+    pinPlan: async (cid, o) => planPins(store, cid, o),
     export: async (cid, path, o) => exportCar(store, cid, path, o),
     import: async (path, o) => importCar(store, path, o),
     verify: async (cid, o) => verifyRoot(store, cid, o),

@@ -16,7 +16,7 @@ export async function exportCommand (cidText: string, options: StoreOptions & Le
     }))
     progress.stop()
     if (options.json === true) printJson({ root: cid.toString(), car: out, ...result })
-    else process.stdout.write(`wrote ${out}: ${result.blocks} blocks, ${formatBytes(result.bytes)}\n`)
+    else process.stdout.write(`wrote ${out}: ${result.blocks} blocks, ${formatBytes(result.bytes)}; declared roots: ${result.layout === 'root' ? `the root ${cid} (its whole DAG)` : `${result.roots.length} level file(s)`}\n`)
     return 0
   } finally {
     progress.stop()
@@ -32,6 +32,7 @@ export async function importCommand (file: string, options: StoreOptions): Promi
     if (options.json === true) printJson(result)
     else {
       process.stdout.write(`imported ${result.blocks} blocks (${result.freshBlocks} new), ${formatBytes(result.bytes)}\n`)
+      if (result.roots.length === 0) process.stdout.write(`no mist-p2p root in ${file} (declared roots: ${result.carRoots.slice(0, 5).join(', ')}${result.carRoots.length > 5 ? `, … ${result.carRoots.length} in all` : ''}); its blocks are stored\n`)
       for (const r of result.roots) process.stdout.write(`root ${r.root}: ${r.level === 'full' ? 'complete, pinned' : r.level == null ? 'incomplete (no whole level)' : `complete up to level ${r.level}`}\n`)
     }
     return 0
