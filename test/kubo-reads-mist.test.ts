@@ -17,6 +17,7 @@ import { CID } from 'multiformats/cid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeImageRoot, type ImageRoot } from '../src/chunker/index.js'
 import { Repo } from '../src/repo/index.js'
+import { planImageLevel } from '../src/level/index.js'
 import { decodeImageLevel, stripImageExtension } from '../src/retrieve/index.js'
 import type { RasterImage } from '../src/types.js'
 import { BIN, cli } from './helpers/cli.js'
@@ -94,7 +95,7 @@ beforeAll(async () => {
       const levels = [...new Set([0, Math.floor(D / 2), D])]
       const pixels: Published['pixels'] = new Map()
       for (const k of levels) {
-        const ours = await decodeImageLevel(repo, cid, root, k)
+        const ours = await decodeImageLevel(repo, planImageLevel(cid, root, k))
         const like = { components: root.components, bitsStored: ours.image.bitsStored <= 8 && root.signed ? 9 : root.codestream.bitDepth, signed: root.codestream.signed }
         pixels.set(k, { data: widen(ours.image, like), like })
       }
