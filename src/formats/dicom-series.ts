@@ -12,6 +12,7 @@ import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 import type { InputItem, RasterImage } from '../types.js'
 import { readDicomBytes } from './dicom-read.js'
 import { parseDicom } from './dicom-parse.js'
+import { sliceGrid } from './dicom-slices.js'
 import { ENCAPSULATED_TRANSFER_SYNTAXES } from './dicom-transfer-syntax.js'
 import { imageToVolumeMeta } from './image-to-volume.js'
 import { readInputBytes } from './input-file.js'
@@ -106,20 +107,13 @@ async function seriesVolume (group: SliceHeader[], signal?: AbortSignal): Promis
   if (group.some(h => h.key !== group[0].key)) throw new UnsupportedInputError(`${label}: the slices of this series differ in size or pixel format`)
   if (group.some(h => h.orientation.some((v, i) => Math.abs(v - o[i]) > 1e-4))) throw new UnsupportedInputError(`${label}: the slices of this series differ in orientation`)
   if (group.some(h => h.rescale !== group[0].rescale)) throw new UnsupportedInputError(`${label}: the slices of this series have different rescale slope/intercept`)
-  const normal = [o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]]
-  const along = (h: SliceHeader): number => h.position[0] * normal[0] + h.position[1] * normal[1] + h.position[2] * normal[2]
-  const sorted = [...group].sort((a, b) => along(a) - along(b))
+  const grid = sliceGrid(label, group.map(h => h.position), o)
+  const sorted = grid.order.map(i => group[i])
   const n = sorted.length
-  const gaps = sorted.slice(1).map((h, i) => along(h) - along(sorted[i]))
-  if (gaps.some(g => g <= 1e-6)) throw new InvalidInputError(`${label}: two slices share the same position`)
-  const mean = (along(sorted[n - 1]) - along(sorted[0])) / (n - 1)
-  if (gaps.some(g => Math.abs(g - mean) > 0.01 * mean)) throw new UnsupportedInputError(`${label}: irregular slice spacing (${Math.min(...gaps)}..${Math.max(...gaps)} mm): cannot be one volume`)
   const firstItem = await readDicomBytes(sorted[0].path, await readInputBytes(sorted[0].path, signal))
   if (firstItem.kind !== 'image') throw new UnsupportedInputError(`${label}: multi-frame files cannot be part of a series volume`)
   const meta = imageToVolumeMeta(firstItem.image, firstItem.meta)
-  const p0 = sorted[0].position
-  const pn = sorted[n - 1].position
-  const step = [0, 1, 2].map(i => (pn[i] - p0[i]) / (n - 1))
+  const step = grid.step
   // LPS -> RAS for the slice step, as imageToVolumeMeta does for the in-plane axes.
   meta.affine[2] = -step[0]
   meta.affine[6] = -step[1]

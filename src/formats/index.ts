@@ -4,7 +4,7 @@
  */
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 import type { InputItem } from '../types.js'
-import { readDicomBytes } from './dicom-read.js'
+import { readDicomItems } from './dicom-read.js'
 import { gunzipFilePrefix } from './gunzip-prefix.js'
 import { readInputBytes, readInputHead } from './input-file.js'
 import { NIFTI_HEADER_BYTES } from './nifti-header.js'
@@ -50,7 +50,7 @@ export async function readInputs (path: string, options?: ReadOptions): Promise<
   switch (format) {
     case 'png': return [readPngBytes(path, bytes)]
     case 'nifti': return await readNiftiBytes(path, bytes, options)
-    case 'dicom': return [await readDicomBytes(path, bytes)]
+    case 'dicom': return await readDicomItems(path, bytes)
     case 'gzip': return await readGzip(path, signal, options)
     default:
       throw new InvalidInputError(`${path}: not a recognised image file (expected PNG, NIfTI .nii/.nii.gz or DICOM)`)
