@@ -62,7 +62,9 @@ export function enhancedVolumes (label: string, ds: DataSet, meta: ImageMeta, fr
   return keys.map((k, v) => {
     const group = groups.get(k) as FrameInfo[]
     const what = keys.length > 1 ? `${label} (volume ${v + 1} of ${keys.length})` : label
-    return groupVolume(what, meta, group, first, frame)
+    const item = groupVolume(what, meta, group, first, frame)
+    if (keys.length > 1 && item.kind === 'volume') item.meta.frame = { index: v, count: keys.length }
+    return item
   })
 }
 

@@ -13,17 +13,20 @@ import type { InputItem, RasterImage } from '../types.js'
 import { readDicomBytes } from './dicom-read.js'
 import { parseDicom } from './dicom-parse.js'
 import { sliceGrid } from './dicom-slices.js'
+import { mosaicInfo } from './dicom-mosaic.js'
 import { ENCAPSULATED_TRANSFER_SYNTAXES } from './dicom-transfer-syntax.js'
 import { imageToVolumeMeta } from './image-to-volume.js'
-import { readInputBytes } from './input-file.js'
+import { readDicomFileBytes } from './dicom-file.js'
 
-interface SliceHeader { path: string, series: string, frameOfReference: string, seriesNumber: string, key: string, position: number[], orientation: number[], frames: number, lossy: boolean, rescale: string }
+interface SliceHeader { path: string, series: string, frameOfReference: string, seriesNumber: string, key: string, position: number[], orientation: number[], frames: number, lossy: boolean, rescale: string, mosaic: boolean, acquisition: number, instance: number }
 
 /** DICOM files that belong together: a volume when `volume`, else files read one by one. */
 export interface SeriesGroup {
   paths: string[]
-  /** Several single-frame slices with positions and orientations: read as one volume. */
+  /** Several single-frame slices with positions and orientations: read as one volume (or one per file for `timeSeries`). */
   volume: boolean
+  /** Siemens mosaics of one series, one file per time point: one volume per file, in acquisition order (named like the `#tN` volumes of a 4D NIfTI). */
+  timeSeries?: boolean
   /** SeriesNumber of the group's files when present (names several series of one directory). */
   seriesNumber?: string
   /** @internal headers in input order */
@@ -51,7 +54,7 @@ export async function planSeries (paths: string[], options?: { signal?: AbortSig
     options?.signal?.throwIfAborted()
     let h: SliceHeader
     try {
-      h = readHeader(path, await readInputBytes(path, options?.signal))
+      h = readHeader(path, await readDicomFileBytes(path, options?.signal))
     } catch (error) {
       if (options?.signal?.aborted === true) throw error
       failures.push({ path, error })
@@ -69,18 +72,39 @@ export async function planSeries (paths: string[], options?: { signal?: AbortSig
     const volume = headers.length > 1 && headers.every(h => h.frames === 1 && h.position.length === 3 && h.orientation.length === 6)
     const numbers = new Set(headers.map(h => h.seriesNumber))
     const group: SeriesGroup = { paths: headers.map(h => h.path), volume, headers }
+    if (volume && headers.every(h => h.mosaic)) {
+      group.timeSeries = true
+      headers.sort((a, b) => (a.acquisition - b.acquisition) || (a.instance - b.instance))
+      group.paths = headers.map(h => h.path)
+    }
     if (numbers.size === 1 && headers[0].seriesNumber !== '') group.seriesNumber = headers[0].seriesNumber
     groups.push(group)
   }
   return { groups, failures }
 }
 
-/** The items of one group: one volume for a volume group (paths in slice order are not needed: they are sorted by position), else one item per file. */
+/**
+ * The items of one group: one volume for a volume group (paths in slice order are not needed:
+ * they are sorted by position), one demosaicked volume per file in acquisition order for a
+ * time series of mosaics, else one item per file.
+ */
 export async function readSeriesGroup (group: SeriesGroup, options?: { signal?: AbortSignal }): Promise<InputItem[]> {
-  if (group.volume) return [await seriesVolume(group.headers, options?.signal)]
   const items: InputItem[] = []
-  for (const h of group.headers) items.push(await readDicomBytes(h.path, await readInputBytes(h.path, options?.signal)))
+  for await (const item of seriesItems(group, options)) items.push(item)
   return items
+}
+
+/** The items of readSeriesGroup one at a time: a time series of mosaics is read file by file as the items are taken. */
+export async function * seriesItems (group: SeriesGroup, options?: { signal?: AbortSignal }): AsyncGenerator<InputItem> {
+  if (group.timeSeries === true) {
+    yield * mosaicSeries(group.headers, options?.signal)
+    return
+  }
+  if (group.volume) {
+    yield await seriesVolume(group.headers, options?.signal)
+    return
+  }
+  for (const h of group.headers) yield await readDicomBytes(h.path, await readDicomFileBytes(h.path, options?.signal))
 }
 
 function readHeader (path: string, bytes: Uint8Array): SliceHeader {
@@ -97,7 +121,27 @@ function readHeader (path: string, bytes: Uint8Array): SliceHeader {
     orientation: nums('x00200037'),
     frames: Number(ds.string('x00280008') ?? '1'),
     lossy: ENCAPSULATED_TRANSFER_SYNTAXES[ts]?.lossy === true || ds.string('x00282110')?.trim() === '01',
-    rescale: `${ds.string('x00281053') ?? ''}/${ds.string('x00281052') ?? ''}`
+    rescale: `${ds.string('x00281053') ?? ''}/${ds.string('x00281052') ?? ''}`,
+    mosaic: mosaicInfo(ds) != null,
+    acquisition: Number(ds.string('x00200012') ?? 0) || 0,
+    instance: Number(ds.string('x00200013') ?? 0) || 0
+  }
+}
+
+/** A series of mosaics: every file one volume of the same grid, in acquisition order, read when taken. */
+async function * mosaicSeries (group: SliceHeader[], signal?: AbortSignal): AsyncGenerator<InputItem> {
+  const label = `${group[0].path} (series of ${group.length} mosaics)`
+  const o = group[0].orientation
+  const p = group[0].position
+  if (group.some(h => h.key !== group[0].key)) throw new UnsupportedInputError(`${label}: the mosaics of this series differ in size or pixel format`)
+  if (group.some(h => h.orientation.some((v, i) => Math.abs(v - o[i]) > 1e-4) || h.position.some((v, i) => Math.abs(v - p[i]) > 1e-3))) {
+    throw new UnsupportedInputError(`${label}: the mosaics of this series differ in position or orientation: they are not time points of one volume`)
+  }
+  for (const [t, h] of group.entries()) {
+    const item = await readDicomBytes(h.path, await readDicomFileBytes(h.path, signal))
+    if (item.kind !== 'volume') throw new InvalidInputError(`${h.path}: not a mosaic like the other files of its series`)
+    item.meta.frame = { index: t, count: group.length }
+    yield item
   }
 }
 
@@ -110,7 +154,7 @@ async function seriesVolume (group: SliceHeader[], signal?: AbortSignal): Promis
   const grid = sliceGrid(label, group.map(h => h.position), o)
   const sorted = grid.order.map(i => group[i])
   const n = sorted.length
-  const firstItem = await readDicomBytes(sorted[0].path, await readInputBytes(sorted[0].path, signal))
+  const firstItem = await readDicomBytes(sorted[0].path, await readDicomFileBytes(sorted[0].path, signal))
   if (firstItem.kind !== 'image') throw new UnsupportedInputError(`${label}: multi-frame files cannot be part of a series volume`)
   const meta = imageToVolumeMeta(firstItem.image, firstItem.meta)
   const step = grid.step
@@ -130,7 +174,7 @@ async function seriesVolume (group: SliceHeader[], signal?: AbortSignal): Promis
     slices: async function * (): AsyncGenerator<RasterImage> {
       yield first
       for (const h of sorted.slice(1)) {
-        const item = await readDicomBytes(h.path, await readInputBytes(h.path, signal))
+        const item = await readDicomBytes(h.path, await readDicomFileBytes(h.path, signal))
         if (item.kind !== 'image' || item.image.width !== first.width || item.image.height !== first.height || item.image.data.constructor !== first.data.constructor) {
           throw new InvalidInputError(`${h.path}: slice does not match the first slice of its series`)
         }
