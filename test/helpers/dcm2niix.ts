@@ -25,25 +25,32 @@ export interface Comparison {
   grid: boolean
   /** World values equal voxel by voxel (exactly, or within `rtol` of the value range when given). */
   equal: boolean
+  /** World values equal modulo 4096 voxel by voxel (the low 12 bits agree). */
+  equalMod4096: boolean
+  /** Stored (unscaled) values equal voxel by voxel. */
+  storedEqual: boolean
   maxDiff: number
   /** Ratio ref/ours of world values when they differ by a constant factor (Philips floating-point scaling), else null. */
   ratio: number | null
   dtype: string
   refDtype: string
-  scl: number[]
-  refScl: number[]
+  /** scl_slope, scl_inter as nibabel leaves them in the header (null: unset). */
+  scl: Array<number | null>
+  refScl: Array<number | null>
 }
 
 const COMPARE = `
 import sys, json, itertools, numpy as np, nibabel as nib
 ours, ref = nib.load(sys.argv[1]), nib.load(sys.argv[2])
+num = lambda x: None if not np.isfinite(x) else float(x)
 t = int(sys.argv[3])
 A, B = ours.affine, ref.affine
 a = ours.get_fdata(dtype=np.float64)
-b = np.asanyarray(ref.dataobj).astype(np.float64)
 b = ref.get_fdata(dtype=np.float64)
-if b.ndim == 4: b = b[..., t]
-if a.ndim == 4: a = a[..., 0]
+ua = np.asanyarray(ours.dataobj.get_unscaled()).astype(np.float64)
+ub = np.asanyarray(ref.dataobj.get_unscaled()).astype(np.float64)
+if b.ndim == 4: b, ub = b[..., t], ub[..., t]
+if a.ndim == 4: a, ua = a[..., 0], ua[..., 0]
 M = np.linalg.inv(B) @ A
 R = np.round(M[:3, :3])
 off = np.round(M[:3, 3])
@@ -54,7 +61,7 @@ wo = A @ corners
 rc = np.vstack([R @ corners[:3] + off[:, None], np.ones((1, corners.shape[1]))])
 wr = B @ rc
 mm = float(np.max(np.linalg.norm((wo - wr)[:3], axis=0)))
-equal, maxdiff, ratio = False, -1.0, None
+equal, stored, mod4096, maxdiff, ratio = False, False, False, -1.0, None
 if grid:
     idx = np.indices(a.shape).reshape(3, -1)
     j = (R @ idx + off[:, None]).astype(int)
@@ -62,16 +69,18 @@ if grid:
     if inside.all() and int(np.prod(a.shape)) == int(np.prod(b.shape[:3])):
         av = a.reshape(-1, order='C')[np.ravel_multi_index(idx, a.shape)]
         bv = b[tuple(j)]
+        stored = bool(np.array_equal(ua.reshape(-1)[np.ravel_multi_index(idx, a.shape)], ub[tuple(j)]))
         d = np.abs(av - bv)
+        mod4096 = bool(np.all(np.mod(av - bv, 4096) == 0))
         maxdiff = float(d.max())
         equal = bool(maxdiff <= 1e-6 * max(1.0, float(np.abs(bv).max())))
         nz = np.abs(av) > 0
         if not equal and nz.any():
             r = bv[nz] / av[nz]
             if float(np.ptp(r)) <= 1e-5 * abs(float(np.median(r))): ratio = float(np.median(r))
-print(json.dumps({"shape": list(a.shape), "refShape": list(b.shape[:3]), "axes": axes, "affineMm": mm, "grid": grid, "equal": equal, "maxDiff": maxdiff, "ratio": ratio,
+print(json.dumps({"shape": list(a.shape), "refShape": list(b.shape[:3]), "axes": axes, "affineMm": mm, "grid": grid, "equal": equal, "storedEqual": stored, "equalMod4096": mod4096, "maxDiff": maxdiff, "ratio": ratio,
   "dtype": str(ours.get_data_dtype()), "refDtype": str(ref.get_data_dtype()),
-  "scl": [float(ours.header['scl_slope']), float(ours.header['scl_inter'])], "refScl": [float(ref.header['scl_slope']), float(ref.header['scl_inter'])]}))
+  "scl": [num(ours.header['scl_slope']), num(ours.header['scl_inter'])], "refScl": [num(ref.header['scl_slope']), num(ref.header['scl_inter'])]}))
 `
 
 /** Compares our NIfTI with volume `t` of dcm2niix's (t = 0 for 3D). */
