@@ -56,7 +56,9 @@ export function enhancedVolumes (label: string, ds: DataSet, meta: ImageMeta, fr
   const groups = new Map<string, FrameInfo[]>()
   for (const f of infos) {
     const k = f.key.join(',')
-    groups.set(k, [...(groups.get(k) ?? []), f])
+    const group = groups.get(k)
+    if (group == null) groups.set(k, [f])
+    else group.push(f)
   }
   const keys = [...groups.keys()].sort((a, b) => compareKeys(groups.get(a)?.[0].key ?? [], groups.get(b)?.[0].key ?? []))
   return keys.map((k, v) => {
