@@ -14,7 +14,8 @@ import { csaNumber, csaNumbers, parseCsaHeader } from '../src/formats/dicom-csa.
 import { sliceGrid } from '../src/formats/dicom-slices.js'
 import { readInput, readInputs } from '../src/formats/index.js'
 import type { RasterImage } from '../src/types.js'
-import { csaHeader, REALISTIC_JITTER, writeEnhancedTwoStacks, writeMosaic } from './helpers/dicom-synth.js'
+import { cli } from './helpers/cli.js'
+import { csaHeader, REALISTIC_JITTER, writeEnhancedTwoStacks, writeMosaic, writeSeries } from './helpers/dicom-synth.js'
 import { tempDir } from './helpers/tmp.js'
 
 const AXIAL = [1, 0, 0, 0, 1, 0]
@@ -126,4 +127,15 @@ describe('DICOM volumes from synthetic files', () => {
     await writeFile(join(dir, 'cut.dcm.gz'), gzipSync(await readFile(path)).subarray(0, 500))
     await expect(readInput(join(dir, 'cut.dcm.gz'))).rejects.toThrow()
   })
+
+  it('the CLI names a series with a missing slice in a warning and still publishes its files', async () => {
+    const series = join(dir, 'cli', 'mr')
+    await writeSeries(series, { slices: 6, drop: 2 })
+    const res = await cli(['publish', series, '--repo', join(dir, 'cli-repo')])
+    expect(res.code).toBe(0)
+    expect(res.stderr).toMatch(/^warning: .*mr\/slice-000\.dcm \(series of 5 files\): a gap of 14 mm where the slices are 7 mm apart \(about 1 missing slice\).*published one by one$/m)
+    expect(res.stdout).toMatch(/published 5 file\(s\) \(5 images\), 0 failed/)
+    const json = await cli(['publish', series, '--repo', join(dir, 'cli-repo'), '--json'])
+    expect(JSON.parse(json.stdout).warnings).toEqual([{ path: series, message: expect.stringMatching(/missing slice/) }])
+  }, 120_000)
 })

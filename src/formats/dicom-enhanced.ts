@@ -37,8 +37,10 @@ export function isEnhancedMultiFrame (ds: DataSet, frames: number): boolean {
 /**
  * The volumes of an enhanced multi-frame image, in the order of their dimension
  * index values. `frame(i)` decodes frame i (0-based, file order); `first` is frame 0.
+ * Undefined when every frame has the same plane position (a cine loop or a single
+ * plane over time: not a stack), which is then read as frames in file order.
  */
-export function enhancedVolumes (label: string, ds: DataSet, meta: ImageMeta, frames: number, first: RasterImage, frame: (i: number) => Promise<RasterImage>): InputItem[] {
+export function enhancedVolumes (label: string, ds: DataSet, meta: ImageMeta, frames: number, first: RasterImage, frame: (i: number) => Promise<RasterImage>): InputItem[] | undefined {
   const infos: FrameInfo[] = []
   const drop = droppedDimensions(ds)
   for (let i = 0; i < frames; i++) {
@@ -53,6 +55,8 @@ export function enhancedVolumes (label: string, ds: DataSet, meta: ImageMeta, fr
     if (slope != null || intercept != null) info.rescale = { slope: slope ?? 1, intercept: intercept ?? 0 }
     infos.push(info)
   }
+  const p0 = infos[0].position
+  if (infos.every(f => f.position.every((v, i) => Math.abs(v - p0[i]) < 1e-4))) return undefined
   const groups = new Map<string, FrameInfo[]>()
   for (const f of infos) {
     const k = f.key.join(',')

@@ -78,8 +78,8 @@ export async function readDicomItems (label: string, bytes: Uint8Array): Promise
     return [{ kind: 'image', image: first.finished.image, meta }]
   }
   const next = async (i: number): Promise<RasterImage> => (await frame(i)).finished.image
-  if (isEnhancedMultiFrame(ds, frames)) return enhancedVolumes(label, ds, meta, frames, first.finished.image, next)
-  return [multiFrameVolume(ds, meta, first.finished.image, frames, next)]
+  const enhanced = isEnhancedMultiFrame(ds, frames) ? enhancedVolumes(label, ds, meta, frames, first.finished.image, next) : undefined
+  return enhanced ?? [multiFrameVolume(ds, meta, first.finished.image, frames, next)]
 }
 
 function nativeFrames (label: string, ds: DataSet, pm: PixelModule, photometric: string, frames: number, what: string, palette?: Palette): (i: number) => Promise<Decoded> {

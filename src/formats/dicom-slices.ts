@@ -50,7 +50,7 @@ export function sliceGrid (label: string, positions: number[][], orientation: nu
   if (bad >= 0) {
     const g = gaps[bad]
     const what = g > 1.5 * gaps[0] ? `a gap of ${round(g)} mm where the slices are ${round(gaps[0])} mm apart (about ${Math.round(g / gaps[0]) - 1} missing slice${Math.round(g / gaps[0]) - 1 === 1 ? '' : 's'})` : `irregular slice spacing (${round(Math.min(...gaps))}..${round(Math.max(...gaps))} mm)`
-    throw new UnsupportedInputError(`${label}: ${what} between ${fmt(at(bad))} and ${fmt(at(bad + 1))}: cannot be one regular volume (the slices are published one by one; reference converters accept gaps within ${SLICE_TOLERANCE_MM} mm of the first)`)
+    throw new UnsupportedInputError(`${label}: ${what} between ${fmt(at(bad))} and ${fmt(at(bad + 1))}: cannot be one regular volume (reference converters accept gaps within ${SLICE_TOLERANCE_MM} mm of the first)`)
   }
   const total = [0, 1, 2].map(i => (at(n - 1)[i] - at(0)[i]) / (n - 1))
   const off = Math.hypot(...[0, 1, 2].map(i => total[i] - normal[i] * along(total)))
