@@ -96,6 +96,17 @@ describe('DICOM volumes from synthetic files', () => {
     for (let y = 0; y < 16; y++) for (let x = 0; x < 20; x++) expect(slices[5].data[y * 20 + x]).toBe(raw[(16 + y) * 80 + 20 + x])
   })
 
+  it('a mosaic whose CSA slice count does not fit its size is refused with the reason', async () => {
+    const path = join(dir, 'bad-mosaic.dcm')
+    await writeMosaic(path, { slices: 10 })
+    const bytes = await readFile(path)
+    // NumberOfImagesInMosaic "10" -> "99": a 10x10 grid of 8x6.4-pixel tiles
+    const at = bytes.indexOf(Buffer.from('10\0', 'latin1'), bytes.indexOf(Buffer.from('NumberOfImagesInMosaic', 'latin1')) + 84)
+    bytes.write('99', at, 'latin1')
+    await writeFile(path, bytes)
+    await expect(readInput(path)).rejects.toThrow(/80x64 mosaic cannot hold 99 slices on a 10x10 grid.*CSA NumberOfImagesInMosaic is wrong/)
+  })
+
   it('an enhanced file with two stacks is two volumes with their own rescale, frames in position order', async () => {
     const path = join(dir, 'enhanced.dcm')
     await writeEnhancedTwoStacks(path)

@@ -13,6 +13,9 @@ import type { ImageMeta, InputItem, RasterImage } from '../types.js'
 import { csaNumber, csaNumbers, parseCsaHeader, type CsaHeader } from './dicom-csa.js'
 import { imageToVolumeMeta } from './image-to-volume.js'
 
+/** Smallest tile side accepted (real mosaics have tiles of 32 pixels or more). */
+const MIN_TILE = 4
+
 /** What the header says about a mosaic. */
 export interface MosaicInfo {
   /** Slices in the mosaic. */
@@ -49,8 +52,9 @@ export function mosaicInfo (ds: DataSet): MosaicInfo | undefined {
  */
 export function demosaic (label: string, ds: DataSet, mosaic: RasterImage, meta: ImageMeta, info: MosaicInfo): InputItem {
   const grid = Math.ceil(Math.sqrt(info.images))
-  if (mosaic.width % grid !== 0 || mosaic.height % grid !== 0) {
-    throw new InvalidInputError(`${label}: a ${mosaic.width}x${mosaic.height} mosaic cannot hold ${info.images} slices on a ${grid}x${grid} grid`)
+  // tiles of a few pixels are a corrupt count, not an acquisition (and would make millions of slices)
+  if (mosaic.width % grid !== 0 || mosaic.height % grid !== 0 || mosaic.width / grid < MIN_TILE || mosaic.height / grid < MIN_TILE) {
+    throw new InvalidInputError(`${label}: a ${mosaic.width}x${mosaic.height} mosaic cannot hold ${info.images} slices on a ${grid}x${grid} grid of tiles of at least ${MIN_TILE}x${MIN_TILE} pixels (CSA NumberOfImagesInMosaic is wrong)`)
   }
   if (meta.orientation?.length !== 6 || meta.position?.length !== 3) {
     throw new UnsupportedInputError(`${label}: mosaic without ImageOrientationPatient/ImagePositionPatient: its slices cannot be placed`)
