@@ -13,7 +13,7 @@ import { collectInputs, type InputFile } from './collect.js'
 export interface LevelSummary { level: number, width: number, height: number, bytes: number }
 
 export interface PublishedItem {
-  /** The file; for a DICOM series, its directory. */
+  /** The file; for a DICOM series volume, its directory; for a time point of a series of mosaics, that point's file. */
   path: string
   name: string
   kind: 'image' | 'volume'
