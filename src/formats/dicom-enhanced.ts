@@ -87,8 +87,8 @@ function groupVolume (label: string, meta: ImageMeta, group: FrameInfo[], first:
   const s0 = sorted[0]
   const frameMeta: ImageMeta = { ...meta, orientation: o, position: s0.position }
   if (s0.spacing != null) frameMeta.spacing = s0.spacing
+  // a per-frame Pixel Value Transformation wins over a top-level Rescale Slope/Intercept
   if (s0.rescale != null) frameMeta.rescale = s0.rescale
-  else delete frameMeta.rescale
   const volume = imageToVolumeMeta(first, frameMeta)
   const step = grid.step
   if (sorted.length > 1) {
