@@ -18,14 +18,14 @@ import { ENCAPSULATED_TRANSFER_SYNTAXES } from './dicom-transfer-syntax.js'
 import { imageToVolumeMeta } from './image-to-volume.js'
 import { readDicomFileBytes } from './dicom-file.js'
 
-interface SliceHeader { path: string, series: string, frameOfReference: string, seriesNumber: string, key: string, position: number[], orientation: number[], frames: number, lossy: boolean, rescale: string, mosaic: boolean, acquisition: number, instance: number }
+interface SliceHeader { path: string, series: string, frameOfReference: string, seriesNumber: string, key: string, position: number[], orientation: number[], frames: number, lossy: boolean, rescale: string, mosaic: boolean, enhanced: boolean, acquisition: number, instance: number, sop: string }
 
 /** DICOM files that belong together: a volume when `volume`, else files read one by one. */
 export interface SeriesGroup {
   paths: string[]
   /** Several single-frame slices with positions and orientations: read as one volume (or one per file for `timeSeries`). */
   volume: boolean
-  /** Siemens mosaics of one series, one file per time point: one volume per file, in acquisition order (named like the `#tN` volumes of a 4D NIfTI). */
+  /** Siemens mosaics, or enhanced multi-frame files, of one series, one file per time point: one volume per file, in acquisition order (named like the `#tN` volumes of a 4D NIfTI). */
   timeSeries?: boolean
   /** SeriesNumber of the group's files when present (names several series of one directory). */
   seriesNumber?: string
@@ -72,7 +72,14 @@ export async function planSeries (paths: string[], options?: { signal?: AbortSig
     const volume = headers.length > 1 && headers.every(h => h.frames === 1 && h.position.length === 3 && h.orientation.length === 6)
     const numbers = new Set(headers.map(h => h.seriesNumber))
     const group: SeriesGroup = { paths: headers.map(h => h.path), volume, headers }
-    if (volume && headers.every(h => h.mosaic)) {
+    const enhanced = headers.length > 1 && headers.every(h => h.enhanced && h.frames > 1)
+    // copies of one instance (the same image in several transfer syntaxes) are no time series
+    const sops = headers.map(h => h.sop).filter(u => u !== '')
+    const copies = new Set(sops).size < sops.length
+    if (copies) {
+      if (headers.every(h => h.mosaic)) group.volume = false
+    } else if ((volume && headers.every(h => h.mosaic)) || enhanced) {
+      group.volume = true
       group.timeSeries = true
       headers.sort((a, b) => (a.acquisition - b.acquisition) || (a.instance - b.instance))
       group.paths = headers.map(h => h.path)
@@ -85,8 +92,8 @@ export async function planSeries (paths: string[], options?: { signal?: AbortSig
 
 /**
  * The items of one group: one volume for a volume group (paths in slice order are not needed:
- * they are sorted by position), one demosaicked volume per file in acquisition order for a
- * time series of mosaics, else one item per file.
+ * they are sorted by position), one volume per file in acquisition order for a time series
+ * of mosaics or enhanced multi-frame files, else one item per file.
  */
 export async function readSeriesGroup (group: SeriesGroup, options?: { signal?: AbortSignal }): Promise<InputItem[]> {
   const items: InputItem[] = []
@@ -97,7 +104,7 @@ export async function readSeriesGroup (group: SeriesGroup, options?: { signal?: 
 /** The items of readSeriesGroup one at a time: a time series of mosaics is read file by file as the items are taken. */
 export async function * seriesItems (group: SeriesGroup, options?: { signal?: AbortSignal }): AsyncGenerator<InputItem> {
   if (group.timeSeries === true) {
-    yield * mosaicSeries(group.headers, options?.signal)
+    yield * timeSeries(group.headers, options?.signal)
     return
   }
   if (group.volume) {
@@ -123,23 +130,28 @@ function readHeader (path: string, bytes: Uint8Array): SliceHeader {
     lossy: ENCAPSULATED_TRANSFER_SYNTAXES[ts]?.lossy === true || ds.string('x00282110')?.trim() === '01',
     rescale: `${ds.string('x00281053') ?? ''}/${ds.string('x00281052') ?? ''}`,
     mosaic: mosaicInfo(ds) != null,
+    enhanced: ds.elements.x52009230 != null,
+    sop: (ds.string('x00080018') ?? '').trim(),
     acquisition: Number(ds.string('x00200012') ?? 0) || 0,
     instance: Number(ds.string('x00200013') ?? 0) || 0
   }
 }
 
-/** A series of mosaics: every file one volume of the same grid, in acquisition order, read when taken. */
-async function * mosaicSeries (group: SliceHeader[], signal?: AbortSignal): AsyncGenerator<InputItem> {
-  const label = `${group[0].path} (series of ${group.length} mosaics)`
-  const o = group[0].orientation
-  const p = group[0].position
-  if (group.some(h => h.key !== group[0].key)) throw new UnsupportedInputError(`${label}: the mosaics of this series differ in size or pixel format`)
-  if (group.some(h => h.orientation.some((v, i) => Math.abs(v - o[i]) > 1e-4) || h.position.some((v, i) => Math.abs(v - p[i]) > 1e-3))) {
-    throw new UnsupportedInputError(`${label}: the mosaics of this series differ in position or orientation: they are not time points of one volume`)
-  }
+/**
+ * A series of mosaics or enhanced multi-frame files: every file one volume of the same grid
+ * (dims and affine), in acquisition order, read when taken.
+ */
+async function * timeSeries (group: SliceHeader[], signal?: AbortSignal): AsyncGenerator<InputItem> {
+  const label = `${group[0].path} (series of ${group.length} ${group[0].mosaic ? 'mosaics' : 'multi-frame files'})`
+  if (group.some(h => h.key !== group[0].key)) throw new UnsupportedInputError(`${label}: the files of this series differ in size or pixel format`)
+  let grid: { dims: number[], affine: number[] } | undefined
   for (const [t, h] of group.entries()) {
     const item = await readDicomBytes(h.path, await readDicomFileBytes(h.path, signal))
-    if (item.kind !== 'volume') throw new InvalidInputError(`${h.path}: not a mosaic like the other files of its series`)
+    if (item.kind !== 'volume') throw new InvalidInputError(`${h.path}: not a volume like the other files of its series`)
+    grid ??= item.meta
+    if (item.meta.dims.some((d, i) => d !== grid?.dims[i]) || item.meta.affine.some((v, i) => Math.abs(v - (grid?.affine[i] ?? 0)) > 1e-3)) {
+      throw new UnsupportedInputError(`${label}: ${h.path} is placed differently from the first file: the files are not time points of one volume`)
+    }
     item.meta.frame = { index: t, count: group.length }
     yield item
   }
