@@ -9,9 +9,9 @@
 /** Named CSA elements and their item strings (trailing NULs and blanks removed). */
 export type CsaHeader = Map<string, string[]>
 
-/** Most elements a CSA header of a real scanner holds is ~100; more is corruption. */
+/** Element count bound: dcm2niix already treats more than 128 as corruption; this leaves room. */
 const MAX_ELEMENTS = 1024
-/** Items per element: real headers hold at most a few dozen (e.g. slice times of a mosaic). */
+/** Items per element bound (one item per slice at most for per-slice lists such as slice times). */
 const MAX_ITEMS = 4096
 
 /** Parses the bytes of a CSA header; undefined when they are not one (the caller then ignores them). */
