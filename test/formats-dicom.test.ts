@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readInput } from '../src/formats/index.js'
-import type { InputItem } from '../src/types.js'
+import type { InputItem, RasterImage } from '../src/types.js'
 import { REAL_FIXTURES } from './helpers/env.js'
 
 const NATIVE = ['1.2.840.10008.1.2 ', '1.2.840.10008.1.2.1 ', '1.2.840.10008.1.2.2 ', '1.2.840.10008.1.2.1.99']
@@ -26,17 +26,25 @@ describe.skipIf(REAL_FIXTURES == null)('real DICOM fixtures', async () => {
   })
 
   it('12-bit fixtures: bits above BitsStored are masked, signed data sign-extended', async () => {
-    const u = await readInput(join(root, 'github-dcm_qa_12bit/12bitUnsigned.dcm'))
-    const s = await readInput(join(root, 'github-dcm_qa_12bit/12bitSigned_0x0F0F.dcm'))
-    if (u.kind !== 'image' || s.kind !== 'image') throw new Error('expected images')
-    expect(u.image.bitsStored).toBe(12)
-    expect(u.image.data).toBeInstanceOf(Uint16Array)
-    expect(u.image.data.reduce((m, v) => Math.max(m, v), 0)).toBeLessThanOrEqual(4095)
-    expect(s.image.data).toBeInstanceOf(Int16Array)
-    expect(s.image.signed).toBe(true)
-    expect(s.image.data.reduce((m, v) => Math.max(m, v), 0)).toBeLessThanOrEqual(2047)
-    expect(s.image.data.reduce((m, v) => Math.min(m, v), 0)).toBeGreaterThanOrEqual(-2048)
-    expect(s.image.data.includes(-1)).toBe(true) // 0xFFFF stored -> -1
+    // both are Siemens mosaics (35 slices of 64x64 in 384x384): read as demosaicked volumes
+    const slices = async (rel: string): Promise<RasterImage[]> => {
+      const item = await readInput(join(root, rel))
+      if (item.kind !== 'volume') throw new Error(`${rel}: expected a mosaic volume`)
+      expect(item.meta.dims).toEqual([64, 64, 35])
+      const out: RasterImage[] = []
+      for await (const s of item.slices()) out.push(s)
+      return out
+    }
+    const u = await slices('github-dcm_qa_12bit/12bitUnsigned.dcm')
+    const s = await slices('github-dcm_qa_12bit/12bitSigned_0x0F0F.dcm')
+    expect(u[0].bitsStored).toBe(12)
+    expect(u[0].data).toBeInstanceOf(Uint16Array)
+    expect(Math.max(...u.map(x => x.data.reduce((m, v) => Math.max(m, v), 0)))).toBeLessThanOrEqual(4095)
+    expect(s[0].data).toBeInstanceOf(Int16Array)
+    expect(s[0].signed).toBe(true)
+    expect(Math.max(...s.map(x => x.data.reduce((m, v) => Math.max(m, v), 0)))).toBeLessThanOrEqual(2047)
+    expect(Math.min(...s.map(x => x.data.reduce((m, v) => Math.min(m, v), 0)))).toBeGreaterThanOrEqual(-2048)
+    expect(s.some(x => x.data.includes(-1))).toBe(true) // 0xFFFF stored -> -1
   })
 
   it('metadata: spacing in (column, row) order, rescale, orientation', async () => {

@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeImageRoot, decodeVolumeRoot, volumeSlices } from '../src/chunker/index.js'
-import { readInput } from '../src/formats/index.js'
+import { readInputs } from '../src/formats/index.js'
 import { publish, type PublishResult } from '../src/publish/index.js'
 import { Repo } from '../src/repo/index.js'
 import { planImageLevel, readLevelCodestream } from '../src/level/index.js'
@@ -57,6 +57,7 @@ describe.skipIf(REAL_FIXTURES == null)('real fixtures', () => {
   })
 
   it('publishes every file or refuses it with a specific reason', () => {
+    // a file may give several items (an enhanced multi-frame file with two volumes: name#t0, name#t1)
     const byPath = new Map(published.items.map(i => [i.path, i]))
     const failed = new Map(published.failures.map(f => [f.path, f]))
     for (const m of manifest) {
@@ -73,7 +74,10 @@ describe.skipIf(REAL_FIXTURES == null)('real fixtures', () => {
 
   it('gives back every published image bit-exact at the full level', async () => {
     for (const item of published.items) {
-      const input = await readInput(item.path)
+      // an enhanced multi-frame file with several volumes is published as `file#tN`, one per volume
+      const inputs = await readInputs(item.path)
+      const t = /#t(\d+)$/.exec(item.name)
+      const input = inputs[t != null && inputs.length > 1 ? Number(t[1]) : 0]
       if (input.kind === 'image') {
         expect(item.kind).toBe('image')
         const got = await getImage(repo, item.root, { level: 'full' })

@@ -2,17 +2,20 @@
  * DICOM reader: native pixel data (implicit/explicit VR little endian,
  * deflated, explicit VR big endian) and encapsulated pixel data (RLE, JPEG,
  * JPEG lossless, JPEG-LS, JPEG 2000, HTJ2K), with or without the Part 10
- * preamble. One frame gives an 'image'; several frames give a 'volume' whose
- * slices are decoded one at a time.
+ * preamble. One frame gives an 'image' (a 'volume' for a Siemens mosaic);
+ * several frames give a 'volume' whose slices are decoded one at a time, or
+ * several volumes for an enhanced multi-frame file (dicom-enhanced.ts).
  */
 import type { DataSet } from 'dicom-parser'
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
-import type { InputItem } from '../types.js'
+import type { InputItem, RasterImage } from '../types.js'
 import { readPalette, type Palette } from './dicom-color.js'
 import { decodeEncapsulatedFrame } from './dicom-decode.js'
 import { finishFrame, type FinishedFrame } from './dicom-frame.js'
 import { encapsulatedFrames, startsCodestream } from './dicom-fragments.js'
+import { enhancedVolumes, isEnhancedMultiFrame } from './dicom-enhanced.js'
 import { dicomImageMeta } from './dicom-meta.js'
+import { demosaic, mosaicInfo } from './dicom-mosaic.js'
 import { parseDicom } from './dicom-parse.js'
 import { readPixelModule } from './dicom-pixel-module.js'
 import { nativeFrameBytes, nativeRawFrame, unpackBits, type PixelModule } from './dicom-pixels.js'
@@ -23,8 +26,19 @@ import { checkDimensions } from './limits.js'
 /** A decoded frame and whether its own codestream was irreversibly compressed. */
 interface Decoded { finished: FinishedFrame, irreversible: boolean }
 
-/** Parses a DICOM file held in memory into an 'image' InputItem ('volume' when multi-frame). */
+/** Parses a DICOM file held in memory into one InputItem: refused when the file holds several volumes (use readDicomItems). */
 export async function readDicomBytes (label: string, bytes: Uint8Array): Promise<InputItem> {
+  const items = await readDicomItems(label, bytes)
+  if (items.length !== 1) throw new UnsupportedInputError(`${label}: enhanced multi-frame DICOM holding ${items.length} volumes: read it with readInputs (one item per volume)`)
+  return items[0]
+}
+
+/**
+ * Parses a DICOM file held in memory: an 'image' for one frame, a 'volume' for a
+ * Siemens mosaic (demosaicked) or a multi-frame file, several volumes for an
+ * enhanced multi-frame file with several stacks, temporal positions, echoes or b-values.
+ */
+export async function readDicomItems (label: string, bytes: Uint8Array): Promise<InputItem[]> {
   const { ds, ts } = parseDicom(label, bytes)
   const native = NATIVE_TRANSFER_SYNTAXES[ts]
   const encapsulated = ENCAPSULATED_TRANSFER_SYNTAXES[ts]
@@ -58,8 +72,14 @@ export async function readDicomBytes (label: string, bytes: Uint8Array): Promise
   if (encapsulated?.lossy === true || first.irreversible || first.finished.converted || photometric === 'YBR_FULL_422' || ds.string('x00282110')?.trim() === '01') {
     meta.lossySource = true
   }
-  if (frames === 1) return { kind: 'image', image: first.finished.image, meta }
-  return multiFrameVolume(ds, meta, first.finished.image, frames, async i => (await frame(i)).finished.image)
+  if (frames === 1) {
+    const mosaic = first.finished.image.components === 1 ? mosaicInfo(ds) : undefined
+    if (mosaic != null) return [demosaic(label, ds, first.finished.image, meta, mosaic)]
+    return [{ kind: 'image', image: first.finished.image, meta }]
+  }
+  const next = async (i: number): Promise<RasterImage> => (await frame(i)).finished.image
+  const enhanced = isEnhancedMultiFrame(ds, frames) ? enhancedVolumes(label, ds, meta, frames, first.finished.image, next) : undefined
+  return enhanced ?? [multiFrameVolume(ds, meta, first.finished.image, frames, next)]
 }
 
 function nativeFrames (label: string, ds: DataSet, pm: PixelModule, photometric: string, frames: number, what: string, palette?: Palette): (i: number) => Promise<Decoded> {

@@ -12,17 +12,21 @@ import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 import type { InputItem, RasterImage } from '../types.js'
 import { readDicomBytes } from './dicom-read.js'
 import { parseDicom } from './dicom-parse.js'
+import { sliceGrid } from './dicom-slices.js'
+import { mosaicInfo } from './dicom-mosaic.js'
 import { ENCAPSULATED_TRANSFER_SYNTAXES } from './dicom-transfer-syntax.js'
 import { imageToVolumeMeta } from './image-to-volume.js'
-import { readInputBytes } from './input-file.js'
+import { readDicomFileBytes } from './dicom-file.js'
 
-interface SliceHeader { path: string, series: string, frameOfReference: string, seriesNumber: string, key: string, position: number[], orientation: number[], frames: number, lossy: boolean, rescale: string }
+interface SliceHeader { path: string, series: string, frameOfReference: string, seriesNumber: string, key: string, position: number[], orientation: number[], frames: number, lossy: boolean, rescale: string, mosaic: boolean, enhanced: boolean, acquisition: number, instance: number, sop: string }
 
 /** DICOM files that belong together: a volume when `volume`, else files read one by one. */
 export interface SeriesGroup {
   paths: string[]
-  /** Several single-frame slices with positions and orientations: read as one volume. */
+  /** Several single-frame slices with positions and orientations: read as one volume (or one per file for `timeSeries`). */
   volume: boolean
+  /** Siemens mosaics, or enhanced multi-frame files, of one series, one file per time point: one volume per file, in acquisition order (named like the `#tN` volumes of a 4D NIfTI). */
+  timeSeries?: boolean
   /** SeriesNumber of the group's files when present (names several series of one directory). */
   seriesNumber?: string
   /** @internal headers in input order */
@@ -50,7 +54,7 @@ export async function planSeries (paths: string[], options?: { signal?: AbortSig
     options?.signal?.throwIfAborted()
     let h: SliceHeader
     try {
-      h = readHeader(path, await readInputBytes(path, options?.signal))
+      h = readHeader(path, await readDicomFileBytes(path, options?.signal))
     } catch (error) {
       if (options?.signal?.aborted === true) throw error
       failures.push({ path, error })
@@ -68,18 +72,46 @@ export async function planSeries (paths: string[], options?: { signal?: AbortSig
     const volume = headers.length > 1 && headers.every(h => h.frames === 1 && h.position.length === 3 && h.orientation.length === 6)
     const numbers = new Set(headers.map(h => h.seriesNumber))
     const group: SeriesGroup = { paths: headers.map(h => h.path), volume, headers }
+    const enhanced = headers.length > 1 && headers.every(h => h.enhanced && h.frames > 1)
+    // copies of one instance (the same image in several transfer syntaxes) are no time series
+    const sops = headers.map(h => h.sop).filter(u => u !== '')
+    const copies = new Set(sops).size < sops.length
+    if (copies) {
+      if (headers.every(h => h.mosaic)) group.volume = false
+    } else if ((volume && headers.every(h => h.mosaic)) || enhanced) {
+      group.volume = true
+      group.timeSeries = true
+      headers.sort((a, b) => (a.acquisition - b.acquisition) || (a.instance - b.instance))
+      group.paths = headers.map(h => h.path)
+    }
     if (numbers.size === 1 && headers[0].seriesNumber !== '') group.seriesNumber = headers[0].seriesNumber
     groups.push(group)
   }
   return { groups, failures }
 }
 
-/** The items of one group: one volume for a volume group (paths in slice order are not needed: they are sorted by position), else one item per file. */
+/**
+ * The items of one group: one volume for a volume group (paths in slice order are not needed:
+ * they are sorted by position), one volume per file in acquisition order for a time series
+ * of mosaics or enhanced multi-frame files, else one item per file.
+ */
 export async function readSeriesGroup (group: SeriesGroup, options?: { signal?: AbortSignal }): Promise<InputItem[]> {
-  if (group.volume) return [await seriesVolume(group.headers, options?.signal)]
   const items: InputItem[] = []
-  for (const h of group.headers) items.push(await readDicomBytes(h.path, await readInputBytes(h.path, options?.signal)))
+  for await (const item of seriesItems(group, options)) items.push(item)
   return items
+}
+
+/** The items of readSeriesGroup one at a time: a time series of mosaics is read file by file as the items are taken. */
+export async function * seriesItems (group: SeriesGroup, options?: { signal?: AbortSignal }): AsyncGenerator<InputItem> {
+  if (group.timeSeries === true) {
+    yield * timeSeries(group.headers, options?.signal)
+    return
+  }
+  if (group.volume) {
+    yield await seriesVolume(group.headers, options?.signal)
+    return
+  }
+  for (const h of group.headers) yield await readDicomBytes(h.path, await readDicomFileBytes(h.path, options?.signal))
 }
 
 function readHeader (path: string, bytes: Uint8Array): SliceHeader {
@@ -96,7 +128,32 @@ function readHeader (path: string, bytes: Uint8Array): SliceHeader {
     orientation: nums('x00200037'),
     frames: Number(ds.string('x00280008') ?? '1'),
     lossy: ENCAPSULATED_TRANSFER_SYNTAXES[ts]?.lossy === true || ds.string('x00282110')?.trim() === '01',
-    rescale: `${ds.string('x00281053') ?? ''}/${ds.string('x00281052') ?? ''}`
+    rescale: `${ds.string('x00281053') ?? ''}/${ds.string('x00281052') ?? ''}`,
+    mosaic: mosaicInfo(ds) != null,
+    enhanced: ds.elements.x52009230 != null,
+    sop: (ds.string('x00080018') ?? '').trim(),
+    acquisition: Number(ds.string('x00200012') ?? 0) || 0,
+    instance: Number(ds.string('x00200013') ?? 0) || 0
+  }
+}
+
+/**
+ * A series of mosaics or enhanced multi-frame files: every file one volume of the same grid
+ * (dims and affine), in acquisition order, read when taken.
+ */
+async function * timeSeries (group: SliceHeader[], signal?: AbortSignal): AsyncGenerator<InputItem> {
+  const label = `${group[0].path} (series of ${group.length} ${group[0].mosaic ? 'mosaics' : 'multi-frame files'})`
+  if (group.some(h => h.key !== group[0].key)) throw new UnsupportedInputError(`${label}: the files of this series differ in size or pixel format`)
+  let grid: { dims: number[], affine: number[] } | undefined
+  for (const [t, h] of group.entries()) {
+    const item = await readDicomBytes(h.path, await readDicomFileBytes(h.path, signal))
+    if (item.kind !== 'volume') throw new InvalidInputError(`${h.path}: not a volume like the other files of its series`)
+    grid ??= item.meta
+    if (item.meta.dims.some((d, i) => d !== grid?.dims[i]) || item.meta.affine.some((v, i) => Math.abs(v - (grid?.affine[i] ?? 0)) > 1e-3)) {
+      throw new UnsupportedInputError(`${label}: ${h.path} is placed differently from the first file: the files are not time points of one volume`)
+    }
+    item.meta.frame = { index: t, count: group.length }
+    yield item
   }
 }
 
@@ -106,20 +163,13 @@ async function seriesVolume (group: SliceHeader[], signal?: AbortSignal): Promis
   if (group.some(h => h.key !== group[0].key)) throw new UnsupportedInputError(`${label}: the slices of this series differ in size or pixel format`)
   if (group.some(h => h.orientation.some((v, i) => Math.abs(v - o[i]) > 1e-4))) throw new UnsupportedInputError(`${label}: the slices of this series differ in orientation`)
   if (group.some(h => h.rescale !== group[0].rescale)) throw new UnsupportedInputError(`${label}: the slices of this series have different rescale slope/intercept`)
-  const normal = [o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]]
-  const along = (h: SliceHeader): number => h.position[0] * normal[0] + h.position[1] * normal[1] + h.position[2] * normal[2]
-  const sorted = [...group].sort((a, b) => along(a) - along(b))
+  const grid = sliceGrid(label, group.map(h => h.position), o)
+  const sorted = grid.order.map(i => group[i])
   const n = sorted.length
-  const gaps = sorted.slice(1).map((h, i) => along(h) - along(sorted[i]))
-  if (gaps.some(g => g <= 1e-6)) throw new InvalidInputError(`${label}: two slices share the same position`)
-  const mean = (along(sorted[n - 1]) - along(sorted[0])) / (n - 1)
-  if (gaps.some(g => Math.abs(g - mean) > 0.01 * mean)) throw new UnsupportedInputError(`${label}: irregular slice spacing (${Math.min(...gaps)}..${Math.max(...gaps)} mm): cannot be one volume`)
-  const firstItem = await readDicomBytes(sorted[0].path, await readInputBytes(sorted[0].path, signal))
+  const firstItem = await readDicomBytes(sorted[0].path, await readDicomFileBytes(sorted[0].path, signal))
   if (firstItem.kind !== 'image') throw new UnsupportedInputError(`${label}: multi-frame files cannot be part of a series volume`)
   const meta = imageToVolumeMeta(firstItem.image, firstItem.meta)
-  const p0 = sorted[0].position
-  const pn = sorted[n - 1].position
-  const step = [0, 1, 2].map(i => (pn[i] - p0[i]) / (n - 1))
+  const step = grid.step
   // LPS -> RAS for the slice step, as imageToVolumeMeta does for the in-plane axes.
   meta.affine[2] = -step[0]
   meta.affine[6] = -step[1]
@@ -136,7 +186,7 @@ async function seriesVolume (group: SliceHeader[], signal?: AbortSignal): Promis
     slices: async function * (): AsyncGenerator<RasterImage> {
       yield first
       for (const h of sorted.slice(1)) {
-        const item = await readDicomBytes(h.path, await readInputBytes(h.path, signal))
+        const item = await readDicomBytes(h.path, await readDicomFileBytes(h.path, signal))
         if (item.kind !== 'image' || item.image.width !== first.width || item.image.height !== first.height || item.image.data.constructor !== first.data.constructor) {
           throw new InvalidInputError(`${h.path}: slice does not match the first slice of its series`)
         }

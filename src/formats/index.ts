@@ -4,8 +4,10 @@
  */
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 import type { InputItem } from '../types.js'
-import { readDicomBytes } from './dicom-read.js'
+import { readDicomItems } from './dicom-read.js'
+import { gunzipFileBounded } from './dicom-file.js'
 import { gunzipFilePrefix } from './gunzip-prefix.js'
+import { MAX_INFLATED_BYTES } from './limits.js'
 import { readInputBytes, readInputHead } from './input-file.js'
 import { NIFTI_HEADER_BYTES } from './nifti-header.js'
 import { readNiftiBytes, readNiftiFile, readNiftiGzipFile, type NiftiReadOptions } from './nifti-read.js'
@@ -18,7 +20,8 @@ export { encodePngOnPool } from './png-job.js'
 export { encodeNifti, writeNifti, writeNiftiStream, flipAffineRows, type NiftiWriteOptions } from './nifti-write.js'
 export { outputValues, streamOutputValues, type NiftiValues, type ValueStream } from './output-values.js'
 export { imageToVolumeMeta } from './image-to-volume.js'
-export { MAX_SIDE, MAX_BYTES } from './limits.js'
+export { MAX_SIDE, MAX_BYTES, MAX_INFLATED_BYTES } from './limits.js'
+export { isDicomFile } from './dicom-file.js'
 export { mapTo16, unmap16, type Mapped16, type SourceArray } from './value-map.js'
 export type { NiftiReadOptions } from './nifti-read.js'
 
@@ -51,14 +54,14 @@ export async function readInputs (path: string, options?: ReadOptions): Promise<
   switch (format) {
     case 'png': return [readPngBytes(path, bytes)]
     case 'nifti': return await readNiftiBytes(path, bytes, options)
-    case 'dicom': return [await readDicomBytes(path, bytes)]
+    case 'dicom': return await readDicomItems(path, bytes)
     case 'gzip': return await readGzip(path, signal, options)
     default:
       throw new InvalidInputError(`${path}: not a recognised image file (expected PNG, NIfTI .nii/.nii.gz or DICOM)`)
   }
 }
 
-/** A gzip file: only NIfTI inside is supported. */
+/** A gzip file: NIfTI (inflated as it is read) or DICOM (inflated whole, bounded) inside. */
 async function readGzip (path: string, signal?: AbortSignal, options?: NiftiReadOptions): Promise<InputItem[]> {
   let inner: ReturnType<typeof sniffFormat>
   await gunzipFilePrefix(path, 540, head => {
@@ -66,9 +69,10 @@ async function readGzip (path: string, signal?: AbortSignal, options?: NiftiRead
     return { need: head.length, keep: 0 }
   }, signal)
   if (inner === 'nifti') return await readNiftiGzipFile(path, signal, options)
+  if (inner === 'dicom') return await readDicomItems(path, await gunzipFileBounded(path, MAX_INFLATED_BYTES, signal))
   if (inner == null) throw new InvalidInputError(`${path}: gzip file whose content is not a recognised image (or the gzip stream is corrupt)`)
-  throw new UnsupportedInputError(`${path}: gzip-compressed ${inner} is not supported (only .nii.gz)`)
+  throw new UnsupportedInputError(`${path}: gzip-compressed ${inner} is not supported (only .nii.gz and .dcm.gz)`)
 }
-export { readSeries, planSeries, readSeriesGroup, type SeriesGroup } from './dicom-series.js'
+export { readSeries, planSeries, readSeriesGroup, seriesItems, type SeriesGroup } from './dicom-series.js'
 export { encodeNpy, npyChunks, writeNpyStream, type NpySlice } from './npy-write.js'
 export { encodeDicomHTJ2K, freshUid, decimalString, HTJ2K_LOSSLESS_RPCL, SECONDARY_CAPTURE, type DicomHTJ2KInput } from './dicom-write.js'

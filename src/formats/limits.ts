@@ -30,3 +30,10 @@ export function checkDimensions (label: string, dims: number[], bytesPerSample: 
   }
   return bytes
 }
+
+/**
+ * Largest accepted size of a gzip-compressed input once inflated (.dcm.gz): the pixel
+ * payload limit plus room for headers (an enhanced multi-frame header grows with its
+ * frames). Inflating stops as soon as this is passed, so a gzip bomb costs nothing.
+ */
+export const MAX_INFLATED_BYTES = MAX_BYTES + 2 ** 28

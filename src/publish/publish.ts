@@ -1,11 +1,10 @@
-import { open } from 'node:fs/promises'
 import { basename, dirname, posix } from 'node:path'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
 import { buildDatasetDag, buildImageDag, buildVolumeDag } from '../chunker/index.js'
 import { CodecPool, getDefaultPool } from '../codec/index.js'
 import { describeError, MistError } from '../errors.js'
-import { planSeries, readInputs, readSeriesGroup, sniffFormat, type SeriesGroup } from '../formats/index.js'
+import { isDicomFile, planSeries, readInputs, readSeriesGroup, seriesItems, type SeriesGroup } from '../formats/index.js'
 import type { BlockStore } from '../repo/index.js'
 import type { ImageMeta, InputItem, OperationOptions, ProgressEvent, RasterImage, ValueMapping } from '../types.js'
 import { collectInputs, type InputFile } from './collect.js'
@@ -14,7 +13,7 @@ import { collectInputs, type InputFile } from './collect.js'
 export interface LevelSummary { level: number, width: number, height: number, bytes: number }
 
 export interface PublishedItem {
-  /** The file; for a DICOM series, its directory. */
+  /** The file; for a DICOM series volume, its directory; for a time point of a series of mosaics, that point's file. */
   path: string
   name: string
   kind: 'image' | 'volume'
@@ -35,11 +34,18 @@ export interface PublishFailure {
   error: { name: string, message: string }
 }
 
+export interface PublishWarning {
+  path: string
+  message: string
+}
+
 export interface PublishResult {
   /** The dataset root for a directory, several inputs or a 4D NIfTI; the item's own root for one file. Absent if nothing was published. */
   root?: CID
   items: PublishedItem[]
   failures: PublishFailure[]
+  /** What the user should know although nothing failed: a DICOM series that could not be one volume (e.g. a missing slice) and was published file by file. */
+  warnings: PublishWarning[]
   /** Bytes of new blocks written to the repo. */
   bytesWritten: number
 }
@@ -77,9 +83,12 @@ type Unit =
  * `scan.nii.gz#t0`, `#t1`, … (zero-padded to the width of the last index). The DICOM files
  * found in a directory are grouped by SeriesInstanceUID: a series of single-frame slices
  * with positions becomes one volume named after its directory (`ct/series-<SeriesNumber>`
- * when the directory holds several such series); other DICOM files stay one entry each.
- * A series that cannot be one volume (irregular spacing, mixed sizes, a broken slice) is
- * published file by file instead.
+ * when the directory holds several such series); a series of Siemens mosaics (one file per
+ * time point) becomes one volume per file named `<dir>#t0`, `#t1`, … in acquisition order;
+ * other DICOM files stay one entry each (an enhanced multi-frame file with several stacks,
+ * temporal positions or b-values gives `file.dcm#t0`, `#t1`, … as a 4D NIfTI does).
+ * A series that cannot be one volume (a missing slice, irregular spacing, mixed sizes, a
+ * broken slice) is published file by file instead, with a warning in `warnings`.
  */
 export async function publish (paths: string[], options: PublishOptions): Promise<PublishResult> {
   const { repo, signal, onProgress } = options
@@ -92,7 +101,7 @@ export async function publish (paths: string[], options: PublishOptions): Promis
   // without holding a whole dataset in memory.
   const encodeQueue = new PQueue({ concurrency: Math.max(2, pool.stats().workers * 2) })
   const fileQueue = new PQueue({ concurrency: 2 })
-  const result: PublishResult = { items: [], failures: [], bytesWritten: 0 }
+  const result: PublishResult = { items: [], failures: [], warnings: [], bytesWritten: 0 }
   const published = new Map<Unit, PublishedItem[]>()
   const readOptions = { signal, quantize: options.quantize, keepText: options.keepText }
 
@@ -162,13 +171,27 @@ export async function publish (paths: string[], options: PublishOptions): Promis
   const publishSeries = async (unit: Extract<Unit, { kind: 'series' }>): Promise<void> => {
     try {
       signal?.throwIfAborted()
-      const [volume] = await readSeriesGroup(unit.group, { signal })
-      const item = await publishItem(unit.path, unit.name, volume)
-      published.set(unit, [{ ...item, files: unit.files.length }])
+      const items: PublishedItem[] = []
+      if (unit.group.timeSeries === true) {
+        // one volume per file (time point), read as the encoders take them
+        const digits = String(unit.group.paths.length - 1).length
+        let t = 0
+        for await (const volume of seriesItems(unit.group, { signal })) {
+          const path = unit.group.paths[t]
+          items.push({ ...await publishItem(path, `${unit.name}#t${String(t).padStart(digits, '0')}`, volume), files: 1 })
+          t++
+        }
+      } else {
+        const [volume] = await readSeriesGroup(unit.group, { signal })
+        items.push({ ...await publishItem(unit.path, unit.name, volume), files: unit.files.length })
+      }
+      published.set(unit, items)
       for (const file of unit.files) onProgress?.({ type: 'publish:file', detail: { path: file.path, ok: true } })
     } catch (err: any) {
       if (signal?.aborted === true) throw err
-      // not one volume after all: every file on its own, so one bad slice costs one file
+      // not one volume after all (a missing slice, irregular spacing, a broken file): said in a
+      // warning, and every file published on its own, so one bad slice costs one file
+      result.warnings.push({ path: unit.path, message: `${describeError(err, unit.path).message}; its ${unit.files.length} files are published one by one` })
       for (const file of unit.files) await publishFile(unit, file)
     }
   }
@@ -207,7 +230,7 @@ async function planUnits (files: InputFile[], signal?: AbortSignal): Promise<Uni
   for (const [dir, inDir] of byDir) {
     if (inDir.length < 2) continue
     const dicom: InputFile[] = []
-    for (const file of inDir) if (await isDicom(file.path)) dicom.push(file)
+    for (const file of inDir) if (await isDicomFile(file.path, signal)) dicom.push(file)
     if (dicom.length < 2) continue
     const byPath = new Map(dicom.map(f => [f.path, f]))
     // header failures are left to the per-file path, which reports them
@@ -232,19 +255,4 @@ async function planUnits (files: InputFile[], signal?: AbortSignal): Promise<Uni
     else if (!seen.has(series)) { seen.add(series); units.push(series) }
   }
   return units
-}
-
-/** Whether the file's first bytes are DICOM (a file that cannot be read is left to the reader's error). */
-async function isDicom (path: string): Promise<boolean> {
-  let handle
-  try {
-    handle = await open(path, 'r')
-    const head = new Uint8Array(1024)
-    const { bytesRead } = await handle.read(head, 0, head.length, 0)
-    return sniffFormat(head.subarray(0, bytesRead)) === 'dicom'
-  } catch {
-    return false
-  } finally {
-    await handle?.close()
-  }
 }

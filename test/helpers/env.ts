@@ -23,3 +23,5 @@ export const REAL_FIXTURES = fromEnv('MIST_REAL_FIXTURES', 'the real fixture fil
 export const OPJ_DECOMPRESS = fromEnv('MIST_OPJ_DECOMPRESS', 'OpenJPEG opj_decompress')
 /** Path of a python3 that can import nibabel (Debian python3-nibabel). */
 export const PYTHON_NIBABEL = fromEnv('MIST_PYTHON_NIBABEL', 'python3 with nibabel')
+/** Path of dcm2niix (Debian dcm2niix), the reference DICOM-to-NIfTI converter. */
+export const DCM2NIIX = fromEnv('MIST_DCM2NIIX', 'the dcm2niix reference converter')

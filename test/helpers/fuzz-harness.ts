@@ -283,7 +283,7 @@ function niftiFields (): Field[] {
 
 /** Value fields and lengths of the DICOM elements a reader sizes its buffers from. */
 function dicomFields (b: Uint8Array): Field[] {
-  const tags: Array<[number, number, string]> = [[0x0028, 0x0010, 'Rows'], [0x0028, 0x0011, 'Columns'], [0x0028, 0x0008, 'NumberOfFrames'], [0x0028, 0x0002, 'SamplesPerPixel'], [0x0028, 0x0100, 'BitsAllocated'], [0x0028, 0x0101, 'BitsStored'], [0x0028, 0x0103, 'PixelRepresentation'], [0x7fe0, 0x0010, 'PixelData'], [0x0002, 0x0000, 'GroupLength'], [0x0002, 0x0010, 'TransferSyntax'], [0x0028, 0x0004, 'Photometric']]
+  const tags: Array<[number, number, string]> = [[0x0028, 0x0010, 'Rows'], [0x0028, 0x0011, 'Columns'], [0x0028, 0x0008, 'NumberOfFrames'], [0x0028, 0x0002, 'SamplesPerPixel'], [0x0028, 0x0100, 'BitsAllocated'], [0x0028, 0x0101, 'BitsStored'], [0x0028, 0x0103, 'PixelRepresentation'], [0x7fe0, 0x0010, 'PixelData'], [0x0002, 0x0000, 'GroupLength'], [0x0002, 0x0010, 'TransferSyntax'], [0x0028, 0x0004, 'Photometric'], [0x0029, 0x1010, 'CSA header'], [0x5200, 0x9230, 'PerFrameFunctionalGroups'], [0x0020, 0x9157, 'DimensionIndexValues']]
   const f: Field[] = []
   for (const [g, e, what] of tags) {
     for (let i = 128; i + 12 <= b.length; i++) {
@@ -353,7 +353,7 @@ export async function makeBases (fixtures?: string): Promise<Bases> {
   const dicom: Base[] = []
   const dcmW = encodeDicomHTJ2K({ codestream: cs[0].bytes, modality: 'OT' } as any)
   dicom.push({ name: 'writer HTJ2K 64x48', bytes: dcmW, ext: '.dcm', fields: dicomFields(dcmW) })
-  for (const rel of ['github-pydicom-data/emri_small.dcm', 'github-pydicom-data/emri_small_RLE.dcm', 'github-pydicom-data/emri_small_jpeg_2k_lossless.dcm', 'github-pydicom-data/emri_small_jpeg_ls_lossless.dcm', 'github-pydicom-data/emri_small_big_endian.dcm', 'github-pydicom-data/JLSL_16_15_1_1F.dcm', 'github-DICOMHTJ2K/htj2k/CT1_JPH.dcm']) {
+  for (const rel of ['github-pydicom-data/emri_small.dcm', 'github-pydicom-data/emri_small_RLE.dcm', 'github-pydicom-data/emri_small_jpeg_2k_lossless.dcm', 'github-pydicom-data/emri_small_jpeg_ls_lossless.dcm', 'github-pydicom-data/emri_small_big_endian.dcm', 'github-pydicom-data/JLSL_16_15_1_1F.dcm', 'github-DICOMHTJ2K/htj2k/CT1_JPH.dcm', 'github-dcm_qa_mosaic/In/ep2d_Asc_2/IM-0001-0001.dcm', 'github-dcm_qa_enh/In/Siemens/XA10/6_1.dcm']) {
     const b = await read(rel)
     if (b != null) dicom.push({ name: rel.split('/').pop()!, bytes: b, ext: '.dcm', fields: dicomFields(b) })
   }

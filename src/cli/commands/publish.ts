@@ -36,7 +36,7 @@ export async function publishCommand (paths: string[], options: PublishCommandOp
       ...(item.valueMapping != null ? { valueMapping: item.valueMapping, maxAbsError: item.valueMapping.maxAbsError } : {})
     }))
     if (options.json === true) {
-      printJson({ root: result.root?.toString() ?? null, images, failures: result.failures, bytesWritten: result.bytesWritten })
+      printJson({ root: result.root?.toString() ?? null, images, failures: result.failures, warnings: result.warnings, bytesWritten: result.bytesWritten })
     } else {
       for (const item of images) {
         const full = item.levels[item.levels.length - 1]
@@ -44,6 +44,7 @@ export async function publishCommand (paths: string[], options: PublishCommandOp
         process.stdout.write(`${item.root}  ${item.name}  ${item.kind === 'volume' ? `${item.images} slices, ` : ''}${full.width}x${full.height} ${formatBytes(full.bytes)}, ${item.levels.length} levels down to ${coarse.width}x${coarse.height} ${formatBytes(coarse.bytes)}${describeMapping(item)}\n`)
       }
       for (const failure of result.failures) process.stderr.write(`failed: ${failure.error.name}: ${failure.error.message}\n`)
+      for (const warning of result.warnings) process.stderr.write(`warning: ${warning.message}\n`)
       process.stdout.write(`published ${result.items.length} file(s) (${result.items.reduce((n, i) => n + i.images, 0)} images), ${result.failures.length} failed, ${formatBytes(result.bytesWritten)} new blocks\n`)
       if (result.root != null) process.stdout.write(`root ${result.root}\n`)
     }
