@@ -2,6 +2,7 @@
  * Size limits shared by every reader and writer: a header may claim anything,
  * so declared sizes are checked here before a single byte is allocated.
  */
+import { MAX_DECODED_BYTES } from '../codec/validate.js'
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 
 /** Largest accepted size of one image side (pixels / voxels). */
@@ -29,4 +30,34 @@ export function checkDimensions (label: string, dims: number[], bytesPerSample: 
     throw new UnsupportedInputError(`${label}: image ${what} needs ${bytes} bytes, more than the limit of ${MAX_BYTES}`)
   }
   return bytes
+}
+
+/**
+ * Largest raster one image, frame or slice may decode to, in bytes (width x height x components
+ * x 1 or 2 bytes per sample): the codec's limit (128 MiB), so an input it would refuse to encode
+ * is refused from its header, before its pixels are inflated or decoded.
+ */
+export const MAX_FRAME_BYTES = MAX_DECODED_BYTES
+
+/**
+ * Largest a deflated DICOM data set may inflate to (it is held whole, like any DICOM file):
+ * inflation stops there, so a small file that would inflate to gigabytes costs at most this.
+ */
+export const MAX_INFLATED_BYTES = 256 * 1024 * 1024
+
+/**
+ * Largest 3D volume of data wider than 16 bits (int32, uint32, float32, float64), in source bytes:
+ * its exact 16-bit mapping is a property of the whole volume, so it is read whole (plus its 16-bit copy).
+ */
+export const MAX_WIDE_VOLUME_BYTES = 512 * 1024 * 1024
+
+/**
+ * Throws UnsupportedInputError when one image, frame or slice of `width` x `height` x
+ * `components` samples of `bytesPerSample` bytes decodes to more than MAX_FRAME_BYTES.
+ */
+export function checkFrame (label: string, width: number, height: number, components: number, bytesPerSample: number, what: string): void {
+  const bytes = width * height * components * bytesPerSample
+  if (bytes > MAX_FRAME_BYTES) {
+    throw new UnsupportedInputError(`${label}: ${what}: one image decodes to ${bytes} bytes, more than the ${MAX_FRAME_BYTES}-byte (128 MiB) limit of the codec (e.g. 8192x8192 16-bit); refused before decoding. Split or downsample it first`)
+  }
 }

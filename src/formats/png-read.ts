@@ -7,7 +7,7 @@ import { inflateSync } from 'node:zlib'
 import pngjs from 'pngjs'
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 import type { InputItem, RasterImage } from '../types.js'
-import { checkDimensions, MAX_BYTES } from './limits.js'
+import { checkDimensions, checkFrame, MAX_BYTES } from './limits.js'
 import { readPngHeader, PNG_CHANNELS, type PngHeader } from './png-chunks.js'
 
 const COLOR_NAMES: Record<number, string> = { 0: 'gray', 2: 'RGB', 3: 'palette', 4: 'gray+alpha', 6: 'RGBA' }
@@ -18,6 +18,8 @@ export function readPngBytes (label: string, bytes: Uint8Array): InputItem {
   const { width, height, bitDepth, colorType } = header
   const what = `${width}x${height} ${bitDepth}-bit ${COLOR_NAMES[colorType]}`
   checkDimensions(label, [width, height], Math.ceil(bitDepth / 8) * PNG_CHANNELS[colorType], what)
+  // gray (with or without alpha) gives one channel, colour and palette up to three
+  checkFrame(label, width, height, colorType === 0 || colorType === 4 ? 1 : 3, bitDepth === 16 ? 2 : 1, `${what} PNG`)
   if (bitDepth === 16 && colorType !== 0 && colorType !== 4) {
     throw new UnsupportedInputError(`${label}: ${what} PNG is not supported yet (16-bit colour)`)
   }
