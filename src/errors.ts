@@ -112,3 +112,11 @@ export class RepoBusyError extends RepoError {
     this.name = 'RepoBusyError'
   }
 }
+
+/** A repo file that must be the user's own (repo.lock, api.sock) belongs to someone else or is reachable by others: not trusted. */
+export class UnsafeRepoError extends RepoError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'UnsafeRepoError'
+  }
+}

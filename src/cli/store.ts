@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { NetworkError, RepoBusyError } from '../errors.js'
 import { defaultRepoPath, readRepoConfig, Repo, type BlockStore } from '../repo/index.js'
+import { checkRepoFileTrusted } from '../repo/trust.js'
 import type { CommonOptions } from './common.js'
 
 export interface StoreOptions extends CommonOptions {
@@ -32,6 +33,7 @@ export async function withStore<T> (options: StoreOptions, command: string, fn: 
   } catch (err) {
     const socket = join(path, CONTROL_SOCKET)
     if (err instanceof RepoBusyError && err.holder.command === 'serve' && await access(socket).then(() => true, () => false)) {
+      await checkRepoFileTrusted(socket, 'socket', { private: true })
       const { ControlClient } = await import('../daemon/control-client.js')
       const client = new ControlClient(path, socket, { blockTimeoutMs: timeoutMs })
       try {
