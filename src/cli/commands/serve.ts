@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { startControlServer } from '../../daemon/control-server.js'
+import { assertHeld } from '../../daemon/pin-check.js'
 import { blockProtocolEnabled, createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } from '../../node/index.js'
 import { readRepoConfig, Repo } from '../../repo/index.js'
 import { printJson, type CommonOptions } from '../common.js'
@@ -42,11 +43,12 @@ export async function serveCommand (options: ServeOptions): Promise<number> {
       get: async (cid, o) => store.get(cid, o),
       has: async cid => store.has(cid),
       put: async (cid, bytes) => store.put(cid, bytes),
-      pin: async (cid, o) => store.pin(cid, o),
+      // a pin or mirror record is refused until the repo holds what it promises to keep (pin-check.ts)
+      pin: async (cid, o) => { await assertHeld(repo, cid, { level: 'full' }, { signal: o.signal, what: 'pin' }); await store.pin(cid, o) },
       isPinned: async cid => store.isPinned(cid),
       id: () => ({ peerId: live.peerId, multiaddrs: live.multiaddrs(), repo: repo.path, peers: live.connectedPeers() }),
       dial: async (addr, o) => live.dial(addr, o),
-      recordMirror: async (cid, selection) => store.recordMirror(cid, selection)
+      recordMirror: async (cid, selection) => { await assertHeld(repo, cid, selection, { what: 'record a mirror of' }); await store.recordMirror(cid, selection) }
     })
     stopControl = control.close
     const info = { peerId: node.peerId, multiaddrs: node.multiaddrs(), repo: repo.path }
