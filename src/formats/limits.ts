@@ -46,12 +46,6 @@ export const MAX_FRAME_BYTES = MAX_DECODED_BYTES
 export const MAX_INFLATED_BYTES = 256 * 1024 * 1024
 
 /**
- * Largest 3D volume of data wider than 16 bits (int32, uint32, float32, float64), in source bytes:
- * its exact 16-bit mapping is a property of the whole volume, so it is read whole (plus its 16-bit copy).
- */
-export const MAX_WIDE_VOLUME_BYTES = 512 * 1024 * 1024
-
-/**
  * Throws UnsupportedInputError when one image, frame or slice of `width` x `height` x
  * `components` samples of `bytesPerSample` bytes decodes to more than MAX_FRAME_BYTES.
  */

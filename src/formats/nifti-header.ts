@@ -6,7 +6,7 @@
  */
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 import type { VolumeMeta } from '../types.js'
-import { checkDimensions, checkFrame, MAX_WIDE_VOLUME_BYTES } from './limits.js'
+import { checkDimensions, checkFrame } from './limits.js'
 import { NIFTI1, NIFTI1_TEXT, NIFTI2, datatypeByCode, type NiftiDatatype } from './nifti-layout.js'
 import { diagonalAffine, quaternToAffine } from './nifti-affine.js'
 
@@ -59,9 +59,6 @@ export function parseNiftiHeader (label: string, bytes: Uint8Array, options?: { 
   const volumes = shape[3] ?? 1
   // each slice becomes one image (16-bit once mapped when wider): refuse what the codec could not take
   checkFrame(label, dims[0], dims[1], datatype.components, datatype.bytes > 2 ? 2 : datatype.bytes / datatype.components, `NIfTI ${what}`)
-  if (datatype.bytes > 2 && dims[0] * dims[1] * dims[2] * datatype.bytes > MAX_WIDE_VOLUME_BYTES) {
-    throw new UnsupportedInputError(`${label}: NIfTI ${what}: one ${datatype.name} volume is ${dims[0] * dims[1] * dims[2] * datatype.bytes} bytes, more than the ${MAX_WIDE_VOLUME_BYTES}-byte limit for data wider than 16 bits (its 16-bit mapping is found over the whole volume, which is held); convert it to int16/uint16 or split it`)
-  }
   if (!Number.isInteger(f.voxOffset) || f.voxOffset < (version === 2 ? 540 : 348)) throw new InvalidInputError(`${label}: corrupt NIfTI header: vox_offset ${f.voxOffset}`)
   const spacing: [number, number, number] = [f.pixdim[1], f.pixdim[2], f.pixdim[3]]
   const qfac = f.pixdim[0] < 0 ? -1 : 1

@@ -18,8 +18,6 @@ export function readPngBytes (label: string, bytes: Uint8Array): InputItem {
   const { width, height, bitDepth, colorType } = header
   const what = `${width}x${height} ${bitDepth}-bit ${COLOR_NAMES[colorType]}`
   checkDimensions(label, [width, height], Math.ceil(bitDepth / 8) * PNG_CHANNELS[colorType], what)
-  // gray (with or without alpha) gives one channel, colour and palette up to three
-  checkFrame(label, width, height, colorType === 0 || colorType === 4 ? 1 : 3, bitDepth === 16 ? 2 : 1, `${what} PNG`)
   if (bitDepth === 16 && colorType !== 0 && colorType !== 4) {
     throw new UnsupportedInputError(`${label}: ${what} PNG is not supported yet (16-bit colour)`)
   }
@@ -104,6 +102,8 @@ function checkImageData (label: string, bytes: Uint8Array, header: PngHeader, wh
   if (rgbaBytes > MAX_BYTES) {
     throw new UnsupportedInputError(`${label}: ${what} PNG needs ${rgbaBytes} bytes to decode (as RGBA), more than the limit of ${MAX_BYTES}`)
   }
+  // gray (with or without alpha) gives one channel, colour and palette up to three; before inflating
+  checkFrame(label, header.width, header.height, header.colorType === 0 || header.colorType === 4 ? 1 : 3, header.bitDepth === 16 ? 2 : 1, `${what} PNG`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const idat: Uint8Array[] = []
   let compressed = 0
