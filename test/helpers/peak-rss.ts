@@ -31,7 +31,7 @@ async function status (pid: number): Promise<{ rss: number, hwm: number } | unde
  * count, unlike a heap limit). A watchdog kills it once its RSS passes `killAbove`, so a
  * regression fails the test instead of exhausting a shared machine.
  */
-export async function runMeasured (args: string[], options: { dir: string, killAbove: number, env?: Record<string, string>, umask?: number, timeoutMs?: number }): Promise<MeasuredRun> {
+export async function runMeasured (args: string[], options: { dir: string, killAbove: number, env?: Record<string, string>, timeoutMs?: number }): Promise<MeasuredRun> {
   const meterFile = join(options.dir, `meter-${Math.random().toString(36).slice(2)}.json`)
   const child = spawn(process.execPath, ['--import', METER, BIN, ...args], { env: { ...process.env, ...options.env, MIST_BENCH_METER: meterFile }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
