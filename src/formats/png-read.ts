@@ -2,6 +2,7 @@
  * PNG reader: gray 1..16-bit PNGs become one-channel RasterImages with their
  * exact stored values; colour PNGs whose channels are all equal (and opaque)
  * become gray; opaque 8-bit colour becomes RGB. The rest is unsupported for now.
+ * Non-interlaced 8/16-bit files without tRNS are decoded by png-rows.ts, the others by pngjs.
  */
 import { inflateSync } from 'node:zlib'
 import pngjs from 'pngjs'
