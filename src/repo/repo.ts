@@ -1,4 +1,4 @@
-import { readFile, writeFile, access } from 'node:fs/promises'
+import { readdir, readFile, writeFile, access } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { MistBlockstore } from './blockstore.js'
 import { PrivateDatastore } from './datastore.js'
@@ -56,7 +56,9 @@ export class Repo implements BlockStore {
         throw new RepoError(`${path} is not a mist-p2p repo (no config.json). Publish something into it first, or pass --repo DIR.`)
       }
       try {
-        await makePrivateDir(path)
+        // a new or empty directory becomes the private repo; a directory that already holds other
+        // things (--repo .) keeps its mode, and its files are private (a warning says if it is not)
+        if ((await readdir(path).catch(() => [])).length === 0) await makePrivateDir(path)
       } catch (err: any) {
         throw new RepoError(`${path}: cannot create the repo directory: ${err?.message ?? err}`, { cause: err })
       }
@@ -64,7 +66,7 @@ export class Repo implements BlockStore {
     const lock = await RepoLock.acquire(path, options.command ?? 'library')
     try {
       if (!exists) await writeFile(configFile, JSON.stringify({ version: REPO_VERSION }, null, 2) + '\n', { mode: PRIVATE_FILE_MODE })
-      else for (const warning of await repoPermissionWarnings(path)) (options.onWarning ?? defaultWarning)(warning)
+      for (const warning of await repoPermissionWarnings(path)) (options.onWarning ?? defaultWarning)(warning)
       const config = JSON.parse(await readFile(configFile, 'utf8'))
       if (config?.version !== REPO_VERSION) {
         throw new RepoError(`${path}: repo version ${config?.version} is not supported by this mist-p2p (expects ${REPO_VERSION})`)
