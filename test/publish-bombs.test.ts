@@ -67,3 +67,30 @@ describe('publish: decompression bombs are refused before they inflate', () => {
     }, 180_000)
   }
 })
+
+describe('publish: a compressed DICOM frame whose codestream declares a huge image', () => {
+  // defence in depth: libjpeg-turbo refuses this one itself (the unchanged code peaked at 95 MiB), but
+  // every third-party decoder allocates for what its codestream declares, before anything is compared
+  it('JPEG baseline frame patched to 65000x65000 inside a 512x512 DICOM: refused before the decoder is called, peak RSS under the bound', async (ctx) => {
+    const fixtures = process.env.MIST_REAL_FIXTURES
+    if (fixtures == null || fixtures === '') { console.warn('[skip] MIST_REAL_FIXTURES is not set: the JPEG frame bomb needs a real JPEG DICOM'); ctx.skip(); return }
+    const { readFile } = await import('node:fs/promises')
+    const bytes = Buffer.from(await readFile(join(fixtures, 'github-cornerstone3D', 'CTImage_JPEGBaseline50.dcm')))
+    // the first SOF0 (FFC0) of the frame: height and width follow the length and the precision
+    const sof = bytes.indexOf(Buffer.from([0xff, 0xc0]))
+    expect(sof).toBeGreaterThan(0)
+    bytes.writeUInt16BE(65000, sof + 5)
+    bytes.writeUInt16BE(65000, sof + 7)
+    const inputs = join(dir, 'in-jpeg-frame')
+    await mkdir(inputs)
+    await writeFile(join(inputs, 'good.png'), encodePng(synthesizeImage(256, 256, 12, false, 1, 3)))
+    await writeFile(join(inputs, 'frame.dcm'), bytes)
+    const run = await runMeasured(['publish', inputs, '--repo', join(dir, 'repo-jpeg-frame'), '--json'], { dir, killAbove: 3 * BOUND })
+    console.log(`[bombs] jpeg frame: peak RSS ${(run.peakRss / MIB).toFixed(0)} MiB${run.killedAtRss != null ? ` (killed at ${(run.killedAtRss / MIB).toFixed(0)} MiB)` : ''}`)
+    expect(run.killedAtRss).toBeUndefined()
+    const doc = JSON.parse(run.stdout)
+    expect(doc.images.map((i: any) => i.name)).toEqual(['good.png'])
+    expect(doc.failures[0].error.message).toMatch(/codestream declares 65000x65000 but the DICOM header says 512x512; refused before decoding/)
+    expect(run.peakRss).toBeLessThan(BOUND)
+  }, 180_000)
+})
