@@ -60,3 +60,6 @@ export function describeError (err: any, path: string): { name: string, message:
   if (!message.includes(path)) message = `${path}: ${message}`
   return { name, message }
 }
+
+/** A repo file that must be the user's own (repo.lock, api.sock) belongs to someone else or is reachable by others: not trusted. */
+export class UnsafeRepoError extends RepoError {}

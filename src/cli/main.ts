@@ -69,6 +69,7 @@ export async function main (argv: string[]): Promise<number> {
     .option('--decompositions <n>', 'wavelet decompositions, 1..32 (default: coarsest level at most 64 px)', (v: string) => { const n = Number(v); if (!/^\d+$/.test(v) || n < 1 || n > 32) throw new InvalidArgumentError('1..32'); return n })
     .option('--quantize', 'map data that does not fit 16 bits losslessly (real-valued floats) linearly onto 16 bits; the largest error is measured, stored and printed')
     .option('--keep-text', 'also publish NIfTI free-text fields (descrip, aux_file, intent_name)')
+    .option('--follow-symlinks', 'follow every symbolic link in a published directory (default: only links to files inside the published paths, e.g. git-annex/DataLad content; never into the repo)')
     .action(async (paths: string[], opts) => { exitCode = await (await import('./commands/publish.js')).publishCommand(paths, opts) })
 
   program.command('get')

@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { rm } from 'node:fs/promises'
+import { chmod, rm } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { MissingBlockError, UsageError } from '../errors.js'
 import { verifyBlock, type MirrorSelection } from '../repo/index.js'
+import { checkRepoDirTrusted } from '../repo/trust.js'
 import { toWire } from './wire-errors.js'
 
 /** What the running node offers to the other commands on its repo. */
@@ -30,14 +32,22 @@ export const MAX_BLOCK_UPLOAD = 2 * 1024 * 1024
  * one writer per repo and new blocks are served at once.
  */
 export async function startControlServer (socketPath: string, backend: ControlBackend): Promise<{ close: () => Promise<void> }> {
+  // the socket's directory must keep others out (they could swap the socket otherwise)
+  await checkRepoDirTrusted(dirname(socketPath), 'control socket')
   await rm(socketPath, { force: true })
   const server: Server = createServer((req, res) => { handle(req, res, backend).catch(err => send(res, 500, toWire(err))) })
   server.keepAliveTimeout = 30_000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(socketPath, () => { server.off('error', reject); resolve() })
+    // bind() creates the socket file inside listen(), synchronously: under umask 077 it is born
+    // 0700 at most, never open to others, whatever the user's umask (a chmod after listen left a window)
+    const umask = process.umask(0o077)
+    try {
+      server.listen(socketPath, () => { server.off('error', reject); resolve() })
+    } finally {
+      process.umask(umask)
+    }
   })
-  const { chmod } = await import('node:fs/promises')
   await chmod(socketPath, 0o600)
   return {
     close: async () => {

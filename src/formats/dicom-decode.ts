@@ -11,12 +11,18 @@ import type { PixelModule } from './dicom-pixels.js'
 import { decodeRleFrame } from './dicom-rle.js'
 import { decodeJ2k, decodeJpeg8, decodeJpegLossless, decodeJpegLs, type DecodedFrame } from './image-decoders.js'
 import { bareCodestream, j2kCoding } from './j2k-codestream.js'
+import { declaredFrameSize } from './frame-dims.js'
 
 /** The decoded samples of one frame plus whether this codestream itself is irreversible (9/7 wavelet). */
 export interface FrameResult { frame: DecodedFrame, irreversible: boolean }
 
 /** Decodes one frame of encapsulated pixel data. */
 export async function decodeEncapsulatedFrame (label: string, codec: PixelCodec, bytes: Uint8Array, pm: PixelModule): Promise<FrameResult> {
+  // the decoders allocate for what the codestream declares: it must be what the DICOM header says
+  const declared = declaredFrameSize(codec, codec === 'j2k' || codec === 'htj2k' ? bareCodestream(label, bytes) : bytes)
+  if (declared != null && (declared.width !== pm.columns || declared.height !== pm.rows)) {
+    throw new InvalidInputError(`${label}: the frame's codestream declares ${declared.width}x${declared.height} but the DICOM header says ${pm.columns}x${pm.rows}; refused before decoding`)
+  }
   switch (codec) {
     case 'rle': {
       const data = decodeRleFrame(label, bytes, pm.rows, pm.columns, pm.samplesPerPixel, pm.bitsAllocated)

@@ -21,7 +21,7 @@ import { readPixelModule } from './dicom-pixel-module.js'
 import { nativeFrameBytes, nativeRawFrame, unpackBits, type PixelModule } from './dicom-pixels.js'
 import { ENCAPSULATED_TRANSFER_SYNTAXES, NATIVE_TRANSFER_SYNTAXES, transferSyntaxName } from './dicom-transfer-syntax.js'
 import { multiFrameVolume } from './dicom-volume.js'
-import { checkDimensions } from './limits.js'
+import { checkDimensions, checkFrame } from './limits.js'
 
 /** A decoded frame and whether its own codestream was irreversibly compressed. */
 interface Decoded { finished: FinishedFrame, irreversible: boolean }
@@ -62,6 +62,7 @@ export async function readDicomItems (label: string, bytes: Uint8Array): Promise
   const what = `${pm.columns}x${pm.rows}x${pm.samplesPerPixel}${frames > 1 ? ` x ${frames} frames` : ''} ${pm.packed1 === true ? 1 : pm.bitsAllocated}-bit`
   if (pm.packed1 === true && encapsulated != null) throw new UnsupportedInputError(`${label}: compressed 1-bit DICOM pixel data is not supported; convert with \`gdcmconv --raw\` first`)
   checkDimensions(label, [pm.columns, pm.rows, frames], pm.samplesPerPixel * pm.bitsAllocated / 8, what)
+  checkFrame(label, pm.columns, pm.rows, photometric === 'PALETTE COLOR' ? 3 : pm.samplesPerPixel, pm.bitsAllocated > 8 ? 2 : 1, `DICOM ${what}`)
   const palette = photometric === 'PALETTE COLOR' ? readPalette(label, ds, littleEndian) : undefined
   const frame = native != null
     ? nativeFrames(label, ds, pm, photometric, frames, what, palette)

@@ -2,6 +2,7 @@
  * Size limits shared by every reader and writer: a header may claim anything,
  * so declared sizes are checked here before a single byte is allocated.
  */
+import { MAX_DECODED_BYTES } from '../codec/validate.js'
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 
 /** Largest accepted size of one image side (pixels / voxels). */
@@ -32,8 +33,26 @@ export function checkDimensions (label: string, dims: number[], bytesPerSample: 
 }
 
 /**
- * Largest accepted size of a gzip-compressed input once inflated (.dcm.gz): the pixel
- * payload limit plus room for headers (an enhanced multi-frame header grows with its
- * frames). Inflating stops as soon as this is passed, so a gzip bomb costs nothing.
+ * Largest raster one image, frame or slice may decode to, in bytes (width x height x components
+ * x 1 or 2 bytes per sample): the codec's limit (128 MiB), so an input it would refuse to encode
+ * is refused from its header, before its pixels are inflated or decoded.
  */
-export const MAX_INFLATED_BYTES = MAX_BYTES + 2 ** 28
+export const MAX_FRAME_BYTES = MAX_DECODED_BYTES
+
+/**
+ * Largest a compressed DICOM file may inflate to, a deflated data set or a whole `.dcm.gz` (either
+ * is held whole, like any DICOM file): inflation stops there, so a small file that would inflate to
+ * gigabytes costs at most this.
+ */
+export const MAX_INFLATED_BYTES = 256 * 1024 * 1024
+
+/**
+ * Throws UnsupportedInputError when one image, frame or slice of `width` x `height` x
+ * `components` samples of `bytesPerSample` bytes decodes to more than MAX_FRAME_BYTES.
+ */
+export function checkFrame (label: string, width: number, height: number, components: number, bytesPerSample: number, what: string): void {
+  const bytes = width * height * components * bytesPerSample
+  if (bytes > MAX_FRAME_BYTES) {
+    throw new UnsupportedInputError(`${label}: ${what}: one image decodes to ${bytes} bytes, more than the ${MAX_FRAME_BYTES}-byte (128 MiB) limit of the codec (e.g. 8192x8192 16-bit); refused before decoding. Split or downsample it first`)
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 import type { VolumeMeta } from '../types.js'
-import { checkDimensions } from './limits.js'
+import { checkDimensions, checkFrame } from './limits.js'
 import { NIFTI1, NIFTI1_TEXT, NIFTI2, datatypeByCode, type NiftiDatatype } from './nifti-layout.js'
 import { diagonalAffine, quaternToAffine } from './nifti-affine.js'
 
@@ -57,6 +57,8 @@ export function parseNiftiHeader (label: string, bytes: Uint8Array, options?: { 
   if (!datatype.supported) throw new UnsupportedInputError(`${label}: NIfTI datatype ${datatype.name} (${what}) is not supported`)
   const dims: [number, number, number] = [shape[0], shape[1] ?? 1, shape[2] ?? 1]
   const volumes = shape[3] ?? 1
+  // each slice becomes one image (16-bit once mapped when wider): refuse what the codec could not take
+  checkFrame(label, dims[0], dims[1], datatype.components, datatype.bytes > 2 ? 2 : datatype.bytes / datatype.components, `NIfTI ${what}`)
   if (!Number.isInteger(f.voxOffset) || f.voxOffset < (version === 2 ? 540 : 348)) throw new InvalidInputError(`${label}: corrupt NIfTI header: vox_offset ${f.voxOffset}`)
   const spacing: [number, number, number] = [f.pixdim[1], f.pixdim[2], f.pixdim[3]]
   const qfac = f.pixdim[0] < 0 ? -1 : 1

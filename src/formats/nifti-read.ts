@@ -2,15 +2,15 @@
  * NIfTI-1/NIfTI-2 reader (.nii and .nii.gz): one 'volume' InputItem per 3D
  * volume (a 4D file gives several, in t order, each with meta.frame), whose
  * slices() yields each z slice (x fastest, as stored) in native byte order.
- * Datatypes wider than 16 bits go through mapTo16 (value-map.ts) over the
- * whole volume: the slices are 16-bit and meta.valueMapping restores the source.
+ * Datatypes wider than 16 bits are mapped to 16 bits (value-map.ts) by a mapping chosen over
+ * the whole volume: the slices are 16-bit and meta.valueMapping restores the source.
  */
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 import type { InputItem, RasterImage, VolumeMeta } from '../types.js'
 import { fileRanges, gzipRanges, memoryRanges, type ByteRanges } from './byte-ranges.js'
 import { gunzipFilePrefix } from './gunzip-prefix.js'
 import { NIFTI_HEADER_BYTES, parseNiftiHeader, type NiftiHeader } from './nifti-header.js'
-import { mapTo16, type SourceArray } from './value-map.js'
+import { applyMapping, mappingError, newValueStats, planMapping, scanValues, type SourceArray } from './value-map.js'
 
 /** Options of the NIfTI reader. */
 export interface NiftiReadOptions {
@@ -78,7 +78,8 @@ function checkLength (label: string, header: NiftiHeader, available: number, hol
 
 /**
  * One item per 3D volume. 8/16-bit and RGB24 slices are read from `ranges` one at a time as
- * they are iterated; wider datatypes are mapped to 16 bits over the whole volume, read now.
+ * they are iterated; for wider datatypes the 16-bit mapping is chosen now, from one read of the
+ * whole volume (held when small, slice by slice when large), and each slice is mapped when asked for.
  * The items share `ranges`: it is closed after the last volume's slices, when an iteration
  * stops early, and by each item's close().
  */
@@ -94,9 +95,9 @@ async function toInputItems (label: string, header: NiftiHeader, ranges: ByteRan
     const last = t === header.volumes - 1
     let slice: (z: number) => Promise<RasterImage>
     if (header.datatype.bytes > 2) {
-      const mapped = mappedSlices(`${label}${header.volumes > 1 ? ` (volume ${t + 1})` : ''}`, header, await ranges.read(start, volumeBytes), meta, options)
-      slice = async z => mapped(z)
-      if (last) await ranges.close()
+      const held = volumeBytes <= WIDE_IN_MEMORY_BYTES
+      slice = await mappedSlices(`${label}${header.volumes > 1 ? ` (volume ${t + 1})` : ''}`, header, ranges, start, held, meta, options)
+      if (last && held) await ranges.close()
     } else {
       slice = async z => narrowSlice(header, await ranges.read(start + z * sliceBytes, sliceBytes))
     }
@@ -131,19 +132,40 @@ function narrowSlice (header: NiftiHeader, bytes: Uint8Array): RasterImage {
   return { width: nx, height: ny, components, bitsStored: size === 2 ? 16 : 8, signed, data }
 }
 
-/** The whole volume mapped to 16 bits once; slices are views of the result. */
-function mappedSlices (label: string, header: NiftiHeader, copy: Uint8Array, meta: VolumeMeta, options?: NiftiReadOptions): (z: number) => RasterImage {
-  if (!header.littleEndian) swapBytes(copy, header.datatype.bytes)
-  const Ctor = ({ int32: Int32Array, uint32: Uint32Array, float32: Float32Array, float64: Float64Array } as Record<string, (new (b: ArrayBuffer) => SourceArray) | undefined>)[header.datatype.name]
-  if (Ctor == null) throw new UnsupportedInputError(`${label}: NIfTI datatype ${header.datatype.name} is not supported`)
-  const mapped = mapTo16(new Ctor(copy.buffer as ArrayBuffer), { quantize: options?.quantize, label })
-  meta.valueMapping = mapped.mapping
-  meta.dtype = mapped.signed ? 'int16' : mapped.bitsStored <= 8 ? 'uint8' : 'uint16'
-  const [nx, ny] = header.dims
-  return (z) => {
-    const part = mapped.data.subarray(z * nx * ny, (z + 1) * nx * ny)
-    const data = mapped.bitsStored <= 8 && !mapped.signed ? Uint8Array.from(part) : part.slice()
-    return { width: nx, height: ny, components: 1, bitsStored: mapped.bitsStored, signed: mapped.signed, data }
+/**
+ * Below this, a volume wider than 16 bits is read once and held (4D series of small volumes are
+ * read in one forward pass); above it, it is read twice slice by slice (once to choose its 16-bit
+ * mapping, once to map each slice as it is asked for), so memory does not grow with its size.
+ */
+const WIDE_IN_MEMORY_BYTES = 64 * 1024 * 1024
+
+/**
+ * A volume of 32/64-bit samples mapped to 16 bits: one scan of every value chooses the mapping
+ * (value-map.ts), then each slice is mapped when asked for. meta.valueMapping is complete now.
+ */
+async function mappedSlices (label: string, header: NiftiHeader, ranges: ByteRanges, start: number, held: boolean, meta: VolumeMeta, options?: NiftiReadOptions): Promise<(z: number) => Promise<RasterImage>> {
+  const { name, bytes: size } = header.datatype
+  const Ctor = ({ int32: Int32Array, uint32: Uint32Array, float32: Float32Array, float64: Float64Array } as Record<string, (new (b: ArrayBuffer, offset: number, length: number) => SourceArray) | undefined>)[name]
+  if (Ctor == null) throw new UnsupportedInputError(`${label}: NIfTI datatype ${name} is not supported`)
+  const [nx, ny, nz] = header.dims
+  const sliceBytes = nx * ny * size
+  const values = (bytes: Uint8Array): SourceArray => {
+    if (!header.littleEndian) swapBytes(bytes, size)
+    return new Ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / size)
+  }
+  const whole = held ? values(await ranges.read(start, sliceBytes * nz)) : undefined
+  const sliceValues = async (z: number): Promise<SourceArray> => whole != null ? whole.subarray(z * nx * ny, (z + 1) * nx * ny) : values(await ranges.read(start + z * sliceBytes, sliceBytes))
+  const stats = newValueStats(name)
+  for (let z = 0; z < nz; z++) scanValues(stats, await sliceValues(z), label)
+  const plan = planMapping(stats, { quantize: options?.quantize, label })
+  // a quantized mapping's largest error is measured over every value now (one more read when streamed), so meta is complete
+  let maxAbsError = 0
+  if (!plan.exact) for (let z = 0; z < nz; z++) maxAbsError = Math.max(maxAbsError, mappingError(plan, await sliceValues(z)))
+  meta.valueMapping = { slope: plan.slope, intercept: plan.intercept, dtype: name, maxAbsError }
+  meta.dtype = plan.signed ? 'int16' : plan.bitsStored <= 8 ? 'uint8' : 'uint16'
+  return async (z) => {
+    const { data } = applyMapping(plan, await sliceValues(z))
+    return { width: nx, height: ny, components: 1, bitsStored: plan.bitsStored, signed: plan.signed, data: plan.bitsStored <= 8 && !plan.signed ? Uint8Array.from(data) : data }
   }
 }
 

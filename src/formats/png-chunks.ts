@@ -1,6 +1,6 @@
 /**
  * A minimal PNG chunk walker: checks the structure (so truncation is reported
- * precisely) and extracts IHDR and sBIT. Pixel decoding is left to pngjs.
+ * precisely) and extracts IHDR and sBIT. Pixels: png-rows.ts, or pngjs for the rest.
  */
 import { InvalidInputError } from '../errors.js'
 

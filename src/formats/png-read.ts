@@ -2,13 +2,15 @@
  * PNG reader: gray 1..16-bit PNGs become one-channel RasterImages with their
  * exact stored values; colour PNGs whose channels are all equal (and opaque)
  * become gray; opaque 8-bit colour becomes RGB. The rest is unsupported for now.
+ * Non-interlaced 8/16-bit files without tRNS are decoded by png-rows.ts, the others by pngjs.
  */
 import { inflateSync } from 'node:zlib'
 import pngjs from 'pngjs'
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 import type { InputItem, RasterImage } from '../types.js'
-import { checkDimensions, MAX_BYTES } from './limits.js'
+import { checkDimensions, checkFrame, MAX_BYTES } from './limits.js'
 import { readPngHeader, PNG_CHANNELS, type PngHeader } from './png-chunks.js'
+import { decodeRows, rowsDecodable } from './png-rows.js'
 
 const COLOR_NAMES: Record<number, string> = { 0: 'gray', 2: 'RGB', 3: 'palette', 4: 'gray+alpha', 6: 'RGBA' }
 
@@ -21,7 +23,11 @@ export function readPngBytes (label: string, bytes: Uint8Array): InputItem {
   if (bitDepth === 16 && colorType !== 0 && colorType !== 4) {
     throw new UnsupportedInputError(`${label}: ${what} PNG is not supported yet (16-bit colour)`)
   }
-  checkImageData(label, bytes, header, what)
+  const rows = checkImageData(label, bytes, header, what)
+  if (rowsDecodable(header, bytes)) {
+    const image = decodeRows(label, bytes, header, rows, what)
+    return { kind: 'image', image, meta: { sourceFormat: 'png', photometric: image.components === 3 ? 'RGB' : 'MONOCHROME2', bitsAllocated: bitDepth === 16 ? 16 : 8 } }
+  }
   let decoded: { data: Uint8Array | Uint16Array }
   try {
     decoded = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { skipRescale: true }) as unknown as { data: Uint8Array | Uint16Array }
@@ -95,13 +101,15 @@ function rawSize (header: PngHeader): number {
  * Before pngjs allocates anything: its RGBA output (4 channels, 2 bytes each at 16 bits) must stay
  * under MAX_BYTES, the IDAT bytes present must be able to hold the rows the header claims, and
  * they must inflate to exactly that many bytes: pngjs fills missing rows with zeros silently (a PNG
- * whose height was raised from 200 to 65534 decoded "fine", 336 MB of it zeros).
+ * whose height was raised from 200 to 65534 decoded "fine", 336 MB of it zeros). Returns the rows.
  */
-function checkImageData (label: string, bytes: Uint8Array, header: PngHeader, what: string): void {
+function checkImageData (label: string, bytes: Uint8Array, header: PngHeader, what: string): Uint8Array {
   const rgbaBytes = header.width * header.height * 4 * (header.bitDepth === 16 ? 2 : 1)
   if (rgbaBytes > MAX_BYTES) {
     throw new UnsupportedInputError(`${label}: ${what} PNG needs ${rgbaBytes} bytes to decode (as RGBA), more than the limit of ${MAX_BYTES}`)
   }
+  // gray (with or without alpha) gives one channel, colour and palette up to three; before inflating
+  checkFrame(label, header.width, header.height, header.colorType === 0 || header.colorType === 4 ? 1 : 3, header.bitDepth === 16 ? 2 : 1, `${what} PNG`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const idat: Uint8Array[] = []
   let compressed = 0
@@ -128,4 +136,5 @@ function checkImageData (label: string, bytes: Uint8Array, header: PngHeader, wh
   if (inflated.length !== expected) {
     throw new InvalidInputError(`${label}: corrupt PNG (${what}): the image data holds ${inflated.length} bytes of rows, the header claims ${expected} (truncated, or a wrong width or height)`)
   }
+  return inflated
 }

@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { NetworkError, RepoBusyError } from '../errors.js'
 import { CONTROL_SOCKET, defaultRepoPath, readRepoConfig, Repo, type BlockStore } from '../repo/index.js'
+import { checkRepoFileTrusted } from '../repo/trust.js'
 
 export interface OpenStoreOptions {
   /** Repo directory (default `$MIST_P2P_REPO`, else `~/.mist-p2p`). */
@@ -41,6 +42,8 @@ export async function openStore (options: OpenStoreOptions = {}): Promise<Opened
   } catch (err) {
     const socket = join(path, CONTROL_SOCKET)
     if (err instanceof RepoBusyError && err.holder.command === 'serve' && await access(socket).then(() => true, () => false)) {
+      // another local user who can write the repo could plant a socket: trust only our own
+      await checkRepoFileTrusted(socket, 'socket', { private: true })
       const { ControlClient } = await import('../daemon/control-client.js')
       const client = new ControlClient(path, socket, { blockTimeoutMs: options.blockTimeoutMs })
       try {

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { startControlServer } from '../daemon/control-server.js'
+import { assertHeld } from '../daemon/pin-check.js'
 import { blockProtocolEnabled, createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } from '../node/index.js'
 import { CONTROL_SOCKET, readRepoConfig, type Repo } from '../repo/index.js'
 
@@ -50,11 +51,12 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
       get: async (cid, o) => store.get(cid, o),
       has: async cid => store.has(cid),
       put: async (cid, bytes) => store.put(cid, bytes),
-      pin: async (cid, o) => store.pin(cid, o),
+      // a pin or mirror record is refused until the repo holds what it promises to keep (pin-check.ts)
+      pin: async (cid, o) => { await assertHeld(repo, cid, { level: 'full' }, { signal: o.signal, what: 'pin' }); await store.pin(cid, o) },
       isPinned: async cid => store.isPinned(cid),
       id: () => ({ peerId: node.peerId, multiaddrs: node.multiaddrs(), repo: repo.path, peers: node.connectedPeers() }),
       dial: async (addr, o) => node.dial(addr, o),
-      recordMirror: async (cid, selection) => store.recordMirror(cid, selection)
+      recordMirror: async (cid, selection) => { await assertHeld(repo, cid, selection, { what: 'record a mirror of' }); await store.recordMirror(cid, selection) }
     })
     return {
       peerId: node.peerId,

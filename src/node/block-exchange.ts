@@ -55,6 +55,9 @@ export class BlockExchange {
   private readonly inFlight = new Map<string, number>()
   private readonly unsupported = new Set<string>()
   private readonly strikes = new Map<string, number>()
+  /** What went wrong last with each peer, and how many blocks it sent, for error messages. */
+  private readonly notes = new Map<string, string>()
+  private readonly received = new Map<string, number>()
   private scheduled = false
   private stopped = false
 
@@ -92,6 +95,14 @@ export class BlockExchange {
       if (opts.timeoutMs != null) waiter.timer = setTimeout(() => { leave(); resolve(undefined) }, opts.timeoutMs)
       w.waiters.push(waiter)
     })
+  }
+
+  /** What this peer did with our block requests, in words (undefined if it was never asked). */
+  describePeer (peer: string): string | undefined {
+    const got = this.received.get(peer) ?? 0
+    const note = this.notes.get(peer)
+    if (note == null && got === 0) return undefined
+    return [got > 0 ? `sent ${got} block(s)` : '', note ?? ''].filter(Boolean).join('; ')
   }
 
   stop (): void {
@@ -179,8 +190,13 @@ export class BlockExchange {
     for (const w of batch) { w.tried.add(peer); w.inFlight = true }
     let answered = 0
     this.exchange(peer, batch, i => { answered = i }).catch((err: any) => {
-      if (err?.name === 'UnsupportedProtocolError') this.unsupported.add(peer)
-      else this.options.log?.(`block request to ${peer} failed after ${answered} of ${batch.length} blocks: ${err?.message ?? err}`)
+      if (err?.name === 'UnsupportedProtocolError') {
+        this.unsupported.add(peer)
+        this.notes.set(peer, 'does not speak it')
+      } else {
+        this.notes.set(peer, `a request failed after ${answered} of ${batch.length} blocks: ${err?.message ?? err}`)
+        this.options.log?.(`block request to ${peer} failed after ${answered} of ${batch.length} blocks: ${err?.message ?? err}`)
+      }
     }).finally(() => {
       this.inFlight.set(peer, (this.inFlight.get(peer) ?? 1) - 1)
       // whatever was not answered goes to the next peer
@@ -195,7 +211,13 @@ export class BlockExchange {
     const idleMs = this.options.idleTimeoutMs ?? 5_000
     const conn = this.libp2p.getConnections().find(c => c.remotePeer.toString() === peer && c.status === 'open')
     if (conn == null) throw new Error('not connected')
-    const stream: Stream = await conn.newStream(BLOCK_PROTOCOL, { signal: AbortSignal.timeout(idleMs) })
+    let stream: Stream
+    try {
+      stream = await conn.newStream(BLOCK_PROTOCOL, { signal: AbortSignal.timeout(idleMs) })
+    } catch (err: any) {
+      if (err?.name === 'UnsupportedProtocolError') throw err
+      throw new Error(`it did not accept a request stream within ${(idleMs / 1000).toFixed(1)} s (${err?.message ?? err})`, { cause: err })
+    }
     // a stalled peer is one that sends no byte at all for idleMs (a slow one that keeps sending is not)
     const idle = new AbortController()
     let last = Date.now()
@@ -220,13 +242,16 @@ export class BlockExchange {
           } catch (err) {
             if (!(err instanceof BlockVerificationError)) throw err
             this.strikes.set(peer, (this.strikes.get(peer) ?? 0) + 1)
+            this.notes.set(peer, `sent ${this.strikes.get(peer) ?? 0} block(s) that do not match their CID`)
             this.options.log?.(err.message)
             this.pending.unshift(w)
             continue
           }
+          this.received.set(peer, (this.received.get(peer) ?? 0) + 1)
           this.settle(w, { bytes, peer })
         } else {
           w.inFlight = false
+          this.notes.set(peer, `answered "not held" for ${w.cid}`)
           if (this.wants.get(w.key) === w) this.pending.unshift(w)
         }
         progress(i + 1)

@@ -2,6 +2,7 @@ import type { CID } from 'multiformats/cid'
 import { MissingBlockError } from '../errors.js'
 import { verifyBlock, type BlockStore, type MirrorSelection, type Repo, type TransferStats } from '../repo/index.js'
 import type { Block } from '../types.js'
+import { describePeers } from './peer-report.js'
 import type { MistNode } from './node.js'
 
 export interface NetworkStoreOptions {
@@ -93,7 +94,7 @@ export class NetworkStore implements BlockStore {
         if (!attempt.aborted) throw new MissingBlockError(`block ${cid} could not be fetched: ${err?.message ?? err}`, { cause: err })
         if (Date.now() >= deadline) {
           const peers = this.node.connectedPeers()
-          throw new MissingBlockError(`block ${cid} did not arrive within ${(timeoutMs / 1000).toFixed(1)} s from ${peers.length === 0 ? 'any peer (no peer is connected: check --peer and the swarm key)' : `the ${peers.length} connected peer(s)`}`, { cause: err })
+          throw new MissingBlockError(`block ${cid} did not arrive within ${(timeoutMs / 1000).toFixed(1)} s from ${peers.length === 0 ? 'any peer (no peer is connected: check --peer and the swarm key)' : `the ${peers.length} connected peer(s): ${await describePeers(this.node, peers, this.blocksByPeer)}`}`, { cause: err })
         }
         // unanswered: the want is cancelled with the attempt; ask again
         this.rewants++

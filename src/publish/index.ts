@@ -1,2 +1,2 @@
 export { publish, type PublishOptions, type PublishResult, type PublishedItem, type PublishFailure, type PublishWarning, type PublishProgressEvent, type LevelSummary } from './publish.js'
-export { collectInputs, type InputFile } from './collect.js'
+export { collectInputs, type InputFile, type SkippedEntry, type CollectOptions } from './collect.js'

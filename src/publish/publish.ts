@@ -7,7 +7,7 @@ import { describeError, MistError } from '../errors.js'
 import { isDicomFile, planSeries, readInputs, readSeriesGroup, seriesItems, type SeriesGroup } from '../formats/index.js'
 import type { BlockStore } from '../repo/index.js'
 import type { ImageMeta, InputItem, OperationOptions, ProgressEvent, RasterImage, ValueMapping } from '../types.js'
-import { collectInputs, type InputFile } from './collect.js'
+import { collectInputs, type InputFile, type SkippedEntry } from './collect.js'
 
 /** Bytes a getter moves for one level. */
 export interface LevelSummary { level: number, width: number, height: number, bytes: number }
@@ -46,6 +46,8 @@ export interface PublishResult {
   failures: PublishFailure[]
   /** What the user should know although nothing failed: a DICOM series that could not be one volume (e.g. a missing slice) and was published file by file. */
   warnings: PublishWarning[]
+  /** Entries of the published directories that were not published (hidden, special files, links not followed), with the reason. */
+  skipped: SkippedEntry[]
   /** Bytes of new blocks written to the repo. */
   bytesWritten: number
 }
@@ -67,6 +69,8 @@ export interface PublishOptions extends OperationOptions<PublishProgressEvent> {
   quantize?: boolean
   /** Also publish the NIfTI free-text fields (descrip, aux_file, intent_name). */
   keepText?: boolean
+  /** Follow every symbolic link in a published directory, not only those to files inside the published paths (collect.ts). */
+  followSymlinks?: boolean
 }
 
 /** What is published as one unit: a file (one item, or one per volume of a 4D NIfTI) or the files of one DICOM series. */
@@ -93,7 +97,7 @@ type Unit =
 export async function publish (paths: string[], options: PublishOptions): Promise<PublishResult> {
   const { repo, signal, onProgress } = options
   const pool = options.pool ?? getDefaultPool()
-  const { files, isDataset } = await collectInputs(paths, { exclude: [repo.path] })
+  const { files, isDataset, skipped } = await collectInputs(paths, { exclude: [repo.path], followSymlinks: options.followSymlinks })
   onProgress?.({ type: 'publish:start', detail: { files: files.length } })
   const units = await planUnits(files, signal)
 
@@ -101,7 +105,7 @@ export async function publish (paths: string[], options: PublishOptions): Promis
   // without holding a whole dataset in memory.
   const encodeQueue = new PQueue({ concurrency: Math.max(2, pool.stats().workers * 2) })
   const fileQueue = new PQueue({ concurrency: 2 })
-  const result: PublishResult = { items: [], failures: [], warnings: [], bytesWritten: 0 }
+  const result: PublishResult = { items: [], failures: [], warnings: [], skipped, bytesWritten: 0 }
   const published = new Map<Unit, PublishedItem[]>()
   const readOptions = { signal, quantize: options.quantize, keepText: options.keepText }
 

@@ -5,6 +5,7 @@ import { FsBlockstore } from 'blockstore-fs'
 import { NextToLast } from 'blockstore-fs/sharding'
 import { NotFoundError, PutFailedError } from 'interface-store'
 import type { CID } from 'multiformats/cid'
+import { makePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-fs.js'
 
 /**
  * blockstore-fs with a leaner put and get: the same files in the same places (so repos are
@@ -24,6 +25,11 @@ export class MistBlockstore extends FsBlockstore {
     this.sharding = sharding
   }
 
+  override async open (): Promise<void> {
+    await makePrivateDir(this.path)
+    await super.open()
+  }
+
   override async put (key: CID, val: Uint8Array, options?: { signal?: AbortSignal }): Promise<CID> {
     options?.signal?.throwIfAborted()
     const { dir, file } = this.sharding.encode(key)
@@ -33,10 +39,10 @@ export class MistBlockstore extends FsBlockstore {
     const tmp = path.join(dirPath, `.${file}.${randomBytes(6).toString('hex')}.tmp`)
     try {
       if (!this.madeDirs.has(dirPath)) {
-        await fs.mkdir(dirPath, { recursive: true })
+        await fs.mkdir(dirPath, { recursive: true, mode: PRIVATE_DIR_MODE })
         this.madeDirs.add(dirPath)
       }
-      await fs.writeFile(tmp, val)
+      await fs.writeFile(tmp, val, { mode: PRIVATE_FILE_MODE }) // 0600 or less whatever the umask
       await fs.rename(tmp, target)
       return key
     } catch (err: any) {

@@ -1,6 +1,7 @@
 import { open, readFile, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { RepoBusyError, RepoError } from '../errors.js'
+import { checkRepoFileTrusted } from './trust.js'
 
 /** What a lock file records about its holder. */
 export interface LockInfo {
@@ -31,7 +32,7 @@ export class RepoLock {
     const info: LockInfo = { pid: process.pid, command, since: new Date().toISOString() }
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const handle = await open(file, 'wx', 0o644)
+        const handle = await open(file, 'wx', 0o600)
         await handle.writeFile(JSON.stringify(info))
         await handle.close()
         return new RepoLock(file, info)
@@ -40,6 +41,8 @@ export class RepoLock {
           throw new RepoError(`${repoPath}: cannot create the repo lock ${file}: ${err?.message ?? err}`, { cause: err })
         }
       }
+      // a lock someone else planted (or any lock in a repo others can write) is not believed
+      await checkRepoFileTrusted(file, 'file', { private: false }).catch(err => { if (err?.code !== 'ENOENT') throw err })
       const holder = await readLock(file)
       if (holder != null && holder.pid !== process.pid && isAlive(holder.pid)) {
         throw new RepoBusyError(`${repoPath} is in use by \`mist-p2p ${holder.command}\` (pid ${holder.pid}, since ${holder.since}). ` +

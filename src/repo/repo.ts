@@ -1,7 +1,8 @@
-import { mkdir, readFile, writeFile, access } from 'node:fs/promises'
+import { readdir, readFile, writeFile, access } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { MistBlockstore } from './blockstore.js'
-import { FsDatastore } from 'datastore-fs'
+import { PrivateDatastore } from './datastore.js'
+import { makePrivateDir, PRIVATE_FILE_MODE, repoPermissionWarnings } from './private-fs.js'
 import type { CID } from 'multiformats/cid'
 import { MissingBlockError, RepoError } from '../errors.js'
 import type { Block } from '../types.js'
@@ -20,6 +21,12 @@ export interface RepoOpenOptions {
   create?: boolean
   /** The command taking the lock, shown to anyone else who finds the repo busy. */
   command?: string
+  /** Where warnings go (an existing repo other users can read or write); default: stderr. */
+  onWarning?: (message: string) => void
+}
+
+function defaultWarning (message: string): void {
+  process.stderr.write(`warning: ${message}\n`)
 }
 
 export const REPO_VERSION = 1
@@ -36,7 +43,7 @@ export class Repo implements BlockStore {
   private constructor (
     readonly path: string,
     readonly blockstore: MistBlockstore,
-    readonly datastore: FsDatastore,
+    readonly datastore: PrivateDatastore,
     private readonly lock: RepoLock
   ) {}
 
@@ -49,20 +56,23 @@ export class Repo implements BlockStore {
         throw new RepoError(`${path} is not a mist-p2p repo (no config.json). Publish something into it first, or pass --repo DIR.`)
       }
       try {
-        await mkdir(path, { recursive: true })
+        // a new or empty directory becomes the private repo; a directory that already holds other
+        // things (--repo .) keeps its mode, and its files are private (a warning says if it is not)
+        if ((await readdir(path).catch(() => [])).length === 0) await makePrivateDir(path)
       } catch (err: any) {
         throw new RepoError(`${path}: cannot create the repo directory: ${err?.message ?? err}`, { cause: err })
       }
     }
     const lock = await RepoLock.acquire(path, options.command ?? 'library')
     try {
-      if (!exists) await writeFile(configFile, JSON.stringify({ version: REPO_VERSION }, null, 2) + '\n')
+      if (!exists) await writeFile(configFile, JSON.stringify({ version: REPO_VERSION }, null, 2) + '\n', { mode: PRIVATE_FILE_MODE })
+      for (const warning of await repoPermissionWarnings(path)) (options.onWarning ?? defaultWarning)(warning)
       const config = JSON.parse(await readFile(configFile, 'utf8'))
       if (config?.version !== REPO_VERSION) {
         throw new RepoError(`${path}: repo version ${config?.version} is not supported by this mist-p2p (expects ${REPO_VERSION})`)
       }
       const blockstore = new MistBlockstore(join(path, 'blocks'))
-      const datastore = new FsDatastore(join(path, 'datastore'))
+      const datastore = new PrivateDatastore(join(path, 'datastore'))
       await blockstore.open()
       await datastore.open()
       return new Repo(path, blockstore, datastore, lock)

@@ -2,6 +2,8 @@
 // blockstore lies. Modes:
 //   wrong  every block is served with one byte flipped (bytes that do not match the CID)
 //   stall  every block is "held" but reading it never finishes (wants are never answered)
+//   mute   accepts the connection and every protocol stream (identify, the block protocol,
+//          bitswap) but never answers on any of them
 //   node dist... test/helpers/evil-node.mjs --repo DIR --mode wrong|stall
 // Prints one JSON line {"peerId","multiaddrs","served"} when listening; {"served":N} on SIGUSR2.
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -53,6 +55,15 @@ const node = await nodeMod.createMistNode({
   swarmKeySource: nodeMod.swarmKeyPath(repo.path),
   listen: ['/ip4/127.0.0.1/tcp/0']
 })
+if (opt.mode === 'mute') {
+  const libp2p = node.helia.libp2p
+  const held = []
+  const mute = (stream) => { held.push(stream) } // negotiated, then silence
+  for (const protocol of libp2p.getProtocols()) {
+    await libp2p.unhandle(protocol)
+    await libp2p.handle(protocol, mute, { maxInboundStreams: 1024 })
+  }
+}
 process.stdout.write(JSON.stringify({ peerId: node.peerId, multiaddrs: node.multiaddrs(), mode: opt.mode }) + '\n')
 process.on('SIGUSR2', () => { process.stdout.write(JSON.stringify({ served }) + '\n') })
 const stop = async () => { await node.stop().catch(() => {}); await repo.close().catch(() => {}); process.exit(0) }

@@ -3,14 +3,14 @@ import { fileURLToPath } from 'node:url'
 
 const SCRIPT = fileURLToPath(new URL('./evil-node.mjs', import.meta.url))
 
-/** test/helpers/evil-node.mjs in its own process: a peer that serves wrong bytes or stalls. */
+/** test/helpers/evil-node.mjs in its own process: a peer that serves wrong bytes, stalls, or answers nothing. */
 export class EvilProc {
   readonly proc: ChildProcessWithoutNullStreams
   stdout = ''
   stderr = ''
   readonly ready: Promise<{ peerId: string, multiaddrs: string[] }>
   readonly exited: Promise<number | null>
-  constructor (repo: string, mode: 'wrong' | 'stall') {
+  constructor (repo: string, mode: 'wrong' | 'stall' | 'mute') {
     this.proc = spawn(process.execPath, [SCRIPT, '--repo', repo, '--mode', mode], { stdio: ['pipe', 'pipe', 'pipe'] })
     this.proc.stderr.setEncoding('utf8')
     this.proc.stderr.on('data', (d: string) => { this.stderr += d })

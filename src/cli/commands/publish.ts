@@ -6,6 +6,7 @@ export interface PublishCommandOptions extends CommonOptions {
   decompositions?: number
   quantize?: boolean
   keepText?: boolean
+  followSymlinks?: boolean
 }
 
 /** `mist-p2p publish <path...>`: exit code 0 when every file was published, 1 if any failed. */
@@ -18,6 +19,7 @@ export async function publishCommand (paths: string[], options: PublishCommandOp
       decompositions: options.decompositions,
       quantize: options.quantize === true,
       keepText: options.keepText === true,
+      followSymlinks: options.followSymlinks === true,
       onProgress: event => {
         if (event.type === 'publish:start') progress.addTotal(event.detail.files)
         if (event.type === 'publish:file') progress.increment(1)
@@ -36,7 +38,7 @@ export async function publishCommand (paths: string[], options: PublishCommandOp
       ...(item.valueMapping != null ? { valueMapping: item.valueMapping, maxAbsError: item.valueMapping.maxAbsError } : {})
     }))
     if (options.json === true) {
-      printJson({ root: result.root?.toString() ?? null, images, failures: result.failures, warnings: result.warnings, bytesWritten: result.bytesWritten })
+      printJson({ root: result.root?.toString() ?? null, images, failures: result.failures, warnings: result.warnings, skipped: result.skipped, bytesWritten: result.bytesWritten })
     } else {
       for (const item of images) {
         const full = item.levels[item.levels.length - 1]
@@ -45,7 +47,8 @@ export async function publishCommand (paths: string[], options: PublishCommandOp
       }
       for (const failure of result.failures) process.stderr.write(`failed: ${failure.error.name}: ${failure.error.message}\n`)
       for (const warning of result.warnings) process.stderr.write(`warning: ${warning.message}\n`)
-      process.stdout.write(`published ${result.items.length} file(s) (${result.items.reduce((n, i) => n + i.images, 0)} images), ${result.failures.length} failed, ${formatBytes(result.bytesWritten)} new blocks\n`)
+      for (const entry of result.skipped) process.stderr.write(`skipped: ${entry.path}: ${entry.reason}\n`)
+      process.stdout.write(`published ${result.items.length} file(s) (${result.items.reduce((n, i) => n + i.images, 0)} images), ${result.failures.length} failed, ${result.skipped.length} skipped, ${formatBytes(result.bytesWritten)} new blocks\n`)
       if (result.root != null) process.stdout.write(`root ${result.root}\n`)
     }
     return result.failures.length > 0 || result.root == null ? 1 : 0
