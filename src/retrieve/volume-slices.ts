@@ -1,5 +1,5 @@
 import type { CID } from 'multiformats/cid'
-import { volumeSlices, type VolumeRoot } from '../chunker/index.js'
+import { checkVolumeSlice, volumeSlices, type VolumeRoot } from '../chunker/index.js'
 import { FormatError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
 import type { RasterImage } from '../types.js'
@@ -33,13 +33,17 @@ export interface VolumeSliceOptions extends GetOptions {
  */
 export async function * volumeLevelSlices (source: BlockSource, cid: CID, root: VolumeRoot, level: number, options: VolumeSliceOptions = {}): AsyncGenerator<VolumeSlice> {
   const name = options.name ?? cid.toString()
-  const cids: CID[] = []
-  for await (const s of volumeSlices(root, async c => source.get(c, options))) cids.push(s)
+  // slice CIDs are taken from the shards as decodes start: at most `window` of them are held
+  const cids = volumeSlices(root, async c => source.get(c, options))[Symbol.asyncIterator]()
   const window = Math.max(1, Math.floor(options.concurrency ?? 16))
   const decodeSlice = async (z: number): Promise<VolumeSlice> => {
-    const sliceRoot = await readRoot(source, cids[z], options)
-    if (sliceRoot.kind !== 'image') throw new FormatError(`${name}: slice ${z} (${cids[z]}) is a ${sliceRoot.kind}, not an image`)
-    const got = await decodeImageLevel(source, cids[z], sliceRoot.root, level, { ...options, name: `${name} slice ${z}` })
+    const next = await cids.next()
+    if (next.done === true) throw new FormatError(`${name}: its slice list ends before slice ${z} of ${root.sliceCount}`)
+    const sliceCid = next.value
+    const sliceRoot = await readRoot(source, sliceCid, options)
+    if (sliceRoot.kind !== 'image') throw new FormatError(`${name}: slice ${z} (${sliceCid}) is a ${sliceRoot.kind}, not an image`)
+    checkVolumeSlice(root, sliceRoot.root, z, name)
+    const got = await decodeImageLevel(source, sliceCid, sliceRoot.root, level, { ...options, name: `${name} slice ${z}` })
     return { z, image: got.image, codestream: got.codestream }
   }
   const pending: Array<Promise<VolumeSlice>> = []
@@ -49,11 +53,16 @@ export async function * volumeLevelSlices (source: BlockSource, cid: CID, root: 
     p.catch(() => {}) // seen when its turn comes; until then not an unhandled rejection
     pending.push(p)
   }
-  while (next < Math.min(window, cids.length)) start()
-  for (let z = 0; z < cids.length; z++) {
-    const slice = await (pending.shift() as Promise<VolumeSlice>)
-    yield slice
-    // the consumer has taken slice z and asks for the next: one more may start
-    if (next < cids.length) start()
+  const count = root.sliceCount
+  try {
+    while (next < Math.min(window, count)) start()
+    for (let z = 0; z < count; z++) {
+      const slice = await (pending.shift() as Promise<VolumeSlice>)
+      yield slice
+      // the consumer has taken slice z and asks for the next: one more may start
+      if (next < count) start()
+    }
+  } finally {
+    await cids.return?.(undefined)
   }
 }

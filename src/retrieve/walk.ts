@@ -1,7 +1,7 @@
 import * as dagPb from '@ipld/dag-pb'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
-import { datasetEntries, decodeDatasetRoot, decodeImageRoot, decodeVolumeRoot, rootKind, volumeSlices, type ImageRoot } from '../chunker/index.js'
+import { checkVolumeSlice, datasetEntries, decodeDatasetRoot, decodeImageRoot, decodeVolumeRoot, rootKind, volumeSlices, type ImageRoot, type VolumeRoot } from '../chunker/index.js'
 import { FormatError, MissingBlockError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
 import { cidKey } from '../util/cid-key.js'
@@ -62,8 +62,9 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
   const getBlock = async (c: CID): Promise<Uint8Array> => read(c, 'index', cid.toString())
 
   // `bytes`: the root block when the caller already read it (the top-level root)
-  const image = async (c: CID, name: string, clamp: boolean, level?: number, bytes?: Uint8Array): Promise<void> => {
+  const image = async (c: CID, name: string, clamp: boolean, level?: number, bytes?: Uint8Array, slice?: { volume: VolumeRoot, z: number }): Promise<void> => {
     const root: ImageRoot = decodeImageRoot(bytes ?? await read(c, 'image', name), c)
+    if (slice != null) checkVolumeSlice(slice.volume, root, slice.z, name)
     const k = level ?? chooseLevel(root.levels, options, { clamp, name })
     images++
     options.onPlanned?.(root.levels[k].bytes)
@@ -87,9 +88,8 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
   const volume = async (c: CID, name: string, clamp: boolean, bytes?: Uint8Array): Promise<void> => {
     const root = decodeVolumeRoot(bytes ?? await read(c, 'volume', name), c)
     const k = chooseLevel(root.levels, options, { clamp, name })
-    const slices: CID[] = []
-    for await (const s of volumeSlices(root, async sc => read(sc, 'shard', name))) slices.push(s)
-    await parallel(slices, async (s, z) => image(s, `${name} slice ${z}`, true, k))
+    // slices are taken from the shards as they are walked: the list is never collected
+    await parallel(volumeSlices(root, async sc => read(sc, 'shard', name)), async (s, z) => image(s, `${name} slice ${z}`, true, k, undefined, { volume: root, z }))
   }
   const parallel = async <T>(items: Iterable<T> | AsyncIterable<T>, fn: (item: T, i: number) => Promise<void>): Promise<void> => {
     const queue = new PQueue({ concurrency: options.concurrency ?? 32 })

@@ -6,7 +6,7 @@
  */
 import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
-import { datasetEntries, decodeDatasetRoot, decodeVolumeRoot, levelPlan, rootKind, volumeSlices, type ImageRoot } from '../chunker/index.js'
+import { checkVolumeSlice, datasetEntries, decodeDatasetRoot, decodeVolumeRoot, levelPlan, rootKind, volumeSlices, type ImageRoot, type VolumeRoot } from '../chunker/index.js'
 import { getDefaultPool, type CodecPool } from '../codec/index.js'
 import { MistError, UsageError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
@@ -124,12 +124,13 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
   }
 
   /** One image root (2D image or volume slice) at level k: blocks via walkLevel, level files, decodes. */
-  const image = async (imageCid: CID, name: string, selection: LevelSelection, clamp: boolean): Promise<void> => {
+  const image = async (imageCid: CID, name: string, selection: LevelSelection, clamp: boolean, slice?: { volume: VolumeRoot, z: number }): Promise<void> => {
     options.onProgress?.({ type: 'verify:image', detail: { name } })
     let root: ImageRoot
     try {
       const found = await readRoot(source, imageCid, { signal })
       if (found.kind !== 'image') throw new MistError(`${name}: ${imageCid} is a ${found.kind} root where an image root is expected`)
+      if (slice != null) checkVolumeSlice(slice.volume, found.root, slice.z, name)
       root = found.root
     } catch (err: any) {
       rethrowAbort(err)
@@ -194,25 +195,35 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
 
   const volume = async (volumeCid: CID, name: string, selection: LevelSelection, clamp: boolean): Promise<void> => {
     let k: number
-    const slices: CID[] = []
+    let root: VolumeRoot
     try {
       const bytes = await source.get(volumeCid, { signal })
-      const root = decodeVolumeRoot(bytes, volumeCid)
+      root = decodeVolumeRoot(bytes, volumeCid)
       checked.set(cidKey(volumeCid), true)
       result.blocks++
       result.bytes += bytes.byteLength
       k = chooseLevel(root.levels, selection, { clamp, name })
-      for await (const s of volumeSlices(root, async c => {
-        const shard = await source.get(c, { signal })
-        if (!checked.has(cidKey(c))) { checked.set(cidKey(c), true); result.blocks++; result.bytes += shard.byteLength }
-        return shard
-      })) slices.push(s)
     } catch (err: any) {
       rethrowAbort(err)
       problem({ kind: classify(err), name, block: blockOf(err) ?? volumeCid.toString(), ...describe(err) })
       return
     }
-    for (const [z, s] of slices.entries()) await image(s, `${name} slice ${z}`, { level: k }, true)
+    // slices are checked as they come from the shards: the list is never collected
+    let z = 0
+    try {
+      for await (const s of volumeSlices(root, async c => {
+        const shard = await source.get(c, { signal })
+        if (!checked.has(cidKey(c))) { checked.set(cidKey(c), true); result.blocks++; result.bytes += shard.byteLength }
+        return shard
+      })) {
+        signal?.throwIfAborted()
+        await image(s, `${name} slice ${z}`, { level: k }, true, { volume: root, z })
+        z++
+      }
+    } catch (err: any) {
+      rethrowAbort(err)
+      problem({ kind: classify(err), name, block: blockOf(err), ...describe(err) })
+    }
   }
 
   let bytes: Uint8Array
