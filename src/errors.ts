@@ -112,3 +112,19 @@ export class RepoBusyError extends RepoError {
     this.name = 'RepoBusyError'
   }
 }
+
+/** An output path that mist-p2p will not write: unsafe name, outside the output directory, through a symbolic link, or taken by another entry. */
+export class OutputPathError extends MistError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'OutputPathError'
+  }
+}
+
+/** An output file exists with other content (or is not a regular file) and replacing it was not asked for (`--force`). */
+export class OutputExistsError extends MistError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'OutputExistsError'
+  }
+}
