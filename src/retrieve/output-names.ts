@@ -33,6 +33,21 @@ export function pathInside (root: string, rel: string, entry: string): string {
   return path
 }
 
+/** Numbered names tried after the plain ones (`scan~2.png` ... `scan~9.png`). */
+export const NUMBERED_CANDIDATES = 8
+
+/**
+ * Output paths to try for an entry, in order: its name with the image extension replaced by
+ * `ext` (`scan.png` -> `scan.png`); its whole name plus `ext` (`scan.PNG` -> `scan.PNG.png`);
+ * then `scan~2.png` ... `scan~9.png`.
+ */
+export function outputCandidates (name: string, stem: string, ext: string): string[] {
+  const out = [stem + ext]
+  if (name !== stem) out.push(name + ext)
+  for (let i = 2; i < 2 + NUMBERED_CANDIDATES; i++) out.push(`${stem}~${i}${ext}`)
+  return out
+}
+
 /** The key two paths share when a case-insensitive, normalising file system takes them for one. */
 function fold (rel: string): string {
   return rel.normalize('NFC').toLowerCase()
@@ -75,9 +90,9 @@ export class OutputNames {
 
   /**
    * Claims the first free candidate for `entry` and returns it. The first candidate (the name
-   * with its image extension replaced) must be safe; when it is taken the next ones (the name
-   * with its source extension kept) are tried; when all are taken the entry is refused. Called
-   * in entry order, the result does not depend on timing.
+   * with its image extension replaced) must be safe; when it is taken the next ones are tried
+   * (see outputCandidates); when all are taken the entry is refused. Called in entry order, the
+   * result does not depend on timing.
    */
   claim (entry: string, candidates: string[], dir: boolean): string {
     const why = unsafeRelativePath(candidates[0])
@@ -92,6 +107,6 @@ export class OutputNames {
       }
       owner ??= taken
     }
-    throw new OutputPathError(`${JSON.stringify(entry)}: refused: its output ${JSON.stringify(candidates[0])} would overwrite the output of entry ${JSON.stringify(owner)} (names that differ only in case or image extension write the same file on many systems), and ${JSON.stringify(candidates[candidates.length - 1])} is taken too; rename one of them and republish`)
+    throw new OutputPathError(`${JSON.stringify(entry)}: refused: its output ${JSON.stringify(candidates[0])} would overwrite the output of entry ${JSON.stringify(owner)} (names that differ only in case or image extension write the same file on many systems), and so would ${candidates.length - 1 > 0 ? `its ${candidates.length - 1} other candidate names up to ${JSON.stringify(candidates[candidates.length - 1])}` : 'every other name'}; rename one of them and republish`)
   }
 }

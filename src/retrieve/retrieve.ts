@@ -11,7 +11,7 @@ import { decodeImageLevel } from './image-level.js'
 import { defaultFormat, extensionFor, volumeIsDirectory, writeImageOutput, writeVolumeOutput, type OutputFormat } from './output.js'
 import { readRoot, type AnyRoot } from './read-root.js'
 import { chooseLevel, type LevelSelection } from './select.js'
-import { OutputNames, pathInside } from './output-names.js'
+import { OutputNames, outputCandidates, pathInside } from './output-names.js'
 import { ensureDirectoryInside } from '../util/output-dir.js'
 import { volumeLevelSlices } from './volume-slices.js'
 
@@ -125,7 +125,7 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
           const isDir = format != null && child.kind === 'volume' && volumeIsDirectory(format)
           const ext = format == null || isDir ? '' : extensionFor(format)
           const stem = stripImageExtension(entry.name)
-          const candidates = stem === entry.name ? [stem + ext] : [stem + ext, entry.name + ext]
+          const candidates = outputCandidates(entry.name, stem, ext)
           await myTurn
           const rel = names.claim(entry.name, candidates, isDir)
           claimed = { child, path: pathInside(outDir, rel, entry.name) }
