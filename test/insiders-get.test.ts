@@ -249,11 +249,12 @@ describe('4. a volume root cannot declare more slices than its shards hold', () 
   })
 
   it('walkers take slices from the shards as they go: shard 1 is read only after slices of shard 0 were walked', async () => {
-    // 8193 identical (empty) slices: repeated slice roots are honest, repeated shards are not
+    // 8193 slices, all one image but slice 4096 (repeated slice roots are honest: identical slices, e.g. empty ones)
     const n = 2 * SLICES_PER_SHARD + 1
-    const vol = await buildVolumeDag(volumeMeta(24, 16, n), Array.from({ length: n }, () => ({ root: small.root, levels: small.levels })))
+    const other = await imageDag(24, 16, 4, { signed: true })
+    const vol = await buildVolumeDag(volumeMeta(24, 16, n), Array.from({ length: n }, (_, z) => z === SLICES_PER_SHARD ? { root: other.root, levels: other.levels } : { root: small.root, levels: small.levels }))
     expect(vol.blocks.length).toBe(4)
-    const source = new MemorySource([...vol.blocks, ...small.blocks])
+    const source = new MemorySource([...vol.blocks, ...small.blocks, ...other.blocks])
     const shardCids = (dagCbor.decode(vol.blocks.find(b => b.cid.equals(vol.root))!.bytes) as any).shards.map((s: any) => s.cid.toString())
     await walkLevel(source, vol.root, () => {}, { level: 0 })
     const firstSlice = source.reads.indexOf(small.root.toString())
