@@ -193,6 +193,23 @@ describe('3. an image root cannot make the getter allocate more than its pixels 
     expect(source.reads).toEqual([root.cid.toString()])
   })
 
+  it('a consistent root whose level decodes to more than the decoder accepts is refused before its leaves are fetched (get), and get\'s fetch walk skips them', async () => {
+    const leaf = await rawBlock(new Uint8Array(4096).fill(9))
+    // 10000 x 10000 12-bit samples: 200 MB decoded, over the decoder's 128 MiB
+    const root = await craftedImageRoot([{ cid: leaf.cid, size: 4096 }], 10000, 10000)
+    const source = new MemorySource([leaf, root, ...small.blocks])
+    const dir = await tmp()
+    await expect(retrieve(source, root.cid, { out: join(dir, 'x.png') })).rejects.toMatchObject({ name: 'CodecError', message: expect.stringMatching(/10000x10000x1 samples .* more than the 134217728-byte limit/) })
+    expect(source.reads).toEqual([root.cid.toString()])
+    const visited: string[] = []
+    await walkLevel(source, root.cid, b => { visited.push(b.role) }, { decodableOnly: true })
+    expect(visited).toEqual(['image'])
+    // a mirror still takes every block
+    visited.length = 0
+    await walkLevel(source, root.cid, b => { visited.push(b.role) })
+    expect(visited).toEqual(['image', 'leaf'])
+  })
+
   it('the builder refuses what readers refuse, so every published root reads back', async () => {
     const cs = await encodeHTJ2K(synthesizeImage(8, 8, 8, false, 1, 1), { decompositions: 1 })
     // the same codestream with 64 KiB of zeros at the end of its last tile-part (SOT and TLM lengths

@@ -15,6 +15,8 @@ export interface FetchLevelOptions extends LevelSelection, OperationOptions<Fetc
   concurrency?: number
   /** Also fetch the UnixFS level files (mirrors and CAR exports do, so IPFS tools can cat each level). */
   levelFiles?: boolean
+  /** Do not fetch levels this release cannot decode (get decodes what it fetches; a mirror does not). */
+  decodableOnly?: boolean
 }
 
 export interface FetchLevelResult {
@@ -73,7 +75,7 @@ export async function fetchLevelBlocks (store: BlockStore, cid: CID, options: Fe
     }
     void queue.add(async () => take(block)).catch(err => { failure ??= err })
     await queue.onSizeLessThan(queue.concurrency * 2)
-  }, { ...options, concurrency: options.concurrency ?? 128, signal, levelFiles: options.levelFiles, onPlanned: bytes => onProgress?.({ type: 'fetch:planned', detail: { bytes } }) })
+  }, { ...options, concurrency: options.concurrency ?? 128, signal, levelFiles: options.levelFiles, decodableOnly: options.decodableOnly, onPlanned: bytes => onProgress?.({ type: 'fetch:planned', detail: { bytes } }) })
   await queue.onIdle()
   if (failure != null) throw failure
   result.images = walk.images

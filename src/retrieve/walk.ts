@@ -5,6 +5,7 @@ import { checkVolumeSlice, datasetEntries, decodeDatasetRoot, decodeImageRoot, d
 import { FormatError, MissingBlockError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
 import { cidKey } from '../util/cid-key.js'
+import { checkLevelBounds } from './level-header.js'
 import { chooseLevel, type LevelSelection } from './select.js'
 
 /** One block a level needs, with its role in the DAG. */
@@ -27,6 +28,8 @@ export interface WalkOptions extends LevelSelection {
   concurrency?: number
   /** Also visit the UnixFS level files of levels 0..K (for mirrors and CAR export). */
   levelFiles?: boolean
+  /** Skip the leaves of a level this release cannot decode (for a getter that decodes what it fetches: get). */
+  decodableOnly?: boolean
   /** Called with each image's chosen level's byte count as soon as its root is read. */
   onPlanned?: (bytes: number) => void
 }
@@ -66,6 +69,10 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
     const root: ImageRoot = decodeImageRoot(bytes ?? await read(c, 'image', name), c)
     if (slice != null) checkVolumeSlice(slice.volume, root, slice.z, name)
     const k = level ?? chooseLevel(root.levels, options, { clamp, name })
+    if (options.decodableOnly === true) {
+      // its leaves are not fetched; the reader that would decode it reports the entry's error
+      try { checkLevelBounds(root, k, name) } catch { return }
+    }
     images++
     options.onPlanned?.(root.levels[k].bytes)
     const lv = root.levels[k]

@@ -27,6 +27,7 @@ export async function getCommand (cidText: string, options: GetCommandOptions): 
         fetched = await fetchLevelBlocks(store, cid, {
           level: options.level,
           size: options.size,
+          decodableOnly: true,
           signal,
           onProgress: e => {
             if (e.type === 'fetch:planned') progress.addTotal(e.detail.bytes)
