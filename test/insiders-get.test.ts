@@ -99,6 +99,21 @@ describe('1. dataset entry names never lead outside -o', () => {
     expect(readdirSync(join(out, 'ok'))).toEqual(['slice-0000.dcm'])
   })
 
+  it('a name whose output file name is longer than file systems take fails with its reason, not a raw ENAMETOOLONG (found by the names fuzz kind)', async () => {
+    const dir = await tmp()
+    const out = join(dir, 'out')
+    const long = 'x'.repeat(300) + '.png'
+    const ds = await buildDatasetDag([
+      { name: long, root: small.root, kind: 'image', levels: small.levels },
+      { name: `${long}/x.png`, root: small.root, kind: 'image', levels: small.levels },
+      { name: 'short.png', root: small.root, kind: 'image', levels: small.levels }
+    ])
+    const r = await retrieve(new MemorySource([...small.blocks, ...ds.blocks]), ds.root, { out, format: 'nii' })
+    expect(r.failures.map(f => f.error.name)).toEqual(['OutputPathError', 'OutputPathError'])
+    for (const f of r.failures) expect(f.error.message).toMatch(/has a segment longer than 224 UTF-8 bytes/)
+    expect(readdirSync(out)).toEqual(['short.nii'])
+  })
+
   it('a dataset root whose names carry bidi overrides or C1 controls is refused when it is read', async () => {
     const img = small
     for (const name of ['scan\u202Egnp.exe', 'a\u2066b.png', 'x\u0085y.png']) {

@@ -10,6 +10,14 @@ import { OutputPathError } from '../errors.js'
 import { relativeInside } from '../util/output-dir.js'
 
 
+/**
+ * Longest path segment written, in UTF-8 bytes: 255 (the usual file system limit) less what a
+ * write adds to a file name (`.<12 hex>.tmp`, and a scratch suffix for streamed outputs).
+ */
+export const MAX_SEGMENT_BYTES = 224
+
+const utf8 = new TextEncoder()
+
 /** Why `rel` (a relative POSIX path) is not a safe output path, or undefined. */
 export function unsafeRelativePath (rel: string): string | undefined {
   if (rel.length === 0) return 'is empty'
@@ -20,6 +28,7 @@ export function unsafeRelativePath (rel: string): string | undefined {
   for (const segment of rel.split('/')) {
     if (segment === '') return 'has an empty segment'
     if (segment === '.' || segment === '..') return `has a "${segment}" segment`
+    if (segment.length * 3 > MAX_SEGMENT_BYTES && utf8.encode(segment).byteLength > MAX_SEGMENT_BYTES) return `has a segment longer than ${MAX_SEGMENT_BYTES} UTF-8 bytes, more than file systems take`
   }
   return undefined
 }

@@ -847,13 +847,16 @@ export interface KindStats {
   ok: number
   /** Clean errors by class name. */
   errors: Record<string, number>
+  /** The first 50 violations... */
   violations: Array<{ outcome: string, how: string, name: string, message: string, file?: string }>
+  /** ...and how many there were. */
+  violationCount: number
   maxMs: number
   totalMs: number
 }
 
 export async function runKind (kind: Kind, arb: fc.Arbitrary<FuzzCase | Promise<FuzzCase>>, runner: FuzzRunner, options: { cases: number, seed: number, saveDir?: string, deadlineMs?: number }): Promise<KindStats> {
-  const stats: KindStats = { kind, cases: 0, ok: 0, errors: {}, violations: [], maxMs: 0, totalMs: 0 }
+  const stats: KindStats = { kind, cases: 0, ok: 0, errors: {}, violations: [], violationCount: 0, maxMs: 0, totalMs: 0 }
   const batch = 200
   const deadline = options.deadlineMs != null ? Date.now() + options.deadlineMs : Infinity
   for (let done = 0, b = 0; done < options.cases && Date.now() < deadline; b++) {
@@ -875,6 +878,7 @@ export async function runKind (kind: Kind, arb: fc.Arbitrary<FuzzCase | Promise<
           file = join(options.saveDir, `${kind}-${options.seed}-${b}-${stats.cases}${c.ext ?? '.bin'}`)
           writeFileSync(file, c.bytes)
         }
+        stats.violationCount++
         if (stats.violations.length < 50) stats.violations.push({ outcome: r.outcome, how: c.how.slice(0, 300), name: r.name, message: r.message.slice(0, 800), file })
       }
     }
