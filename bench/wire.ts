@@ -66,7 +66,7 @@ export async function runWire (ctx: Ctx): Promise<any> {
           const g = join(dir, `g-${rep}`)
           await rm(g, { recursive: true, force: true })
           await (await import('node:fs/promises')).cp(getterTemplate, g, { recursive: true })
-          const r = await mist(['get', img.root, '--level', String(lv.level), '--format', 'j2c', '-o', join(dir, 'out.j2c'), '--repo', g, '--peer', addr], { meterDir: dir })
+          const r = await mist(['get', img.root, '--level', String(lv.level), '--format', 'j2c', '-o', join(dir, 'out.j2c'), '--force', '--repo', g, '--peer', addr], { meterDir: dir })
           wires.push(r.meter!.tcpBytesRead)
         }
         const wire = median(wires)

@@ -31,8 +31,8 @@ try {
   let violations = 0
   for (const k of rep.kinds) {
     total += k.cases
-    violations += k.violations.length
-    console.log(`${k.kind.padEnd(9)} ${String(k.cases).padStart(7)} cases  ok ${String(k.ok).padStart(6)}  errors ${JSON.stringify(k.errors)}  violations ${k.violations.length}  max ${k.maxMs.toFixed(0)} ms`)
+    violations += k.violationCount ?? k.violations.length
+    console.log(`${k.kind.padEnd(9)} ${String(k.cases).padStart(7)} cases  ok ${String(k.ok).padStart(6)}  errors ${JSON.stringify(k.errors)}  violations ${k.violationCount ?? k.violations.length}  max ${k.maxMs.toFixed(0)} ms`)
   }
   let commit = 'unknown'
   try { commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() } catch {}

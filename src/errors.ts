@@ -63,3 +63,9 @@ export function describeError (err: any, path: string): { name: string, message:
 
 /** A repo file that must be the user's own (repo.lock, api.sock) belongs to someone else or is reachable by others: not trusted. */
 export class UnsafeRepoError extends RepoError {}
+
+/** An output path that mist-p2p will not write: unsafe name, outside the output directory, through a symbolic link, or taken by another entry. */
+export class OutputPathError extends MistError {}
+
+/** An output file exists with other content (or is not a regular file) and replacing it was not asked for (`--force`). */
+export class OutputExistsError extends MistError {}

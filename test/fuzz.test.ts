@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REAL_FIXTURES } from './helpers/env.js'
-import { bytesCaseArb, dagCaseArb, FuzzRunner, KINDS, makeBaseDag, makeBases, runKind, type Bases, type BaseDag, type Kind, type KindStats } from './helpers/fuzz-harness.js'
+import { bytesCaseArb, dagCaseArb, FuzzRunner, KINDS, leavesCaseArb, namesCaseArb, shardsCaseArb, makeBaseDag, makeBases, runKind, type Bases, type BaseDag, type Kind, type KindStats } from './helpers/fuzz-harness.js'
 
 const CASES = Number(process.env.MIST_FUZZ_CASES ?? 120)
 const SECONDS = Number(process.env.MIST_FUZZ_SECONDS ?? 25)
@@ -45,6 +45,9 @@ function arbFor (kind: Kind): any {
     case 'nifti': return bytesCaseArb(kind, bases.nifti)
     case 'nifti-gz': return bytesCaseArb(kind, bases.niftiGz)
     case 'dag': return dagCaseArb(dag)
+    case 'leaves': return leavesCaseArb(dag)
+    case 'shards': return shardsCaseArb(dag)
+    case 'names': return namesCaseArb(dag)
   }
 }
 

@@ -80,11 +80,18 @@ export function compareNames (a: string, b: string): number {
   return a.length - b.length
 }
 
-/** Why `name` is not a valid entry name, or undefined if it is. */
+/** C0 and C1 control characters, DEL. */
+export const CONTROL_CHARACTERS = /[\x00-\x1f\x7f-\x9f]/
+/** Bidirectional marks, embeddings, overrides and isolates: they make a name display as another (e.g. `gpj.exe` shown as `exe.jpg`). */
+export const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+
+/** Why `name` is not a valid entry name, or undefined if it is. Checked when a dataset is built and when its root or index nodes are read. */
 export function invalidName (name: unknown): string | undefined {
   if (typeof name !== 'string' || name.length === 0) return 'name must be a non-empty string'
   if (name.length > MAX_NAME_BYTES || (name.length * 3 > MAX_NAME_BYTES && utf8.encode(name).byteLength > MAX_NAME_BYTES)) return `name is longer than ${MAX_NAME_BYTES} UTF-8 bytes`
-  if (/[\x00-\x1f\x7f\\]/.test(name)) return 'name contains a control character or a backslash'
+  if (CONTROL_CHARACTERS.test(name)) return 'name contains a control character'
+  if (name.includes('\\')) return 'name contains a backslash'
+  if (BIDI_CONTROLS.test(name)) return 'name contains a bidirectional-override character'
   if (/\p{Cs}/u.test(name)) return 'name is not well-formed Unicode (lone surrogate)'
   if (name.startsWith('/')) return 'name must be a relative path'
   if (name.split('/').some(s => s === '' || s === '.' || s === '..')) return 'name has an empty, "." or ".." segment'

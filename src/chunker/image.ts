@@ -16,6 +16,7 @@ import { parseCodestream } from './codestream.js'
 import { buildLevelFile } from './level-file.js'
 import { DEFAULT_GROUP_BYTES, MAX_LEAVES, eocBlock, planLeaves } from './leaves.js'
 import { normaliseImageMeta } from './meta.js'
+import { oversizedLevel, repeatedLeaf } from './bounds.js'
 
 /** CID of the shared EOC leaf (raw FF D9): checked against eocBlock() in the tests. */
 export const EOC_CID = 'bafkreign4zxhrzkbtxvhjx346q6zvkdwxddgtvaam6ms44m456ikyxz74a'
@@ -92,6 +93,13 @@ export async function buildImageDag (
     throw new CodestreamError(`${name}: bitsStored ${image.bitsStored} does not fit the codestream's ${layout.bitDepth} bits`)
   }
   const plan = await planLeaves(codestream, layout, { groupBytes: options.groupBytes ?? DEFAULT_GROUP_BYTES })
+  // what readers refuse (bounds.ts), the builder refuses too: a published root always reads back
+  const repeat = repeatedLeaf(plan.leaves)
+  if (repeat !== undefined) throw new CodestreamError(`${name}: leaves ${repeat.first} and ${repeat.index} of the codestream are identical, which an image root may not list; the codestream is not one mist-p2p's encoder writes`)
+  for (const lv of layout.levels) {
+    const why = oversizedLevel(lv, layout.mainHeaderLength, layout.components, layout.bitDepth)
+    if (why !== undefined) throw new CodestreamError(`${name}: ${why}; the codestream is not one mist-p2p's encoder writes`)
+  }
   const eoc = await eocBlock()
   const blocks = new BlockSet()
   blocks.addAll(plan.leaves)
@@ -142,7 +150,9 @@ export async function buildImageDag (
  * Decode and validate an image root. Checks types, ranges and consistency:
  * level sizes follow the ceil formula, ends and leaf counts increase, each
  * level's leaf count is the fewest leaves that cover its end, leaf sizes add up
- * to the codestream length. Throws FormatError on anything wrong.
+ * to the codestream length, no leaf is listed twice and no level holds more bytes than a
+ * lossless codestream of its pixels can (so a reader's allocation is bounded before it
+ * fetches a leaf). Throws FormatError on anything wrong.
  */
 export function decodeImageRoot (bytes: Uint8Array, cid: CID): ImageRoot {
   const { c, n } = openNode(bytes, cid, 'image root', 'image')
@@ -206,6 +216,13 @@ export function decodeImageRoot (bytes: Uint8Array, cid: CID): ImageRoot {
   }
   if (levels[D].end !== codestream.length - 2) c.fail(`last level ends at ${levels[D].end}, codestream at ${codestream.length - 2}`)
   if (levels[D].width !== width || levels[D].height !== height) c.fail('last level is not full size')
+  // bounds on what a reader allocates for any level, before a leaf is fetched (bounds.ts)
+  const repeat = repeatedLeaf(leaves)
+  if (repeat !== undefined) c.fail(`leaves[${repeat.index}] repeats leaves[${repeat.first}] (${leaves[repeat.index].cid.toString()}): every leaf of an image is distinct`)
+  for (const lv of levels) {
+    const why = oversizedLevel(lv, codestream.mainHeader, components, codestream.bitDepth)
+    if (why !== undefined) c.fail(why)
+  }
 
   c.object(n.meta, 'meta')
   const meta = normaliseImageMeta(n.meta)

@@ -14,7 +14,7 @@ export {
 } from './image.js'
 export { FORMAT_VERSION, type LevelSummary } from './format.js'
 export {
-  buildVolumeDag, decodeVolumeRoot, decodeSliceShard, volumeSlices, SLICES_INLINE, SLICES_PER_SHARD, MAX_SHARDS,
+  buildVolumeDag, decodeVolumeRoot, decodeSliceShard, volumeSlices, checkVolumeSlice, SLICES_INLINE, SLICES_PER_SHARD, MAX_SHARDS,
   type VolumeRoot, type SliceShard
 } from './volume.js'
 export {
@@ -22,4 +22,5 @@ export {
   FANOUT, MAX_NAME_BYTES,
   type DatasetRoot, type DatasetEntry, type DatasetChild, type DatasetLevel, type DatasetNode
 } from './dataset.js'
+export { maxLevelBody, oversizedLevel, repeatedLeaf, CODED_PER_RAW_BYTE } from './bounds.js'
 export { rootKind, type NodeKind } from './kind.js'

@@ -17,6 +17,7 @@ import { Checker, openNode } from './check.js'
 import { MAX_DECOMPOSITIONS } from '../j2k/index.js'
 import { FORMAT_VERSION, type LevelSummary } from './format.js'
 import { normaliseVolumeMeta } from './meta.js'
+import { cidKey } from '../util/cid-key.js'
 
 /** Slice links kept in the root before sharding (~170 KB of links). */
 export const SLICES_INLINE = 4096
@@ -68,6 +69,9 @@ export async function buildVolumeDag (
   if (slices.length === 0) throw new FormatError('a volume needs at least one slice')
   if (slices.length > MAX_SHARDS * SLICES_PER_SHARD) throw new FormatError(`a volume may have at most ${MAX_SHARDS * SLICES_PER_SHARD} slices, got ${slices.length}`)
   const levels = sumLevels(slices)
+  if (m.dims[2] !== slices.length) throw new FormatError(`volume metadata says ${m.dims[2]} slices (dims[2]) but ${slices.length} were given`)
+  const full = levels[levels.length - 1]
+  if (full.width !== m.dims[0] || full.height !== m.dims[1]) throw new FormatError(`volume metadata says ${m.dims[0]}x${m.dims[1]} slices (dims) but the slices are ${full.width}x${full.height}`)
   const blocks = new BlockSet()
   const node: Record<string, unknown> = { mist: 'volume', version: FORMAT_VERSION, meta: m, sliceCount: slices.length, levels }
   if (slices.length <= SLICES_INLINE) {
@@ -76,7 +80,8 @@ export async function buildVolumeDag (
     const shards: SliceShard[] = []
     for (let i = 0; i < slices.length; i += SLICES_PER_SHARD) {
       const part = slices.slice(i, i + SLICES_PER_SHARD).map(s => s.root)
-      const b = blocks.add(await cborBlock({ mist: 'slices', version: FORMAT_VERSION, slices: part }, 'volume slice shard'))
+      // `first` (the z of its first slice) makes every shard distinct, even over identical slices
+      const b = blocks.add(await cborBlock({ mist: 'slices', version: FORMAT_VERSION, first: i, slices: part }, 'volume slice shard'))
       shards.push({ cid: b.cid, count: part.length })
     }
     node.shards = shards
@@ -102,7 +107,12 @@ function checkLevels (v: unknown, c: Checker): LevelSummary[] {
   return out
 }
 
-/** Decode and validate a volume root; FormatError on anything wrong. */
+/**
+ * Decode and validate a volume root; FormatError on anything wrong. Besides types and ranges:
+ * sliceCount is the declared depth dims[2] and the full level is dims[0] x dims[1], slices are
+ * inline exactly when there are at most SLICES_INLINE, every shard but the last is full, and
+ * no shard is listed twice (a repeated shard would multiply the slices a small root declares).
+ */
 export function decodeVolumeRoot (bytes: Uint8Array, cid: CID): VolumeRoot {
   const { c, n } = openNode(bytes, cid, 'volume root', 'volume')
   const meta = normaliseVolumeMeta(c.object(n.meta, 'meta'))
@@ -115,30 +125,62 @@ export function decodeVolumeRoot (bytes: Uint8Array, cid: CID): VolumeRoot {
     root.slices = c.array(n.slices, 'slices', SLICES_INLINE, 1).map((s, i) => c.cid(s, `slices[${i}]`, dagCbor.code))
     if (root.slices.length !== sliceCount) c.fail(`lists ${root.slices.length} slices, sliceCount is ${sliceCount}`)
   } else {
-    root.shards = c.array(n.shards, 'shards', MAX_SHARDS, 1).map((s, i) => {
+    if (sliceCount <= SLICES_INLINE) c.fail(`has shards for ${sliceCount} slices; up to ${SLICES_INLINE} slices are listed inline`)
+    const seen = new Set<string>()
+    const shards = c.array(n.shards, 'shards', MAX_SHARDS, 1)
+    root.shards = shards.map((s, i) => {
       const o = c.object(s, `shards[${i}]`)
-      return { cid: c.cid(o.cid, `shards[${i}].cid`, dagCbor.code), count: c.int(o.count, `shards[${i}].count`, 1, SLICES_PER_SHARD) }
+      const shard = { cid: c.cid(o.cid, `shards[${i}].cid`, dagCbor.code), count: c.int(o.count, `shards[${i}].count`, 1, SLICES_PER_SHARD) }
+      if (i < shards.length - 1 && shard.count !== SLICES_PER_SHARD) c.fail(`shards[${i}].count is ${shard.count}: every shard but the last holds ${SLICES_PER_SHARD} slices`)
+      const key = cidKey(shard.cid)
+      if (seen.has(key)) c.fail(`shards[${i}] repeats an earlier shard (${shard.cid.toString()}): each shard holds its own slices`)
+      seen.add(key)
+      return shard
     })
     const total = root.shards.reduce((a, s) => a + s.count, 0)
     if (total !== sliceCount) c.fail(`shards hold ${total} slices, sliceCount is ${sliceCount}`)
   }
+  if (sliceCount !== meta!.dims[2]) c.fail(`sliceCount ${sliceCount} differs from the declared depth meta.dims[2] ${meta!.dims[2]}`)
+  const full = levels[levels.length - 1]
+  if (full.width !== meta!.dims[0] || full.height !== meta!.dims[1]) c.fail(`its finest level is ${full.width}x${full.height}, meta.dims says ${meta!.dims[0]}x${meta!.dims[1]}`)
   return root
 }
 
-/** Decode and validate one slice shard. */
-export function decodeSliceShard (bytes: Uint8Array, cid: CID, count: number): CID[] {
+/** Decode and validate one slice shard holding `count` slices from z = `first` on. */
+export function decodeSliceShard (bytes: Uint8Array, cid: CID, count: number, first?: number): CID[] {
   const { c, n } = openNode(bytes, cid, 'volume slice shard', 'slices')
+  // `first` is written since shards had to be distinct; shards without it are still read
+  if (n.first !== undefined && first !== undefined) c.int(n.first, 'first', first, first)
   const slices = c.array(n.slices, 'slices', count, count).map((s, i) => c.cid(s, `slices[${i}]`, dagCbor.code))
   return slices
 }
 
-/** The slice image roots of a volume in z order, fetching shard nodes through `getBlock` if the list is sharded. */
+/**
+ * The slice image roots of a volume in z order, fetching shard nodes through `getBlock` if the
+ * list is sharded: one shard (at most SLICES_PER_SHARD links) is held at a time, so a caller
+ * that takes slices as they come never holds the whole list.
+ */
 export async function * volumeSlices (root: VolumeRoot, getBlock: (cid: CID) => Promise<Uint8Array>): AsyncGenerator<CID> {
   if (root.slices !== undefined) {
     yield * root.slices
     return
   }
+  let z = 0
   for (const shard of root.shards ?? []) {
-    yield * decodeSliceShard(await getBlock(shard.cid), shard.cid, shard.count)
+    yield * decodeSliceShard(await getBlock(shard.cid), shard.cid, shard.count, z)
+    z += shard.count
+  }
+}
+
+/**
+ * Checks that slice `z`'s image root has the levels its volume root states (same count and
+ * sizes): a volume root cannot declare small slices and point at large ones. Repeated slice
+ * roots are allowed (identical slices, e.g. empty ones, have the same root).
+ */
+export function checkVolumeSlice (volume: VolumeRoot, slice: { levels: Array<{ level: number, width: number, height: number }> }, z: number, name: string): void {
+  const a = volume.levels
+  const b = slice.levels
+  if (a.length !== b.length || a.some((l, k) => l.width !== b[k].width || l.height !== b[k].height)) {
+    throw new FormatError(`${name}: slice ${z} has levels ${b.map(l => `${l.width}x${l.height}`).join(', ')} but its volume root says ${a.map(l => `${l.width}x${l.height}`).join(', ')}; the volume root is corrupt or hostile`)
   }
 }

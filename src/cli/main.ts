@@ -79,6 +79,7 @@ export async function main (argv: string[]): Promise<number> {
     .option('-o, --output <path>', 'output file (dataset or sub-directory: directory, with manifest.jsonl)')
     .addOption(new Option('--format <fmt>', 'output format (default: png for 2D, nii for volumes and signed images)').choices(OUTPUT_FORMAT_CHOICES))
     .option('--apply-rescale', 'write real-world values (rescale slope/intercept applied) instead of stored values')
+    .option('--force', 'replace existing output files that hold other content (identical files are always kept)')
     .addOption(peerOption()).addOption(timeoutOption())
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (cid: string, opts) => { exitCode = await (await import('./commands/get.js')).getCommand(cid, opts) })

@@ -9,7 +9,7 @@
  * (2.25.<random 128-bit decimal>), so nothing identifies the source.
  * A small explicit writer limited to these tags: no DICOM library is needed.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { InvalidInputError } from '../errors.js'
 import { ByteReader, SIZ, findSegment, parseMainHeader, readComponent, readSiz as readSizSegment } from '../j2k/index.js'
 import { j2kCoding } from './j2k-codestream.js'
@@ -37,6 +37,8 @@ export interface DicomHTJ2KInput {
   /** Shared by the slices of one volume; fresh when absent. */
   studyUid?: string
   seriesUid?: string
+  /** SOPInstanceUID; fresh when absent. */
+  sopInstanceUid?: string
   frameOfReferenceUid?: string
   instanceNumber?: number
   /** The pixels went through lossy compression before (LossyImageCompression 01). */
@@ -48,6 +50,15 @@ export interface DicomHTJ2KInput {
 /** A fresh UID: 2.25 followed by the decimal value of a random 128-bit number (ISO/IEC 9834-8). */
 export function freshUid (): string {
   return `2.25.${BigInt(`0x${randomBytes(16).toString('hex')}`).toString()}`
+}
+
+/**
+ * A UID derived from `seed`: 2.25 followed by the decimal value of the first 128 bits of its
+ * SHA-256. `get` names its DICOM outputs this way (seeded with the root CID, level and slice),
+ * so fetching the same level again writes the same file.
+ */
+export function derivedUid (seed: string): string {
+  return `2.25.${BigInt(`0x${createHash('sha256').update(seed).digest('hex').slice(0, 32)}`).toString()}`
 }
 
 /** A number as a DICOM decimal string (at most 16 characters). */
@@ -120,7 +131,7 @@ export function encodeDicomHTJ2K (input: DicomHTJ2KInput): Uint8Array {
   const { mct, reversible } = j2kCoding('encodeDicomHTJ2K', input.codestream)
   if (!reversible) throw new InvalidInputError('encodeDicomHTJ2K: the codestream is not reversible (lossless)')
   if (siz.components !== 1 && siz.components !== 3) throw new InvalidInputError(`encodeDicomHTJ2K: ${siz.components} components`)
-  const sop = freshUid()
+  const sop = input.sopInstanceUid ?? freshUid()
   const bitsAllocated = siz.precision <= 8 ? 8 : 16
   const photometric = siz.components === 3
     ? (mct ? 'YBR_RCT' : 'RGB')

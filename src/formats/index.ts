@@ -75,4 +75,4 @@ async function readGzip (path: string, signal?: AbortSignal, options?: NiftiRead
 }
 export { readSeries, planSeries, readSeriesGroup, seriesItems, type SeriesGroup } from './dicom-series.js'
 export { encodeNpy, npyChunks, writeNpyStream, type NpySlice } from './npy-write.js'
-export { encodeDicomHTJ2K, freshUid, decimalString, HTJ2K_LOSSLESS_RPCL, SECONDARY_CAPTURE, type DicomHTJ2KInput } from './dicom-write.js'
+export { encodeDicomHTJ2K, freshUid, derivedUid, decimalString, HTJ2K_LOSSLESS_RPCL, SECONDARY_CAPTURE, type DicomHTJ2KInput } from './dicom-write.js'

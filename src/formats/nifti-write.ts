@@ -13,7 +13,7 @@
 import { gzipSync } from 'node:zlib'
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 import type { RasterImage, VolumeMeta } from '../types.js'
-import { writeFileAtomic, writeStreamAtomic } from '../util/atomic-write.js'
+import { writeFileAtomic, writeStreamAtomic, type AtomicWriteOptions } from '../util/atomic-write.js'
 import { affineToQuatern, scaleAffineForLevel } from './nifti-affine.js'
 import { NIFTI1, datatypeByName, type NiftiDatatype } from './nifti-layout.js'
 import { outputValues, streamOutputValues } from './output-values.js'
@@ -27,6 +27,8 @@ export interface NiftiWriteOptions {
   applyRescale?: boolean
   /** Store rows bottom-up (row ny-1 first) and flip the affine's y column to match: dcm2niix's layout of DICOM images. */
   flipRows?: boolean
+  /** Where the file may go and whether an existing one is replaced (util/atomic-write.ts). */
+  write?: AtomicWriteOptions
 }
 
 /** Size of the output at `level` and the stored datatype; throws on a bad level or datatype. */
@@ -99,7 +101,7 @@ export function flipAffineRows (affine: number[], ny: number): number[] {
 /** Writes a NIfTI-1 file atomically; gzip when path ends with ".gz". */
 export async function writeNifti (path: string, meta: VolumeMeta, slices: RasterImage[], options?: NiftiWriteOptions): Promise<void> {
   const nii = encodeNifti(meta, slices, options)
-  await writeFileAtomic(path, path.endsWith('.gz') ? gzipSync(nii, { level: 6 }) : nii)
+  await writeFileAtomic(path, path.endsWith('.gz') ? gzipSync(nii, { level: 6 }) : nii, options?.write)
 }
 
 /**
@@ -125,7 +127,7 @@ export async function writeNiftiStream (path: string, meta: VolumeMeta, slices: 
     const values = await streamOutputValues(meta, checked(), { applyRescale: options?.applyRescale, spool: scratch('.values'), signal: options?.signal })
     yield headerBytes(meta, g, values.dtype, values.rescale, options)
     for await (const v of values.slices) yield sliceBytes(v, g.nx, g.ny, values.dtype, flipRows)
-  }, { gzip: path.endsWith('.gz'), signal: options?.signal })
+  }, { ...options?.write, gzip: path.endsWith('.gz'), signal: options?.signal })
 }
 
 function writeHeader (view: DataView, meta: VolumeMeta, affine: number[], dims: number[], level: number, code: number, bitpix: number, recomputeQuatern: boolean): void {

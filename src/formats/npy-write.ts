@@ -5,7 +5,7 @@
  */
 import { InvalidInputError } from '../errors.js'
 import type { RasterImage, VolumeMeta } from '../types.js'
-import { writeStreamAtomic } from '../util/atomic-write.js'
+import { writeStreamAtomic, type AtomicWriteOptions } from '../util/atomic-write.js'
 import { streamOutputValues } from './output-values.js'
 import type { SourceArray } from './value-map.js'
 
@@ -88,7 +88,7 @@ export async function * npyChunks (slices: AsyncIterable<NpySlice>, count: numbe
  * with the values of the NIfTI output (outputValues), atomically. Each slice is converted and
  * written as it comes; the file is the same, byte for byte, as encodeNpy of the whole volume.
  */
-export async function writeNpyStream (path: string, meta: Pick<VolumeMeta, 'dtype' | 'valueMapping' | 'rescale'>, slices: AsyncIterable<RasterImage>, count: number, options?: { applyRescale?: boolean, signal?: AbortSignal }): Promise<void> {
+export async function writeNpyStream (path: string, meta: Pick<VolumeMeta, 'dtype' | 'valueMapping' | 'rescale'>, slices: AsyncIterable<RasterImage>, count: number, options?: { applyRescale?: boolean, signal?: AbortSignal, write?: AtomicWriteOptions }): Promise<void> {
   const what = `writeNpy ${path}`
   let shape: { width: number, height: number, components: number } | undefined
   const tapped = async function * (): AsyncGenerator<RasterImage> {
@@ -108,5 +108,5 @@ export async function writeNpyStream (path: string, meta: Pick<VolumeMeta, 'dtyp
       for await (const data of values.slices) yield { ...shape!, data }
     }
     yield * npyChunks(withShape(), count, what)
-  }, { signal: options?.signal })
+  }, { ...options?.write, signal: options?.signal })
 }

@@ -4,6 +4,7 @@ import type { CID } from 'multiformats/cid'
 import type { BlockSource } from '../repo/index.js'
 import { cidKey } from '../util/cid-key.js'
 import { openRoot, planEntry, planSlice, rootEntries, volumeSliceRoots, type ImagePlan, type PlanReadOptions } from './plan.js'
+import { checkLevelBounds } from './level-header.js'
 import { readBlock, type BlockRole } from './roots.js'
 import type { EntrySelection } from './entries.js'
 import type { LevelSelection } from './select.js'
@@ -28,6 +29,8 @@ export interface WalkOptions extends LevelSelection, EntrySelection {
   concurrency?: number
   /** Also visit the UnixFS level files of levels 0..K (for mirrors and CAR export). */
   levelFiles?: boolean
+  /** Skip the leaves of a level this release cannot decode (a getter that decodes what it fetches: get); its reader reports the entry's error. */
+  decodableOnly?: boolean
   /** Sees every structural block as it is read, with its size. */
   onRead?: PlanReadOptions['onRead']
   /** Sees each image's plan as soon as its root is read (progress totals). */
@@ -60,6 +63,9 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
   }
 
   const image = async (plan: ImagePlan): Promise<void> => {
+    if (options.decodableOnly === true) {
+      try { checkLevelBounds(plan.root, plan.level, plan.name) } catch { return }
+    }
     images++
     options.onImage?.(plan)
     const { root, name, level } = plan

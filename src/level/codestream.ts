@@ -17,7 +17,13 @@ export type LevelBytesEvent = ProgressEvent<'retrieve:bytes', { bytes: number }>
 export async function readLevelCodestream (source: BlockSource, image: ImagePlan, options: OperationOptions<LevelBytesEvent> = {}): Promise<Uint8Array> {
   const { root, level, plan, name } = image
   checkLevelBounds(root, level, name)
-  const parts = await Promise.all(plan.leaves.map(async leaf => {
+  // one buffer of the level's size (bounded by decodeImageRoot against the level's pixels);
+  // each leaf is copied in at its offset as it arrives and dropped, never held until the end
+  const out = new Uint8Array(plan.end + EOC.byteLength)
+  let copied = 0
+  let at = 0
+  const offsets = plan.leaves.map(leaf => { const o = at; at += leaf.size; return o })
+  await Promise.all(plan.leaves.map(async (leaf, i) => {
     let bytes: Uint8Array
     try {
       bytes = await source.get(leaf.cid, { signal: options.signal, sizeHint: leaf.size })
@@ -34,17 +40,11 @@ export async function readLevelCodestream (source: BlockSource, image: ImagePlan
       throw new MistError(`${name}: block ${leaf.cid} holds ${bytes.byteLength} bytes but the root says ${leaf.size}`)
     }
     options.onProgress?.({ type: 'retrieve:bytes', detail: { bytes: bytes.byteLength } })
-    return bytes
+    const take = Math.max(0, Math.min(bytes.byteLength, plan.end - offsets[i]))
+    out.set(bytes.subarray(0, take), offsets[i])
+    copied += take
   }))
-  const out = new Uint8Array(plan.end + EOC.byteLength)
-  let offset = 0
-  for (const part of parts) {
-    const take = Math.min(part.byteLength, plan.end - offset)
-    if (take <= 0) break
-    out.set(part.subarray(0, take), offset)
-    offset += take
-  }
-  if (offset !== plan.end) throw new MistError(`${name}: level ${level} needs ${plan.end} bytes but its blocks hold ${offset}`)
+  if (copied !== plan.end) throw new MistError(`${name}: level ${level} needs ${plan.end} bytes but its blocks hold ${copied}`)
   out.set(EOC, plan.end)
   checkLevelHeader(out, root, name)
   return out

@@ -16,6 +16,8 @@ export interface FetchBlocksOptions extends LevelSelection, EntrySelection, Oper
   concurrency?: number
   /** Also fetch the UnixFS level files (mirrors and CAR exports do, so IPFS tools can cat each level). */
   levelFiles?: boolean
+  /** Do not fetch levels this release cannot decode (get decodes what it fetches; a mirror does not). */
+  decodableOnly?: boolean
 }
 
 export interface FetchLevelResult {
@@ -74,7 +76,7 @@ export async function fetchLevelBlocks (store: BlockSource, cid: CID, options: F
     }
     void queue.add(async () => take(block)).catch(err => { failure ??= err })
     await queue.onSizeLessThan(queue.concurrency * 2)
-  }, { ...options, concurrency: options.concurrency ?? 128, signal, levelFiles: options.levelFiles, onImage: plan => onProgress?.({ type: 'fetch:planned', detail: { bytes: plan.bytes } }) })
+  }, { ...options, concurrency: options.concurrency ?? 128, signal, levelFiles: options.levelFiles, decodableOnly: options.decodableOnly, onImage: plan => onProgress?.({ type: 'fetch:planned', detail: { bytes: plan.bytes } }) })
   await queue.onIdle()
   if (failure != null) throw failure
   result.images = walk.images

@@ -1,5 +1,6 @@
 import type { ImageRoot } from '../chunker/index.js'
-import { FormatError } from '../errors.js'
+import { MAX_DECODED_BYTES } from '../codec/validate.js'
+import { CodecError, FormatError } from '../errors.js'
 import { ByteReader, COD, MAX_DECOMPOSITIONS, SIZ, SOC, SOT, readCod, readComponent, readSiz, walkSegments } from '../j2k/index.js'
 
 /** Largest decoded level accepted: the encoder's side limit, and 2 GiB of samples. */
@@ -17,6 +18,10 @@ export function checkLevelBounds (root: ImageRoot, level: number, name: string):
   const bytes = lv.width * lv.height * root.components * bytesPerSample
   if (lv.width > MAX_LEVEL_SIDE || lv.height > MAX_LEVEL_SIDE || bytes > MAX_LEVEL_BYTES) {
     throw new FormatError(`${name}: level ${level} claims ${lv.width}x${lv.height}x${root.components} samples (${bytes} bytes), more than mist-p2p decodes (${MAX_LEVEL_SIDE} per side, ${MAX_LEVEL_BYTES} bytes); the root is corrupt or hostile`)
+  }
+  // the codec would refuse it after the fetch: refuse before, so its blocks are neither fetched nor held
+  if (bytes > MAX_DECODED_BYTES) {
+    throw new CodecError(`${name}: level ${level} is ${lv.width}x${lv.height}x${root.components} samples (${bytes} bytes), more than the ${MAX_DECODED_BYTES}-byte limit of this release's decoder; choose a coarser level (--level ${Math.max(0, level - 1)} or --size)`)
   }
 }
 

@@ -6,7 +6,7 @@
  * `chooseLevel` or dispatches on the kind of a root.
  */
 import type { CID } from 'multiformats/cid'
-import { datasetEntries, levelPlan, lookupDatasetEntry, volumeSlices, type DatasetEntry, type DatasetRoot, type ImageRoot, type LevelPlan, type VolumeRoot } from '../chunker/index.js'
+import { checkVolumeSlice, datasetEntries, levelPlan, lookupDatasetEntry, volumeSlices, type DatasetEntry, type DatasetRoot, type ImageRoot, type LevelPlan, type VolumeRoot } from '../chunker/index.js'
 import { FormatError, UsageError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
 import { readBlock, readRoot, type AnyRoot, type ReadBlockOptions } from './roots.js'
@@ -138,6 +138,8 @@ export async function planSlice (source: BlockSource, volume: VolumePlan, z: num
   const name = `${volume.name} slice ${z}`
   const found = await readRoot(source, sliceCid, { ...options, name, role: 'image' })
   if (found.kind !== 'image') throw new FormatError(`${volume.name}: slice ${z} (${sliceCid}) is a ${found.kind}, not an image`)
+  // a slice must have the volume's levels: a hostile volume root cannot make a reader fetch or decode beyond them
+  checkVolumeSlice(volume.root, found.root, z, name)
   return planImageLevel(sliceCid, found.root, volume.level, name)
 }
 

@@ -1,7 +1,7 @@
 import { basename, dirname, posix } from 'node:path'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
-import { buildDatasetDag, buildImageDag, buildVolumeDag } from '../chunker/index.js'
+import { buildDatasetDag, buildImageDag, buildVolumeDag, invalidName } from '../chunker/index.js'
 import { CodecPool, getDefaultPool } from '../codec/index.js'
 import { describeError, MistError } from '../errors.js'
 import { isDicomFile, planSeries, readInputs, readSeriesGroup, seriesItems, type SeriesGroup } from '../formats/index.js'
@@ -207,6 +207,14 @@ export async function publish (paths: string[], options: PublishOptions): Promis
   }
   signal?.throwIfAborted()
   result.items = units.flatMap(u => published.get(u) ?? [])
+  // a name the dataset format refuses (control or bidi-override characters) fails its file, not the batch
+  if (isDataset || result.items.length > 1) {
+    result.items = result.items.filter(item => {
+      const why = invalidName(item.name)
+      if (why !== undefined) result.failures.push({ path: item.path, error: { name: 'FormatError', message: `${item.path}: its dataset entry name ${JSON.stringify(item.name)} is refused: ${why}; rename the file` } })
+      return why === undefined
+    })
+  }
   const order = new Map(files.map((f, i) => [f.path, i]))
   result.failures.sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0))
 

@@ -1,10 +1,10 @@
 import { join } from 'node:path'
 import type { ImageRoot, VolumeRoot } from '../chunker/index.js'
 import { getDefaultPool, type CodecPool } from '../codec/index.js'
-import { encodeDicomHTJ2K, encodePngOnPool, encodeNpy, freshUid, imageToVolumeMeta, outputValues, writeNifti, writeNiftiStream, writeNpyStream } from '../formats/index.js'
+import { derivedUid, encodeDicomHTJ2K, encodePngOnPool, encodeNpy, freshUid, imageToVolumeMeta, outputValues, writeNifti, writeNiftiStream, writeNpyStream } from '../formats/index.js'
 import { UsageError } from '../errors.js'
 import type { ImageMeta, RasterImage, VolumeMeta } from '../types.js'
-import { writeFileAtomic } from '../util/atomic-write.js'
+import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-write.js'
 import type { ImageLevel } from './image-level.js'
 import type { VolumeSlice } from './volume-slices.js'
 
@@ -18,6 +18,10 @@ export interface OutputOptions {
   /** dcm at a reduced level re-encodes the level's pixels (lossless) with this pool. */
   pool?: CodecPool
   signal?: AbortSignal
+  /** Where outputs may go and whether existing files are replaced (util/atomic-write.ts). */
+  write?: AtomicWriteOptions
+  /** dcm: derive the UIDs from this (e.g. the root CID and level) instead of fresh random ones, so a rerun writes the same files. */
+  uidSeed?: string
 }
 
 /** The format used when the user gives none: PNG for unsigned 2D images, NIfTI for volumes and signed images (and for every image with applyRescale, which PNG cannot hold). */
@@ -81,23 +85,24 @@ export async function writeImageOutput (path: string, format: OutputFormat, root
       if (got.image.signed) throw new UsageError(`${path}: PNG cannot hold signed samples; use --format nii, npy, dcm or j2c`)
       // encoded on a codec worker (the main thread keeps fetching and writing); the decoded
       // level is not used after this, so its buffer is handed over when it owns one whole
-      await writeFileAtomic(path, await encodePngOnPool(options?.pool ?? getDefaultPool(), got.image, { signal: options?.signal, transfer: ownsWholeBuffer(got.image.data) }))
+      await writeFileAtomic(path, await encodePngOnPool(options?.pool ?? getDefaultPool(), got.image, { signal: options?.signal, transfer: ownsWholeBuffer(got.image.data) }), options?.write)
       return [path]
     case 'nii':
-      await writeNifti(path, volumeMeta(), [got.image], { level: reduce, applyRescale: options?.applyRescale, flipRows: flipRowsFor(root.meta.sourceFormat) })
+      await writeNifti(path, volumeMeta(), [got.image], { level: reduce, applyRescale: options?.applyRescale, flipRows: flipRowsFor(root.meta.sourceFormat), write: options?.write })
       return [path]
     case 'npy': {
       const values = outputValues(volumeMeta(), [got.image], options?.applyRescale === true)
-      await writeFileAtomic(path, encodeNpy({ ...got.image, data: values.slices[0] }))
+      await writeFileAtomic(path, encodeNpy({ ...got.image, data: values.slices[0] }), options?.write)
       return [path]
     }
     case 'j2c':
-      await writeFileAtomic(path, got.codestream)
+      await writeFileAtomic(path, got.codestream, options?.write)
       return [path]
     case 'dcm': {
       const m: ImageMeta = root.meta
       const f = 2 ** reduce
       const codestream = await levelCodestream(reduce, got.image, got.codestream, options)
+      const uid = (what: string): string | undefined => options?.uidSeed != null ? derivedUid(`${options.uidSeed}/${what}`) : undefined
       await writeFileAtomic(path, encodeDicomHTJ2K({
         codestream,
         modality: m.modality,
@@ -106,8 +111,12 @@ export async function writeImageOutput (path: string, format: OutputFormat, root
         orientation: m.orientation,
         position: m.position,
         rescale: dicomRescale(m),
-        lossySource: m.lossySource === true || (m.valueMapping?.maxAbsError ?? 0) > 0
-      }))
+        lossySource: m.lossySource === true || (m.valueMapping?.maxAbsError ?? 0) > 0,
+        studyUid: uid('study'),
+        seriesUid: uid('series'),
+        sopInstanceUid: uid('instance'),
+        frameOfReferenceUid: uid('frame')
+      }), options?.write)
       return [path]
     }
   }
@@ -138,15 +147,15 @@ export async function writeVolumeOutput (path: string, format: OutputFormat, vol
   const sliceName = (z: number, ext: string): string => join(path, `slice-${String(z).padStart(digits, '0')}${ext}`)
   switch (format) {
     case 'nii':
-      await writeNiftiStream(path, meta, images(volume.slices), { level: reduce, applyRescale: options?.applyRescale, flipRows: flipRowsFor(meta.sourceFormat), signal: options?.signal })
+      await writeNiftiStream(path, meta, images(volume.slices), { level: reduce, applyRescale: options?.applyRescale, flipRows: flipRowsFor(meta.sourceFormat), signal: options?.signal, write: options?.write })
       return [path]
     case 'npy':
-      await writeNpyStream(path, meta, images(volume.slices), volume.root.sliceCount, { applyRescale: options?.applyRescale, signal: options?.signal })
+      await writeNpyStream(path, meta, images(volume.slices), volume.root.sliceCount, { applyRescale: options?.applyRescale, signal: options?.signal, write: options?.write })
       return [path]
     case 'j2c': {
       const paths: string[] = []
       for await (const { z, codestream } of volume.slices) {
-        await writeFileAtomic(sliceName(z, '.j2c'), codestream)
+        await writeFileAtomic(sliceName(z, '.j2c'), codestream, options?.write)
         paths.push(sliceName(z, '.j2c'))
       }
       return paths
@@ -158,9 +167,10 @@ export async function writeVolumeOutput (path: string, format: OutputFormat, vol
       const lps = (v: number[]): number[] => [-v[0], -v[1], v[2]]
       const unit = (v: number[]): number[] => { const n = Math.hypot(v[0], v[1], v[2]); return n > 0 ? v.map(x => x / n) : v }
       const orientation = [...unit(lps([A[0], A[4], A[8]])), ...unit(lps([A[1], A[5], A[9]]))]
-      const studyUid = freshUid()
-      const seriesUid = freshUid()
-      const frameOfReferenceUid = freshUid()
+      const uid = (what: string): string => options?.uidSeed != null ? derivedUid(`${options.uidSeed}/${what}`) : freshUid()
+      const studyUid = uid('study')
+      const seriesUid = uid('series')
+      const frameOfReferenceUid = uid('frame')
       const paths: string[] = []
       for await (const { z, image, codestream: published } of volume.slices) {
         options?.signal?.throwIfAborted()
@@ -178,8 +188,9 @@ export async function writeVolumeOutput (path: string, format: OutputFormat, vol
           studyUid,
           seriesUid,
           frameOfReferenceUid,
+          sopInstanceUid: options?.uidSeed != null ? derivedUid(`${options.uidSeed}/instance/${z}`) : undefined,
           instanceNumber: z + 1
-        }))
+        }), options?.write)
         paths.push(sliceName(z, '.dcm'))
       }
       return paths

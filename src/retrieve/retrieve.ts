@@ -1,7 +1,8 @@
+import { stat } from 'node:fs/promises'
 import { basename, join, relative, resolve } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import type { CodecPool } from '../codec/index.js'
-import { describeError } from '../errors.js'
+import { describeError, OutputPathError } from '../errors.js'
 import { fetchLevelBlocks, type FetchLevelResult, type FetchProgressEvent } from '../level/fetch.js'
 import type { EntrySelection } from '../level/entries.js'
 import { hasEntriesUnder, lookupEntry, openRoot, planEntry, rootEntries, type EntryPlan } from '../level/plan.js'
@@ -12,6 +13,8 @@ import type { OperationOptions, ProgressEvent } from '../types.js'
 import { decodeImageLevel } from './image-level.js'
 import { defaultFormat, extensionFor, volumeIsDirectory, writeImageOutput, writeVolumeOutput, type OutputFormat } from './output.js'
 import { writeFileAtomic } from '../util/atomic-write.js'
+import { ensureDirectoryInside } from '../util/output-dir.js'
+import { OutputNames, outputCandidates, pathInside } from './output-names.js'
 import { volumeLevelSlices } from './volume-slices.js'
 
 export type RetrieveProgressEvent =
@@ -38,6 +41,8 @@ export interface RetrieveOptions extends LevelSelection, EntrySelection, Operati
    * pull is not latency-bound and a rerun after an interruption fetches only what is missing.
    */
   prefetch?: boolean
+  /** Replace existing output files that hold other content (default: refuse them; identical files are kept). */
+  force?: boolean
 }
 
 export interface RetrievedOutput {
@@ -81,20 +86,25 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
   const top = await openRoot(source, cid, { signal })
   const result: RetrieveResult = { root: cid.toString(), kind: top.kind, outputs: [], failures: [], fetched }
   if (fetched == null) delete result.fetched
-  const outputOptions = { applyRescale: options.applyRescale, pool: options.pool, signal }
+  const overwrite = options.force === true
   const decodeOptions = { pool: options.pool, signal, onProgress }
 
-  const one = async (entry: EntryPlan, out: string | undefined): Promise<RetrievedOutput> => {
+  /** `within`: the dataset's output directory (then `out` is the entry's checked path, and no write goes through a link below `within`). */
+  const one = async (entry: EntryPlan, out: string | undefined, within?: string): Promise<RetrievedOutput> => {
     const { name, level } = entry
+    // DICOM outputs get UIDs derived from the root and level, so a rerun writes the same bytes
+    const outputOptions = { applyRescale: options.applyRescale, pool: options.pool, signal, write: { within, overwrite }, uidSeed: `${entry.cid.toString()}/L${level}` }
     onProgress?.({ type: 'retrieve:planned', detail: { bytes: entry.bytes } })
     let paths: string[]
     if (entry.kind === 'image') {
       const got = await decodeImageLevel(source, entry, decodeOptions)
       const format = options.format ?? defaultFormat('image', got.image, options.applyRescale === true)
-      paths = await writeImageOutput(out ?? resolve(`${entry.cid}-L${level}${extensionFor(format)}`), format, entry.root, got, outputOptions)
+      const path = within != null ? out! : await singleOutputPath(out, `${entry.cid}-L${level}${extensionFor(format)}`, false)
+      paths = await writeImageOutput(path, format, entry.root, got, outputOptions)
     } else {
       const format = options.format ?? 'nii'
-      const path = out ?? resolve(`${entry.cid}-L${level}${volumeIsDirectory(format) ? '' : extensionFor(format)}`)
+      const isDir = volumeIsDirectory(format)
+      const path = within != null ? out! : await singleOutputPath(out, `${entry.cid}-L${level}${isDir ? '' : extensionFor(format)}`, isDir)
       // the slices are decoded as the writer takes them: the volume is never held in memory
       const slices = volumeLevelSlices(source, entry, { ...decodeOptions, concurrency: options.concurrency })
       paths = await writeVolumeOutput(path, format, { root: entry.root, level, meta: entry.root.meta, slices }, outputOptions)
@@ -114,23 +124,45 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
   if (exact != null && !(await hasEntriesUnder(source, top, exact.name, { signal }))) {
     const plan = await planEntry(source, { name: exact.name, cid: exact.root, clamp: false, kind: exact.kind }, options, { signal })
     const format = options.format ?? (plan.kind === 'volume' ? 'nii' : defaultFormat('image', plan.root, options.applyRescale === true))
-    const fallback = resolve(`${stripImageExtension(basename(exact.name))}-L${plan.level}${plan.kind === 'volume' && volumeIsDirectory(format) ? '' : extensionFor(format)}`)
-    result.outputs.push(await one(plan, options.out != null ? resolve(options.out) : fallback))
+    const isDir = plan.kind === 'volume' && volumeIsDirectory(format)
+    // the entry's own file name, checked like any output name (it comes from a root)
+    const fallback = pathInside(process.cwd(), `${stripImageExtension(basename(exact.name))}-L${plan.level}${isDir ? '' : extensionFor(format)}`, exact.name)
+    result.outputs.push(await one(plan, options.out != null ? await singleOutputPath(resolve(options.out), basename(fallback), isDir) : fallback))
     return result
   }
 
   const outDir = resolve(options.out ?? cid.toString())
+  const existing = await stat(outDir).catch(() => undefined)
+  if (existing != null && !existing.isDirectory()) throw new OutputPathError(`${outDir} exists and is not a directory; a dataset is written into a directory: choose another -o`)
+  await ensureDirectoryInside(outDir, outDir)
   const concurrency = options.concurrency ?? 8
   const running = new Set<Promise<void>>()
+  // output paths are claimed in entry (name) order, whatever order the roots arrive in, so
+  // which of two colliding entries keeps the plain name does not depend on timing
+  const names = new OutputNames()
+  names.claim(MANIFEST, [MANIFEST], false)
+  let turn: Promise<void> = Promise.resolve()
   for await (const ref of rootEntries(source, top, { signal, path: options.path, include: options.include, exclude: options.exclude })) {
     signal?.throwIfAborted()
+    const myTurn = turn
+    let release!: () => void
+    turn = new Promise<void>(resolve => { release = resolve })
     const task = (async () => {
       try {
-        const entry = await planEntry(source, ref, options, { signal })
-        const format = options.format ?? (entry.kind === 'volume' ? 'nii' : undefined)
-        const base = join(outDir, stripImageExtension(ref.name))
-        const out = format != null && volumeIsDirectory(format) && entry.kind === 'volume' ? base : format != null ? base + extensionFor(format) : undefined
-        result.outputs.push(await one(entry, out ?? defaultImagePath(base, entry, options.applyRescale === true)))
+        let claimed: { entry: EntryPlan, path: string }
+        try {
+          const entry = await planEntry(source, ref, options, { signal })
+          const format = options.format ?? (entry.kind === 'volume' ? 'nii' : defaultFormat('image', entry.root, options.applyRescale === true))
+          const isDir = entry.kind === 'volume' && volumeIsDirectory(format)
+          const ext = isDir ? '' : extensionFor(format)
+          const candidates = outputCandidates(ref.name, stripImageExtension(ref.name), ext)
+          await myTurn
+          const rel = names.claim(ref.name, candidates, isDir)
+          claimed = { entry, path: pathInside(outDir, rel, ref.name) }
+        } finally {
+          void myTurn.then(release)
+        }
+        result.outputs.push(await one(claimed.entry, claimed.path, outDir))
       } catch (err: any) {
         if (signal?.aborted === true) throw err
         result.failures.push({ name: ref.name, error: describeError(err, ref.name) })
@@ -142,9 +174,10 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
   }
   await Promise.all(running)
   result.outputs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  result.failures.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   if (result.outputs.length > 0) {
-    result.manifest = join(outDir, 'manifest.jsonl')
-    await writeFileAtomic(result.manifest, result.outputs.map(o => JSON.stringify(manifestLine(o, outDir)) + '\n').join(''))
+    result.manifest = join(outDir, MANIFEST)
+    await writeFileAtomic(result.manifest, result.outputs.map(o => JSON.stringify(manifestLine(o, outDir)) + '\n').join(''), { within: outDir, overwrite })
   }
   return result
 }
@@ -168,9 +201,18 @@ function manifestLine (o: RetrievedOutput, outDir: string): Record<string, unkno
   return line
 }
 
-function defaultImagePath (base: string, entry: EntryPlan, applyRescale: boolean): string {
-  if (entry.kind !== 'image') return base + '.nii'
-  return base + extensionFor(defaultFormat('image', entry.root, applyRescale))
+/** Beside a dataset's outputs (no entry's output can take this name: outputs end in an image extension). */
+const MANIFEST = 'manifest.jsonl'
+
+/**
+ * Where a single root's output goes: `out` as given; inside `out` under `defaultName` when
+ * `out` is an existing directory and the output is one file (as `cp file dir/` does); the
+ * default name in the current directory without `out`.
+ */
+async function singleOutputPath (out: string | undefined, defaultName: string, isDir: boolean): Promise<string> {
+  if (out == null) return resolve(defaultName)
+  if (!isDir && (await stat(out).catch(() => undefined))?.isDirectory() === true) return join(out, defaultName)
+  return out
 }
 
 /** `ct/scan.nii.gz` -> `ct/scan`, `a/b.png` -> `a/b`, `fmri.nii.gz#t03` -> `fmri#t03` (a volume of a 4D file); names without a known image extension stay. */

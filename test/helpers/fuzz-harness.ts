@@ -10,7 +10,12 @@
  * Kinds: parse (parseCodestream), decode (decodeHTJ2K at a random reduce), retrieve (codestream ->
  * buildImageDag -> every level through decodeImageLevel), png / dicom / nifti / nifti-gz (readInputs
  * on mutated real fixtures and writer outputs), dag (mutated image/volume/dataset roots ->
- * readRoot, verifyRoot, retrieve).
+ * readRoot, verifyRoot, retrieve), and three shapes an insider can publish (issue 16), run the
+ * same way: leaves (image roots repeating a leaf or listing more bytes than their pixels
+ * justify), shards (volume roots repeating shards or slice roots, lying about depth or slice
+ * size), names (dataset entries with hostile or colliding names, any output format). For the
+ * root kinds the worker also checks that every output lies inside the output directory, that
+ * no two outputs share a path (case-insensitively) and that nothing appears beside it.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -21,7 +26,7 @@ import fc from 'fast-check'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { buildDatasetDag, buildImageDag, buildVolumeDag, levelExtent } from '../../src/chunker/index.js'
+import { buildDatasetDag, buildImageDag, buildVolumeDag, compareNames, datasetLevels, levelExtent, SLICES_PER_SHARD } from '../../src/chunker/index.js'
 import { encodeHTJ2K, synthesizeImage } from '../../src/codec/index.js'
 import { encodeDicomHTJ2K, encodeNifti, encodePng } from '../../src/formats/index.js'
 import type { Block } from '../../src/types.js'
@@ -29,10 +34,12 @@ import type { Block } from '../../src/types.js'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 /** Peak RSS growth allowed for one case: inputs are at most a few MB, their rasters tens of MB. */
 export const RSS_BOUND = 384 * 1024 * 1024
-export const KINDS = ['parse', 'decode', 'retrieve', 'png', 'dicom', 'nifti', 'nifti-gz', 'dag'] as const
+export const KINDS = ['parse', 'decode', 'retrieve', 'png', 'dicom', 'nifti', 'nifti-gz', 'dag', 'leaves', 'shards', 'names'] as const
+/** The kinds over hostile DAG roots (handled alike by the worker). */
+export const ROOT_KINDS: readonly Kind[] = ['dag', 'leaves', 'shards', 'names']
 export type Kind = typeof KINDS[number]
 /** Per-case time limit of each kind (ms). */
-export const TIME_LIMIT: Record<Kind, number> = { parse: 2000, decode: 10_000, retrieve: 20_000, png: 15_000, dicom: 20_000, nifti: 15_000, 'nifti-gz': 15_000, dag: 30_000 }
+export const TIME_LIMIT: Record<Kind, number> = { parse: 2000, decode: 10_000, retrieve: 20_000, png: 15_000, dicom: 20_000, nifti: 15_000, 'nifti-gz': 15_000, dag: 30_000, leaves: 30_000, shards: 30_000, names: 30_000 }
 
 // ---------------------------------------------------------------- the worker (plain JS over dist/)
 
@@ -85,7 +92,7 @@ const path = require('node:path')
       }
       return 'ok'
     }
-    if (c.kind === 'dag') {
+    if (c.kind === 'dag' || c.kind === 'leaves' || c.kind === 'shards' || c.kind === 'names') {
       const extra = new Map(c.blocks.map(b => [b.cid, b.bytes]))
       const source = {
         get: async (cid) => {
@@ -103,17 +110,33 @@ const path = require('node:path')
       const v = await verifyRoot(source, root, { ...sel, pool })
       for (const p of v.problems) if (!mistNames.has(p.error)) return 'CRASH in verify: ' + p.error + ': ' + p.message
       if (firstError == null && !v.ok && v.problems.length === 0) return 'WRONG: verify not ok without problems'
-      const out = path.join(tmp, 'out' + (n++))
+      // the output directory sits alone in a box: anything written beside it (an escape) shows
+      const box = path.join(tmp, 'box' + (n++))
+      fs.mkdirSync(box)
+      const out = path.join(box, 'out')
       let r
       try {
-        r = await retrieve.retrieve(source, root, { ...sel, out, pool, concurrency: 2 })
+        r = await retrieve.retrieve(source, root, { ...sel, out, pool, concurrency: 2, format: c.format })
       } catch (err) {
-        fs.rmSync(out, { recursive: true, force: true })
+        fs.rmSync(box, { recursive: true, force: true })
         throw err
       }
-      for (const f of r.failures) if (!mistNames.has(f.error.name)) return 'CRASH in retrieve of ' + f.name + ': ' + f.error.name + ': ' + f.error.message
-      for (const o of r.outputs) for (const p of o.paths) if (!fs.existsSync(p)) return 'WRONG: output ' + p + ' missing'
-      fs.rmSync(out, { recursive: true, force: true })
+      const beside = fs.readdirSync(box).filter(f => f !== 'out')
+      const escaped = fs.readdirSync(tmp).filter(f => f.startsWith('box') && !fs.statSync(path.join(tmp, f)).isDirectory())
+      const seen = new Set()
+      let wrong
+      for (const f of r.failures) if (!mistNames.has(f.error.name)) wrong ??= 'CRASH in retrieve of ' + f.name + ': ' + f.error.name + ': ' + f.error.message
+      for (const o of r.outputs) for (const p of o.paths) {
+        if (p !== out && !p.startsWith(out + path.sep)) wrong ??= 'WRONG: output ' + p + ' of ' + o.name + ' is not inside ' + out
+        if (!fs.existsSync(p)) wrong ??= 'WRONG: output ' + p + ' missing'
+        const key = p.normalize('NFC').toLowerCase()
+        if (seen.has(key)) wrong ??= 'WRONG: two outputs at ' + p
+        seen.add(key)
+      }
+      if (beside.length > 0 || escaped.length > 0) wrong ??= 'WRONG: written outside the output directory: ' + [...beside, ...escaped].join(', ')
+      fs.rmSync(box, { recursive: true, force: true })
+      for (const f of escaped) fs.rmSync(path.join(tmp, f), { force: true })
+      if (wrong != null) return wrong
       if (firstError != null) throw firstError
       return r.failures.length > 0 ? 'error:' + r.failures[0].error.name : 'ok'
     }
@@ -163,6 +186,8 @@ export interface FuzzCase {
   blocks?: Array<{ cid: string, bytes: Uint8Array }>
   root?: string
   level?: number
+  /** Output format for the root kinds (default: the getter's). */
+  format?: 'png' | 'nii' | 'j2c' | 'dcm' | 'npy'
   /** A short description of how the case was made (for reports). */
   how: string
 }
@@ -638,6 +663,183 @@ export function dagCaseArb (base: BaseDag): fc.Arbitrary<Promise<FuzzCase>> {
   })
 }
 
+// ---------------------------------------------------------------- root shapes an insider can publish (issue 16)
+
+function decoded (base: BaseDag, cid: CID): any {
+  return dagCbor.decode(base.blocks.find(b => b.cid.equals(cid))!.bytes)
+}
+
+async function rawLeaf (bytes: Uint8Array): Promise<Block> {
+  return { cid: CID.createV1(0x55, await sha256.digest(bytes)), bytes }
+}
+
+/** An image root built from the base image's root, listing `leaves` as one level of `width` x `height` (consistent in every other field). */
+function imageRootOver (base: BaseDag, leaves: Array<{ cid: CID, size: number }>, width: number, height: number, bitDepth: number): any {
+  const n = decoded(base, base.image.cid)
+  const total = leaves.reduce((a, l) => a + l.size, 0)
+  return {
+    ...n,
+    width,
+    height,
+    bitsStored: Math.min(n.bitsStored, bitDepth),
+    codestream: { ...n.codestream, decompositions: 0, bitDepth, length: total + 2 },
+    leaves,
+    levels: [{ level: 0, width, height, end: total, leaves: leaves.length, file: n.levels[0].file, bytes: total + 2 }]
+  }
+}
+
+async function wrapInDataset (base: BaseDag, root: CID, kind: 'image' | 'volume', extra: Block[]): Promise<CID> {
+  const ds = structuredCloneCbor(base.dataset.node)
+  ds.entries.find((x: any) => x.kind === kind).root = root
+  const b = await cbor(ds)
+  extra.push(b)
+  return b.cid
+}
+
+/** leaves: image roots that repeat one leaf (2 to 8192 times), or list distinct leaves adding up to more than their pixels justify, or both. */
+export function leavesCaseArb (base: BaseDag): fc.Arbitrary<Promise<FuzzCase>> {
+  return fc.record({
+    shape: fc.constantFrom('repeat', 'repeat', 'oversize', 'near-bound', 'repeat-real'),
+    copies: fc.constantFrom(2, 3, 17, 1000, 8192),
+    count: fc.integer({ min: 1, max: 8 }),
+    leafBytes: fc.constantFrom(1, 100, 4096, 65536, 262144, 1048576),
+    side: fc.constantFrom(1, 2, 7, 64, 181, 512, 65535),
+    bits: fc.integer({ min: 1, max: 16 }),
+    slack: fc.integer({ min: -64, max: 64 }),
+    wrap: fc.boolean(),
+    level: fc.oneof(fc.constant(undefined), fc.constantFrom(0, 1, 3))
+  }).map(async ({ shape, copies, count, leafBytes, side, bits, slack, wrap, level }) => {
+    const extra: Block[] = []
+    const how: string[] = [shape]
+    let leaves: Array<{ cid: CID, size: number }>
+    let width = side
+    let height = side
+    if (shape === 'repeat-real') {
+      // the base image's own leaves with its first one listed `copies` times
+      const n = decoded(base, base.image.cid)
+      leaves = [...Array.from({ length: copies }, () => n.leaves[0]), ...n.leaves.slice(1)]
+      width = n.width
+      height = n.height
+      bits = n.codestream.bitDepth
+      how.push(`${copies}x leaf 0 of the base image`)
+    } else if (shape === 'repeat') {
+      const leaf = await rawLeaf(new Uint8Array(Math.min(leafBytes, 65536)).fill(0x5a))
+      extra.push(leaf)
+      leaves = Array.from({ length: copies }, () => ({ cid: leaf.cid, size: leaf.bytes.byteLength }))
+      how.push(`${copies}x one ${leaf.bytes.byteLength} B leaf, ${side}x${side} ${bits} bits`)
+    } else {
+      // distinct leaves; 'near-bound' sizes them around what the declared pixels allow
+      const allowed = 2 * side * side * Math.ceil(bits / 8) + 64 + 16
+      const total = shape === 'near-bound' ? Math.max(1, Math.min(8 * 1048576, allowed + slack)) : Math.min(8 * 1048576, count * leafBytes)
+      const pieces = Math.max(1, Math.ceil(total / 1048576))
+      leaves = []
+      for (let i = 0, left = total; i < pieces; i++) {
+        const size = Math.ceil(left / (pieces - i))
+        const b = new Uint8Array(size)
+        b.fill(i + 1)
+        b[0] = 0xff; b[1] = 0x4f; b[2] = 0xff; b[3] = 0x51
+        const leaf = await rawLeaf(b)
+        extra.push(leaf)
+        leaves.push({ cid: leaf.cid, size })
+        left -= size
+      }
+      how.push(`${leaves.length} distinct leaves of ${total} B for ${side}x${side} ${bits} bits (allowed ${allowed})`)
+    }
+    const rootBlock = await cbor(imageRootOver(base, leaves, width, height, bits))
+    extra.push(rootBlock)
+    let root = rootBlock.cid
+    if (wrap) { root = await wrapInDataset(base, root, 'image', extra); how.push('in dataset') }
+    return { kind: 'leaves' as const, blocks: extra.map(b => ({ cid: b.cid.toString(), bytes: b.bytes })), root: root.toString(), level, how: how.join(' ') }
+  })
+}
+
+/** shards: volume roots repeating a shard (up to 4096 x 4096 slices), repeating slice roots, or lying about depth or slice size. */
+export function shardsCaseArb (base: BaseDag): fc.Arbitrary<Promise<FuzzCase>> {
+  return fc.record({
+    shape: fc.constantFrom('repeat-shard', 'repeat-shard', 'repeat-slices', 'depth-lie', 'size-lie', 'bad-first', 'short-shard'),
+    shards: fc.constantFrom(2, 3, 64, 4096),
+    perShard: fc.constantFrom(1, 2, 4096),
+    slices: fc.integer({ min: 1, max: 40 }),
+    dz: fc.constantFrom(-1, 1, 1000, 16_777_216),
+    side: fc.constantFrom(1, 8, 4096, 65535),
+    wrap: fc.boolean(),
+    format: fc.constantFrom(undefined, 'nii', 'npy', 'dcm', 'j2c'),
+    level: fc.oneof(fc.constant(undefined), fc.constantFrom(0, 1, 2))
+  }).map(async ({ shape, shards, perShard, slices, dz, side, wrap, format, level }) => {
+    const extra: Block[] = []
+    const how: string[] = [shape]
+    const vol = base.volume.node
+    const slice0 = vol.slices[0]
+    const { slices: _inline, ...rest } = vol
+    let node: any
+    if (shape === 'repeat-shard' || shape === 'bad-first' || shape === 'short-shard') {
+      // one shard node listed `shards` times (repeat), or distinct shards that lie about their place or size
+      const blocks: Block[] = []
+      const count = shape === 'repeat-shard' ? perShard : SLICES_PER_SHARD
+      const total = shape === 'repeat-shard' ? shards * perShard : SLICES_PER_SHARD + 1
+      if (shape === 'repeat-shard') {
+        blocks.push(await cbor({ mist: 'slices', version: 1, slices: Array.from({ length: perShard }, () => slice0) }))
+      } else {
+        // the lie is in shard 0, so it is found before thousands of slices are decoded
+        blocks.push(await cbor({ mist: 'slices', version: 1, first: shape === 'bad-first' ? 5 : 0, slices: Array.from({ length: shape === 'short-shard' ? count - 1 : count }, () => slice0) }))
+        blocks.push(await cbor({ mist: 'slices', version: 1, first: SLICES_PER_SHARD, slices: [slice0] }))
+      }
+      extra.push(...blocks)
+      const list = shape === 'repeat-shard' ? Array.from({ length: shards }, () => ({ cid: blocks[0].cid, count: perShard })) : [{ cid: blocks[0].cid, count }, { cid: blocks[1].cid, count: 1 }]
+      node = { ...rest, meta: { ...vol.meta, dims: [vol.meta.dims[0], vol.meta.dims[1], total] }, sliceCount: total, shards: list }
+      how.push(shape === 'repeat-shard' ? `${shards} x one shard of ${perShard}` : `${total} slices`)
+    } else if (shape === 'repeat-slices') {
+      // honest: identical slices have one root
+      node = { ...vol, meta: { ...vol.meta, dims: [vol.meta.dims[0], vol.meta.dims[1], slices] }, sliceCount: slices, slices: Array.from({ length: slices }, () => slice0) }
+      how.push(`${slices} x slice 0`)
+    } else if (shape === 'depth-lie') {
+      node = { ...vol, meta: { ...vol.meta, dims: [vol.meta.dims[0], vol.meta.dims[1], Math.max(1, vol.sliceCount + dz)] } }
+      how.push(`dims[2] ${Math.max(1, vol.sliceCount + dz)}`)
+    } else {
+      // the volume says its slices are side x side
+      node = { ...vol, meta: { ...vol.meta, dims: [side, side, vol.sliceCount] }, levels: vol.levels.map((l: any, k: number) => ({ ...l, width: levelExtent(side, 0, vol.levels.length - 1, k), height: levelExtent(side, 0, vol.levels.length - 1, k) })) }
+      how.push(`slices claimed ${side}x${side}`)
+    }
+    const rootBlock = await cbor(node)
+    extra.push(rootBlock)
+    let root = rootBlock.cid
+    if (wrap) { root = await wrapInDataset(base, root, 'volume', extra); how.push('in dataset') }
+    if (format != null) how.push(`--format ${format}`)
+    return { kind: 'shards' as const, blocks: extra.map(b => ({ cid: b.cid.toString(), bytes: b.bytes })), root: root.toString(), level, format, how: how.join(' ') }
+  })
+}
+
+const HOSTILE_NAMES = [
+  '...png', '..png', '.png', '...nii.gz', '..nii', '...dcm', '.', '..', 'a/..', 'a/../b.png', 'a/./b.png', 'a//b.png', '/abs.png', 'a\\b.png',
+  'scan', 'scan.png', 'scan.PNG', 'Scan.png', 'scan.png.png', 'scan~2.png', 'scan.nii', 'scan.nii.gz', 'scan.dcm', 'scan.j2c', 'scan.npy',
+  'A.png', 'a', 'a.png', 'a.png/b.png', 'a/b.png', 'A/b.png', 'a.nii/slice-0000.dcm', 'sub/x.png', 'sub/deeper/y.png',
+  'x\u202egnp.exe', 'y\u2066.png', 'z\u0085.png', 'nl\n.png', 'caf\u00e9.png', 'cafe\u0301.png', 'fmri.nii.gz#t0', 'fmri#t0.nii', 'x'.repeat(300) + '.png'
+]
+
+/** names: dataset roots (built without the builder's checks) whose entry names are hostile, colliding or unusual, in any output format. */
+export function namesCaseArb (base: BaseDag): fc.Arbitrary<Promise<FuzzCase>> {
+  return fc.record({
+    picks: fc.array(fc.record({ i: fc.nat({ max: HOSTILE_NAMES.length - 1 }), volume: fc.boolean(), suffix: fc.constantFrom('', '', '.png', '.nii.gz', '/x.png', '.dcm') }), { minLength: 1, maxLength: 8 }),
+    sorted: fc.constantFrom(true, true, true, false),
+    format: fc.constantFrom(undefined, undefined, 'png', 'nii', 'dcm', 'j2c', 'npy'),
+    level: fc.oneof(fc.constant(undefined), fc.constantFrom(0, 1, 3))
+  }).map(async ({ picks, sorted, format, level }) => {
+    const image = { root: base.image.cid, levels: decoded(base, base.image.cid).levels.map((l: any) => ({ level: l.level, width: l.width, height: l.height, bytes: l.bytes })) }
+    const volume = { root: base.volume.cid, levels: base.volume.node.levels }
+    const byName = new Map<string, { name: string, root: CID, kind: 'image' | 'volume', levels: any[] }>()
+    for (const p of picks) {
+      const name = HOSTILE_NAMES[p.i] + p.suffix
+      const v = p.volume ? volume : image
+      byName.set(name, { name, root: v.root, kind: p.volume ? 'volume' : 'image', levels: v.levels })
+    }
+    const entries = [...byName.values()]
+    if (sorted) entries.sort((a, b) => compareNames(a.name, b.name))
+    const { levels, total } = datasetLevels(entries)
+    const block = await cbor({ mist: 'dataset', version: 1, count: entries.length, levels, total, entries: entries.map(e => ({ name: e.name, root: e.root, kind: e.kind })) })
+    return { kind: 'names' as const, blocks: [{ cid: block.cid.toString(), bytes: block.bytes }], root: block.cid.toString(), level, format, how: `${entries.map(e => JSON.stringify(e.name) + (e.kind === 'volume' ? '(v)' : '')).join(' ')}${sorted ? '' : ' unsorted'}${format != null ? ` --format ${format}` : ''}` }
+  })
+}
+
 // ---------------------------------------------------------------- running a kind
 
 export interface KindStats {
@@ -646,13 +848,16 @@ export interface KindStats {
   ok: number
   /** Clean errors by class name. */
   errors: Record<string, number>
+  /** The first 50 violations... */
   violations: Array<{ outcome: string, how: string, name: string, message: string, file?: string }>
+  /** ...and how many there were. */
+  violationCount: number
   maxMs: number
   totalMs: number
 }
 
 export async function runKind (kind: Kind, arb: fc.Arbitrary<FuzzCase | Promise<FuzzCase>>, runner: FuzzRunner, options: { cases: number, seed: number, saveDir?: string, deadlineMs?: number }): Promise<KindStats> {
-  const stats: KindStats = { kind, cases: 0, ok: 0, errors: {}, violations: [], maxMs: 0, totalMs: 0 }
+  const stats: KindStats = { kind, cases: 0, ok: 0, errors: {}, violations: [], violationCount: 0, maxMs: 0, totalMs: 0 }
   const batch = 200
   const deadline = options.deadlineMs != null ? Date.now() + options.deadlineMs : Infinity
   for (let done = 0, b = 0; done < options.cases && Date.now() < deadline; b++) {
@@ -674,6 +879,7 @@ export async function runKind (kind: Kind, arb: fc.Arbitrary<FuzzCase | Promise<
           file = join(options.saveDir, `${kind}-${options.seed}-${b}-${stats.cases}${c.ext ?? '.bin'}`)
           writeFileSync(file, c.bytes)
         }
+        stats.violationCount++
         if (stats.violations.length < 50) stats.violations.push({ outcome: r.outcome, how: c.how.slice(0, 300), name: r.name, message: r.message.slice(0, 800), file })
       }
     }

@@ -10,6 +10,7 @@ export interface GetCommandOptions extends StoreOptions, LevelSelection {
   output?: string
   format?: OutputFormat
   applyRescale?: boolean
+  force?: boolean
 }
 
 /** `mist-p2p get <cid> [--level K | --size PX] [-o OUT] [--format ...] [--peer ADDR]` */
@@ -29,6 +30,7 @@ export async function getCommand (cidText: string, options: GetCommandOptions): 
       out: options.output,
       format: options.format,
       applyRescale: options.applyRescale === true,
+      force: options.force === true,
       signal,
       onProgress: event => {
         if (event.type === 'fetch:planned') { prefetching = true; progress.addTotal(event.detail.bytes) }
