@@ -95,7 +95,7 @@ describe('1. dataset entry names never lead outside -o', () => {
     expect(r.failures.map(f => [f.name, f.error.name])).toEqual([['...nii.gz', 'OutputPathError']])
     expect(r.failures[0].error.message).toMatch(/"\.\." segment/)
     expect(readdirSync(dir)).toEqual(['out'])
-    expect(readdirSync(out)).toEqual(['ok'])
+    expect(readdirSync(out).sort()).toEqual(['manifest.jsonl', 'ok'])
     expect(readdirSync(join(out, 'ok'))).toEqual(['slice-0000.dcm'])
   })
 
@@ -111,7 +111,7 @@ describe('1. dataset entry names never lead outside -o', () => {
     const r = await retrieve(new MemorySource([...small.blocks, ...ds.blocks]), ds.root, { out, format: 'nii' })
     expect(r.failures.map(f => f.error.name)).toEqual(['OutputPathError', 'OutputPathError'])
     for (const f of r.failures) expect(f.error.message).toMatch(/has a segment longer than 224 UTF-8 bytes/)
-    expect(readdirSync(out)).toEqual(['short.nii'])
+    expect(readdirSync(out).sort()).toEqual(['manifest.jsonl', 'short.nii'])
   })
 
   it('a dataset root whose names carry bidi overrides or C1 controls is refused when it is read', async () => {
@@ -147,7 +147,7 @@ describe('2. entries that map to one output file', () => {
       expect(pngWidth(join(out, 'scan.png'))).toBe(16)
       expect(pngWidth(join(out, 'scan.PNG.png'))).toBe(20)
       expect(pngWidth(join(out, 'scan~2.png'))).toBe(28)
-      expect(readdirSync(out).sort()).toEqual(['scan.PNG.png', 'scan.png', 'scan~2.png'])
+      expect(readdirSync(out).sort()).toEqual(['manifest.jsonl', 'scan.PNG.png', 'scan.png', 'scan~2.png'])
     }
   })
 
@@ -166,7 +166,7 @@ describe('2. entries that map to one output file', () => {
     expect(r.outputs.map(o => [o.name, o.paths[0].slice(out.length + 1)])).toEqual([['A.png', 'A.png'], ['a', 'a~2.png']])
     expect(r.failures.map(f => [f.name, f.error.name])).toEqual([['A.png/x.png', 'OutputPathError']])
     expect(r.failures[0].error.message).toMatch(/would overwrite the output of entry "A.png"/)
-    expect(readdirSync(out).sort()).toEqual(['A.png', 'a~2.png'])
+    expect(readdirSync(out).sort()).toEqual(['A.png', 'a~2.png', 'manifest.jsonl'])
     expect(pngWidth(join(out, 'A.png'))).toBe(16)
     expect(pngWidth(join(out, 'a~2.png'))).toBe(20)
   })

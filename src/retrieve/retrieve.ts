@@ -177,7 +177,8 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
   result.failures.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   if (result.outputs.length > 0) {
     result.manifest = join(outDir, MANIFEST)
-    await writeFileAtomic(result.manifest, result.outputs.map(o => JSON.stringify(manifestLine(o, outDir)) + '\n').join(''), { within: outDir, overwrite })
+    // the manifest describes this run's outputs: it replaces the one an earlier get wrote (no link is followed)
+    await writeFileAtomic(result.manifest, result.outputs.map(o => JSON.stringify(manifestLine(o, outDir)) + '\n').join(''), { within: outDir, overwrite: true })
   }
   return result
 }
