@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { readInput } from '../src/formats/index.js'
-import { unpackBits } from '../src/formats/dicom-pixels.js'
+import { unpackBits } from '../src/formats/dicom/pixels.js'
 import { PYTHON_NIBABEL, REAL_FIXTURES } from './helpers/env.js'
 
 describe('1-bit DICOM', () => {

@@ -1,7 +1,7 @@
-/** The DICOM reader's JPEG 2000 frame unwrapping (src/formats/j2k-codestream.ts) on hostile frames. */
+/** The DICOM reader's JPEG 2000 frame unwrapping (src/formats/dicom/j2k-codestream.ts) on hostile frames. */
 import { describe, expect, it } from 'vitest'
 import { InvalidInputError } from '../src/errors.js'
-import { bareCodestream, j2kCoding } from '../src/formats/j2k-codestream.js'
+import { bareCodestream, j2kCoding } from '../src/formats/dicom/j2k-codestream.js'
 
 describe('bareCodestream / j2kCoding', () => {
   it('a JP2 box whose 64-bit length (XLBox) is cut off is refused with InvalidInputError, not a RangeError', () => {

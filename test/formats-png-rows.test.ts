@@ -1,5 +1,5 @@
 /**
- * The direct PNG row decoder (src/formats/png-rows.ts: non-interlaced 8/16-bit gray, gray+alpha,
+ * The direct PNG row decoder (src/formats/png/rows.ts: non-interlaced 8/16-bit gray, gray+alpha,
  * RGB, RGBA without tRNS), against the pixels written: every filter type (pngjs's writer with
  * each fixed filter and its adaptive choice) and colour type decodes to exactly what was encoded;
  * transparency, a wrong CRC and an unknown filter type are refused as before.
@@ -7,7 +7,7 @@
 import { crc32, deflateSync, inflateSync } from 'node:zlib'
 import pngjs from 'pngjs'
 import { describe, expect, it } from 'vitest'
-import { readPngBytes } from '../src/formats/png-read.js'
+import { readPngBytes } from '../src/formats/png/read.js'
 
 const W = 37
 const H = 23

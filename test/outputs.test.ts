@@ -7,7 +7,7 @@ import dicomParser from 'dicom-parser'
 import { describe, expect, it } from 'vitest'
 import { encodeHTJ2K } from '../src/codec/index.js'
 import { decimalString, encodeDicomHTJ2K, encodeNifti, encodeNpy, flipAffineRows, freshUid, mapTo16, outputValues } from '../src/formats/index.js'
-import { NIFTI1 } from '../src/formats/nifti-layout.js'
+import { NIFTI1 } from '../src/formats/nifti/layout.js'
 import type { RasterImage, VolumeMeta } from '../src/types.js'
 
 const image: RasterImage = { width: 37, height: 23, components: 1, bitsStored: 12, signed: true, data: Int16Array.from({ length: 37 * 23 }, (_, i) => ((i * 97) % 4096) - 2048) }

@@ -136,7 +136,7 @@ export class CodecPool {
 
   /**
    * Runs `runJob(image)` of the ES module at `module` (a URL of this package) on a worker, for
-   * CPU-heavy work beside the codec such as PNG outputs (see formats/png-job.ts).
+   * CPU-heavy work beside the codec such as PNG outputs (see formats/png/job.ts).
    */
   async runJob (module: string, image: RasterImage, options: JobControl = {}): Promise<Uint8Array> {
     if (image == null || !ArrayBuffer.isView(image.data)) throw new CodecError('cannot run a job: image.data must be a typed array of samples')

@@ -4,26 +4,26 @@
  */
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
 import type { InputItem } from '../types.js'
-import { readDicomItems } from './dicom-read.js'
-import { gunzipFileBounded } from './dicom-file.js'
+import { readDicomItems } from './dicom/read.js'
+import { gunzipFileBounded } from './dicom/file.js'
 import { gunzipFilePrefix } from './gunzip-prefix.js'
 import { MAX_INFLATED_BYTES } from './limits.js'
 import { readInputBytes, readInputHead } from './input-file.js'
-import { NIFTI_HEADER_BYTES } from './nifti-header.js'
-import { readNiftiBytes, readNiftiFile, readNiftiGzipFile, type NiftiReadOptions } from './nifti-read.js'
-import { readPngBytes } from './png-read.js'
+import { NIFTI_HEADER_BYTES } from './nifti/header.js'
+import { readNiftiBytes, readNiftiFile, readNiftiGzipFile, type NiftiReadOptions } from './nifti/read.js'
+import { readPngBytes } from './png/read.js'
 import { sniffFormat } from './sniff.js'
 
 export { sniffFormat, type SniffedFormat } from './sniff.js'
-export { encodePng, writePng } from './png-write.js'
-export { encodePngOnPool } from './png-job.js'
-export { encodeNifti, writeNifti, writeNiftiStream, flipAffineRows, type NiftiWriteOptions } from './nifti-write.js'
+export { encodePng, writePng } from './png/write.js'
+export { encodePngOnPool } from './png/job.js'
+export { encodeNifti, writeNifti, writeNiftiStream, flipAffineRows, type NiftiWriteOptions } from './nifti/write.js'
 export { outputValues, streamOutputValues, type NiftiValues, type ValueStream } from './output-values.js'
 export { imageToVolumeMeta } from './image-to-volume.js'
 export { MAX_SIDE, MAX_BYTES, MAX_INFLATED_BYTES } from './limits.js'
-export { isDicomFile } from './dicom-file.js'
+export { isDicomFile } from './dicom/file.js'
 export { mapTo16, unmap16, type Mapped16, type SourceArray } from './value-map.js'
-export type { NiftiReadOptions } from './nifti-read.js'
+export type { NiftiReadOptions } from './nifti/read.js'
 
 /** Options of readInput / readInputs. */
 export interface ReadOptions extends NiftiReadOptions {
@@ -73,6 +73,6 @@ async function readGzip (path: string, signal?: AbortSignal, options?: NiftiRead
   if (inner == null) throw new InvalidInputError(`${path}: gzip file whose content is not a recognised image (or the gzip stream is corrupt)`)
   throw new UnsupportedInputError(`${path}: gzip-compressed ${inner} is not supported (only .nii.gz and .dcm.gz)`)
 }
-export { readSeries, planSeries, readSeriesGroup, seriesItems, type SeriesGroup } from './dicom-series.js'
-export { encodeNpy, npyChunks, writeNpyStream, type NpySlice } from './npy-write.js'
-export { encodeDicomHTJ2K, freshUid, derivedUid, decimalString, HTJ2K_LOSSLESS_RPCL, SECONDARY_CAPTURE, type DicomHTJ2KInput } from './dicom-write.js'
+export { readSeries, planSeries, readSeriesGroup, seriesItems, type SeriesGroup } from './dicom/series.js'
+export { encodeNpy, npyChunks, writeNpyStream, type NpySlice } from './npy/write.js'
+export { encodeDicomHTJ2K, freshUid, derivedUid, decimalString, HTJ2K_LOSSLESS_RPCL, SECONDARY_CAPTURE, type DicomHTJ2KInput } from './dicom/write.js'

@@ -1,0 +1,60 @@
+/**
+ * The bytes of a DICOM input file, inflated when it is gzip-compressed
+ * (`.dcm.gz`, told from the gzip magic, not the name), with the inflated size
+ * bounded by MAX_INFLATED_BYTES before it is held.
+ */
+import { createReadStream } from 'node:fs'
+import { createGunzip } from 'node:zlib'
+import { InvalidInputError, UnsupportedInputError } from '../../errors.js'
+import { gunzipFilePrefix } from '../gunzip-prefix.js'
+import { readInputBytes, readInputHead } from '../input-file.js'
+import { MAX_INFLATED_BYTES } from '../limits.js'
+import { sniffFormat } from '../sniff.js'
+
+/** Whole file, inflated if it is gzip. */
+export async function readDicomFileBytes (path: string, signal?: AbortSignal): Promise<Uint8Array> {
+  const { head } = await readInputHead(path, 2, signal)
+  if (head.length === 2 && head[0] === 0x1f && head[1] === 0x8b) return await gunzipFileBounded(path, MAX_INFLATED_BYTES, signal)
+  return await readInputBytes(path, signal)
+}
+
+/** Whether a file is DICOM, or gzip-compressed DICOM; false for what cannot be read (left to the reader's error). */
+export async function isDicomFile (path: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    const { head } = await readInputHead(path, 1024, signal)
+    const format = sniffFormat(head)
+    if (format !== 'gzip') return format === 'dicom'
+    const { head: inner } = await gunzipFilePrefix(path, 1024, h => ({ need: h.length, keep: h.length }), signal)
+    return sniffFormat(inner) === 'dicom'
+  } catch (err) {
+    if (signal?.aborted === true) throw err
+    return false
+  }
+}
+
+/** Inflates a gzip file, refusing it as soon as more than `limit` bytes come out. */
+export async function gunzipFileBounded (path: string, limit: number, signal?: AbortSignal): Promise<Buffer> {
+  const file = createReadStream(path)
+  const gz = createGunzip()
+  file.on('error', err => gz.destroy(err))
+  file.pipe(gz)
+  const parts: Buffer[] = []
+  let total = 0
+  try {
+    for await (const chunk of gz as AsyncIterable<Buffer>) {
+      signal?.throwIfAborted()
+      total += chunk.length
+      if (total > limit) throw new UnsupportedInputError(`${path}: gzip content is larger than the limit of ${limit} bytes once inflated`)
+      parts.push(chunk)
+    }
+  } catch (err) {
+    if (err instanceof UnsupportedInputError || signal?.aborted === true) throw err
+    const e = err as NodeJS.ErrnoException
+    if (typeof e?.code === 'string' && e.code.startsWith('Z_')) throw new InvalidInputError(`${path}: corrupt or truncated gzip stream (${e.message})`, { cause: err })
+    throw err
+  } finally {
+    file.destroy()
+    gz.destroy()
+  }
+  return Buffer.concat(parts, total)
+}
