@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Long fuzzing campaigns: `npm run fuzz -- --cases N [--seed S] [--kinds parse,dag] [--seconds T] [--report FILE] [--save DIR]`
-// runs test/fuzz.test.ts with N cases per input kind (8 kinds) and writes a JSON report of the
+// runs test/fuzz/fuzz.test.ts with N cases per input kind (8 kinds) and writes a JSON report of the
 // outcomes per kind (default fuzz-report.json). Cases that violate the property are saved under --save.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -24,7 +24,7 @@ const env = {
 }
 console.error(`fuzz: ${opt.cases} cases per kind, seed ${opt.seed}`)
 const started = Date.now()
-const r = spawnSync('npx', ['vitest', 'run', 'test/fuzz.test.ts'], { stdio: 'inherit', env })
+const r = spawnSync('npx', ['vitest', 'run', 'test/fuzz/fuzz.test.ts'], { stdio: 'inherit', env })
 try {
   const rep = JSON.parse(readFileSync(env.MIST_FUZZ_REPORT, 'utf8'))
   let total = 0

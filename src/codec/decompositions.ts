@@ -10,7 +10,7 @@ export { MAX_DECOMPOSITIONS }
  * Smallest decomposition count used. OpenJPH 0.31 (this WASM build) encodes
  * D = 0 with one magnitude bit too few in its QCD segment, so a sample at the
  * very bottom of its range (0 for unsigned, -2^(b-1) for signed) decodes as
- * the middle value — with OpenJPEG too. Measured in test/codec.test.ts.
+ * the middle value — with OpenJPEG too. Measured in test/codec/codec.test.ts.
  */
 export const MIN_DECOMPOSITIONS = 1
 

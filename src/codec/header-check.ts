@@ -3,7 +3,7 @@
  *
  * OpenJPH (this WASM build) trusts its input: hostile values make it loop for
  * ever or allocate without bound, and it reports nothing. Found by fuzzing
- * (test/fuzz.test.ts) and measured here:
+ * (test/fuzz/fuzz.test.ts) and measured here:
  * - a tile-part length Psot near 2^32 wraps OpenJPH's 32-bit file offset: it
  *   seeks back into the codestream and re-reads the same tile-parts for ever;
  * - a subsampled component (XRsiz or YRsiz > 1) makes the decoder pull more

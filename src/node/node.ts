@@ -214,7 +214,7 @@ async function buildMistNode (options: MistNodeOptions, privateNetwork: boolean)
       dialTimeout: Math.max(options.dialTimeoutMs ?? 5_000, 1_000) * 2,
       inboundUpgradeTimeout: options.inboundUpgradeTimeoutMs ?? 5_000,
       // libp2p's defaults (5 inbound connections per host per second, 10 pending) reset the 6th of
-      // 20 getters starting together at one site (one NAT address): seen in test/faults-load.test.ts
+      // 20 getters starting together at one site (one NAT address): seen in test/e2e/faults-load.test.ts
       inboundConnectionThreshold: 1_000,
       maxIncomingPendingConnections: 256,
       // the built-in KEEP_ALIVE reconnect gives up after 5 tries; our own redial loop never does
