@@ -97,9 +97,13 @@ export interface Block {
   bytes: Uint8Array
 }
 
-/** Every long operation takes these. */
-export interface OperationOptions<E = ProgressEvent> {
+/** What every operation that can wait takes: a signal that stops it. */
+export interface AbortOptions {
   signal?: AbortSignal
+}
+
+/** Every long operation takes these. */
+export interface OperationOptions<E = ProgressEvent> extends AbortOptions {
   onProgress?: (event: E) => void
 }
 

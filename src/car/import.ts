@@ -6,7 +6,7 @@ import { rootKind } from '../chunker/index.js'
 import { verifyBlock, type BlockSource, type BlockStore } from '../repo/index.js'
 import { walkLevel } from '../level/blocks.js'
 import { readRoot } from '../level/roots.js'
-import type { OperationOptions, ProgressEvent } from '../types.js'
+import type { OperationOptions, ProgressEvent, AbortOptions } from '../types.js'
 
 export interface ImportCarResult {
   /** The mist-p2p roots found (see `mistRoots`) and the finest level held of each. */
@@ -50,7 +50,7 @@ export async function importCar (store: BlockStore, path: string, options: Opera
   const declared = (await iterator.getRoots()) as CID[]
   result.carRoots = declared.map(r => r.toString())
   for (const root of await mistRoots(store, declared, first)) {
-    const level = await completeLevel(store, root, options.signal)
+    const level = await completeLevel(store, root, { signal: options.signal })
     if (level === 'full') await store.pin(root as CID, options)
     if (level != null) await store.recordMirror(root as CID, { level })
     result.roots.push({ root: root.toString(), level })
@@ -85,7 +85,8 @@ function isMistRoot (bytes: Uint8Array): boolean {
 }
 
 /** The finest level whose every block the store holds ('full' for all), or null. */
-export async function completeLevel (store: BlockStore, cid: CID, signal?: AbortSignal): Promise<number | 'full' | null> {
+export async function completeLevel (store: BlockStore, cid: CID, options: AbortOptions = {}): Promise<number | 'full' | null> {
+  const { signal } = options
   if (!(await store.has(cid))) return null
   const found = await readRoot(store, cid, { signal })
   const levels = found.root.levels.map(l => l.level)

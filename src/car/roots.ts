@@ -2,6 +2,7 @@ import type { CID } from 'multiformats/cid'
 import type { BlockSource } from '../repo/index.js'
 import { walkLevel } from '../level/blocks.js'
 import type { LevelSelection } from '../level/select.js'
+import type { AbortOptions } from '../types.js'
 
 /**
  * Above this many level files a level-k CAR declares the mist root instead: a header of
@@ -23,7 +24,7 @@ export interface CarRoots {
  * each image's chosen level, in walk order (each links exactly that level's leaves and EOC).
  * The mist root still comes first among the blocks, which is how `importCar` finds it.
  */
-export async function chooseCarRoots (source: BlockSource, cid: CID, selection: LevelSelection & { signal?: AbortSignal }): Promise<CarRoots> {
+export async function chooseCarRoots (source: BlockSource, cid: CID, selection: LevelSelection & AbortOptions): Promise<CarRoots> {
   const files: CID[] = []
   const seen = new Set<string>()
   let everyFinest = true

@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
-import { MistError } from '../errors.js'
+import { MistError, UsageError } from '../errors.js'
 import { parseLevel } from '../level/index.js'
 
 function positiveInt (value: string): number {
@@ -153,7 +153,7 @@ export async function main (argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? 0 : 2
     }
-    if (err?.name === 'UsageError') {
+    if (err instanceof UsageError) {
       process.stderr.write(`mist-p2p: ${err.message}\n`)
       return 2
     }

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { CodecError } from '../errors.js'
-import type { RasterImage } from '../types.js'
+import type { RasterImage, AbortOptions } from '../types.js'
 import { wasmPath } from './openjph.js'
 import type { DecodeOptions, EncodeOptions } from './options.js'
 import type { JobRequest, JobResponse, WorkerInit, WorkerMessage } from './protocol.js'
@@ -34,8 +34,7 @@ export interface CodecPoolOptions {
   jobTimeoutMs?: number
 }
 
-export interface JobControl {
-  signal?: AbortSignal
+export interface JobControl extends AbortOptions {
   /** Overrides the pool's jobTimeoutMs for this job. */
   timeoutMs?: number
   /** Give the input's ArrayBuffer to the worker instead of copying it (the caller's array is detached). */

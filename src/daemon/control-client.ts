@@ -2,7 +2,7 @@ import { request, Agent } from 'node:http'
 import type { CID } from 'multiformats/cid'
 import { MistError } from '../errors.js'
 import { verifyBlock, type BlockStore, type MirrorSelection } from '../repo/index.js'
-import type { Block } from '../types.js'
+import type { Block, AbortOptions } from '../types.js'
 import { fromWire } from './wire-errors.js'
 
 /**
@@ -40,7 +40,7 @@ export class ControlClient implements BlockStore {
     return parsed
   }
 
-  async get (cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  async get (cid: CID, options: AbortOptions = {}): Promise<Uint8Array> {
     const q = this.options.blockTimeoutMs != null ? `?timeout=${this.options.blockTimeoutMs}` : ''
     const { status, bytes } = await this.call('GET', `/v1/block/${cid}${q}`, undefined, options.signal)
     if (status !== 200) throw fromWire(JSON.parse(bytes.toString('utf8')))
@@ -49,11 +49,11 @@ export class ControlClient implements BlockStore {
     return block
   }
 
-  async has (cid: CID, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+  async has (cid: CID, options: AbortOptions = {}): Promise<boolean> {
     return (await this.call('HEAD', `/v1/block/${cid}`, undefined, options.signal)).status === 200
   }
 
-  async putBlocks (blocks: Iterable<Block>, options: { signal?: AbortSignal } = {}): Promise<number> {
+  async putBlocks (blocks: Iterable<Block>, options: AbortOptions = {}): Promise<number> {
     let written = 0
     for (const block of blocks) {
       const res = await this.json('PUT', `/v1/block/${block.cid}`, block.bytes, options.signal)
@@ -62,7 +62,7 @@ export class ControlClient implements BlockStore {
     return written
   }
 
-  async pin (cid: CID, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async pin (cid: CID, options: AbortOptions = {}): Promise<void> {
     await this.json('POST', `/v1/pin/${cid}`, undefined, options.signal)
   }
 
@@ -74,7 +74,7 @@ export class ControlClient implements BlockStore {
     return this.json('GET', '/v1/id')
   }
 
-  async dial (addr: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async dial (addr: string, options: AbortOptions = {}): Promise<void> {
     await this.json('POST', '/v1/dial', Buffer.from(JSON.stringify({ addr })), options.signal)
   }
 

@@ -6,19 +6,20 @@ import { MissingBlockError, UsageError } from '../errors.js'
 import { verifyBlock, type MirrorSelection } from '../repo/index.js'
 import { checkRepoDirTrusted } from '../repo/trust.js'
 import { toWire } from './wire-errors.js'
+import type { AbortOptions } from '../types.js'
 
 /** What the running node offers to the other commands on its repo. */
 export interface ControlBackend {
   /** Local block, or fetched from peers (bounded by timeoutMs). */
-  get: (cid: CID, options: { signal?: AbortSignal, timeoutMs?: number }) => Promise<Uint8Array>
+  get: (cid: CID, options: AbortOptions & { timeoutMs?: number }) => Promise<Uint8Array>
   has: (cid: CID) => Promise<boolean>
   /** Stores a verified block so that it is served at once (bitswap wanters are told). */
   put: (cid: CID, bytes: Uint8Array) => Promise<boolean>
-  pin: (cid: CID, options: { signal?: AbortSignal }) => Promise<void>
+  pin: (cid: CID, options: AbortOptions) => Promise<void>
   isPinned: (cid: CID) => Promise<boolean>
   /** Node identity and addresses; dial a peer. */
   id: () => Record<string, unknown>
-  dial?: (addr: string, options: { signal?: AbortSignal }) => Promise<void>
+  dial?: (addr: string, options: AbortOptions) => Promise<void>
   /** Records that a root is mirrored up to a level. */
   recordMirror?: (cid: CID, selection: MirrorSelection) => Promise<void>
 }

@@ -12,6 +12,7 @@ import { MissingBlockError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
 import { walkLevel } from '../level/blocks.js'
 import type { MirrorSelection } from '../repo/index.js'
+import type { AbortOptions } from '../types.js'
 
 /** Missing blocks named in the error, at most. */
 const NAMED = 3
@@ -20,7 +21,7 @@ const NAMED = 3
  * Throws MissingBlockError unless every block `selection` needs under `cid` (all levels when
  * `level` is 'full') is in `local`, naming the first missing ones and how many there are.
  */
-export async function assertHeld (local: BlockSource, cid: CID, selection: MirrorSelection, options: { signal?: AbortSignal, what: string }): Promise<void> {
+export async function assertHeld (local: BlockSource, cid: CID, selection: MirrorSelection, options: AbortOptions & { what: string }): Promise<void> {
   const missing: string[] = []
   let count = 0
   try {

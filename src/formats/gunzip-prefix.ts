@@ -5,6 +5,7 @@
  */
 import { createReadStream } from 'node:fs'
 import { createGunzip } from 'node:zlib'
+import type { AbortOptions } from '../types.js'
 
 /** The first bytes kept, how many bytes came out, and the zlib error when the stream broke first. */
 export interface GunzipCount {
@@ -18,7 +19,8 @@ export interface GunzipCount {
  * first `limit(head).keep` of them and counts the rest. `limit` is called once, with the
  * first `headBytes` bytes (or fewer if the stream ends sooner), and may throw.
  */
-export async function gunzipFilePrefix (path: string, headBytes: number, limit: (head: Buffer) => { need: number, keep: number }, signal?: AbortSignal): Promise<GunzipCount> {
+export async function gunzipFilePrefix (path: string, headBytes: number, limit: (head: Buffer) => { need: number, keep: number }, options: AbortOptions = {}): Promise<GunzipCount> {
+  const { signal } = options
   const file = createReadStream(path)
   const gz = createGunzip()
   file.on('error', err => gz.destroy(err))

@@ -3,7 +3,7 @@
  * one reader/writer module per format.
  */
 import { InvalidInputError, UnsupportedInputError } from '../errors.js'
-import type { InputItem } from '../types.js'
+import type { InputItem, AbortOptions } from '../types.js'
 import { readDicomItems } from './dicom/read.js'
 import { gunzipFileBounded } from './dicom/file.js'
 import { gunzipFilePrefix } from './gunzip-prefix.js'
@@ -26,8 +26,7 @@ export { mapTo16, unmap16, type Mapped16, type SourceArray } from './value-map.j
 export type { NiftiReadOptions } from './nifti/read.js'
 
 /** Options of readInput / readInputs. */
-export interface ReadOptions extends NiftiReadOptions {
-  signal?: AbortSignal
+export interface ReadOptions extends NiftiReadOptions, AbortOptions {
 }
 
 /** Reads an image or volume file; the format comes from its bytes, not its name. A 4D NIfTI with several volumes is refused: use readInputs. */
@@ -44,12 +43,12 @@ export async function readInput (path: string, options?: ReadOptions): Promise<I
  */
 export async function readInputs (path: string, options?: ReadOptions): Promise<InputItem[]> {
   const signal = options?.signal
-  const { head, size } = await readInputHead(path, NIFTI_HEADER_BYTES, signal)
+  const { head, size } = await readInputHead(path, NIFTI_HEADER_BYTES, { signal })
   // NIfTI and gzip are told from the first bytes; the other formats from the whole file, as always
   const early = sniffFormat(head)
   if (early === 'nifti') return await readNiftiFile(path, size, options)
   if (early === 'gzip') return await readGzip(path, signal, options)
-  const bytes = await readInputBytes(path, signal)
+  const bytes = await readInputBytes(path, { signal })
   const format = sniffFormat(bytes)
   switch (format) {
     case 'png': return [readPngBytes(path, bytes)]
@@ -67,9 +66,9 @@ async function readGzip (path: string, signal?: AbortSignal, options?: NiftiRead
   await gunzipFilePrefix(path, 540, head => {
     inner = sniffFormat(head)
     return { need: head.length, keep: 0 }
-  }, signal)
-  if (inner === 'nifti') return await readNiftiGzipFile(path, signal, options)
-  if (inner === 'dicom') return await readDicomItems(path, await gunzipFileBounded(path, MAX_INFLATED_BYTES, signal))
+  }, { signal })
+  if (inner === 'nifti') return await readNiftiGzipFile(path, { ...options, signal })
+  if (inner === 'dicom') return await readDicomItems(path, await gunzipFileBounded(path, MAX_INFLATED_BYTES, { signal }))
   if (inner == null) throw new InvalidInputError(`${path}: gzip file whose content is not a recognised image (or the gzip stream is corrupt)`)
   throw new UnsupportedInputError(`${path}: gzip-compressed ${inner} is not supported (only .nii.gz and .dcm.gz)`)
 }

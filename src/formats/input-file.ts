@@ -3,6 +3,7 @@
  */
 import { open, readFile, stat } from 'node:fs/promises'
 import { InvalidInputError } from '../errors.js'
+import type { AbortOptions } from '../types.js'
 
 /** Throws InvalidInputError unless path is a non-empty regular file; returns its size. */
 async function checkInputFile (path: string, signal?: AbortSignal): Promise<number> {
@@ -21,13 +22,15 @@ async function checkInputFile (path: string, signal?: AbortSignal): Promise<numb
 }
 
 /** Reads a whole regular file; refuses directories, special files and empty files with InvalidInputError. */
-export async function readInputBytes (path: string, signal?: AbortSignal): Promise<Buffer> {
+export async function readInputBytes (path: string, options: AbortOptions = {}): Promise<Buffer> {
+  const { signal } = options
   await checkInputFile(path, signal)
   return await readFile(path, { signal })
 }
 
 /** The first `bytes` bytes of a regular file (fewer if it is shorter) and its size; refuses what readInputBytes refuses. */
-export async function readInputHead (path: string, bytes: number, signal?: AbortSignal): Promise<{ head: Uint8Array, size: number }> {
+export async function readInputHead (path: string, bytes: number, options: AbortOptions = {}): Promise<{ head: Uint8Array, size: number }> {
+  const { signal } = options
   const size = await checkInputFile(path, signal)
   const handle = await open(path, 'r')
   try {

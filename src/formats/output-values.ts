@@ -11,7 +11,7 @@
  */
 import { open } from 'node:fs/promises'
 import { MistError } from '../errors.js'
-import type { VolumeMeta } from '../types.js'
+import type { VolumeMeta, AbortOptions } from '../types.js'
 import { unmap16, type SourceArray } from './value-map.js'
 
 type Meta = Pick<VolumeMeta, 'dtype' | 'valueMapping' | 'rescale'>
@@ -96,11 +96,10 @@ export interface ValueStream {
   slices: AsyncIterable<SourceArray>
 }
 
-export interface StreamValuesOptions {
+export interface StreamValuesOptions extends AbortOptions {
   applyRescale?: boolean
   /** Scratch file for the values read before the datatype is known; the caller removes it. */
   spool: string
-  signal?: AbortSignal
 }
 
 /**

@@ -8,6 +8,7 @@ import { checkLevelBounds } from './level-header.js'
 import { readBlock, type BlockRole } from './roots.js'
 import type { EntrySelection } from './entries.js'
 import type { LevelSelection } from './select.js'
+import type { AbortOptions } from '../types.js'
 
 /** One block a level needs, with its role in the DAG. */
 export interface NeededBlock {
@@ -23,8 +24,7 @@ export interface NeededBlock {
   fetched: boolean
 }
 
-export interface WalkOptions extends LevelSelection, EntrySelection {
-  signal?: AbortSignal
+export interface WalkOptions extends LevelSelection, EntrySelection, AbortOptions {
   /** Images walked at once (each costs a root read); default 32. */
   concurrency?: number
   /** Also visit the UnixFS level files of levels 0..K (for mirrors and CAR export). */

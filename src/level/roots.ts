@@ -2,6 +2,7 @@ import type { CID } from 'multiformats/cid'
 import { decodeDatasetRoot, decodeImageRoot, decodeVolumeRoot, rootKind, type DatasetRoot, type ImageRoot, type VolumeRoot } from '../chunker/index.js'
 import { FormatError, MissingBlockError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
+import type { AbortOptions } from '../types.js'
 
 export type AnyRoot =
   | { kind: 'image', cid: CID, root: ImageRoot, bytes: number }
@@ -11,8 +12,7 @@ export type AnyRoot =
 /** What a structural block is to the DAG (named in errors, and by the block walk). */
 export type BlockRole = 'dataset' | 'index' | 'volume' | 'shard' | 'image' | 'file'
 
-export interface ReadBlockOptions {
-  signal?: AbortSignal
+export interface ReadBlockOptions extends AbortOptions {
   /** Sees every structural block as it is read (the block walk visits them, verify counts them). */
   onRead?: (cid: CID, role: BlockRole, name: string, bytes: number) => Promise<void> | void
 }

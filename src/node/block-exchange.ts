@@ -5,6 +5,7 @@ import { BlockVerificationError } from '../errors.js'
 import { verifyBlock } from '../repo/verify.js'
 import { cidKey } from '../util/cid-key.js'
 import { BLOCK_PROTOCOL, encodeRequest, MAX_REQUEST_BLOCKS, MAX_RESPONSE_BYTES, STATUS_BLOCK, STATUS_NOT_HELD } from './block-protocol.js'
+import type { AbortOptions } from '../types.js'
 
 export interface BlockExchangeOptions {
   /**
@@ -68,7 +69,7 @@ export class BlockExchange {
    * none did within `timeoutMs` (a plain timer, cleared on arrival: not an AbortSignal per block,
    * whose timer and dependant-signal bookkeeping outlive the block).
    */
-  async fetch (cid: CID, opts: { signal?: AbortSignal, sizeHint?: number, timeoutMs?: number } = {}): Promise<FetchedBlock | undefined> {
+  async fetch (cid: CID, opts: AbortOptions & { sizeHint?: number, timeoutMs?: number } = {}): Promise<FetchedBlock | undefined> {
     opts.signal?.throwIfAborted()
     if (this.stopped) return undefined
     const key = cidKey(cid)

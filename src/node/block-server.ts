@@ -3,11 +3,12 @@ import { lpStream } from '@libp2p/utils'
 import type { CID } from 'multiformats/cid'
 import { decodeRequest, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, STATUS_BLOCK, STATUS_NOT_HELD } from './block-protocol.js'
 import { ServeBudget } from './serve-budget.js'
+import type { AbortOptions } from '../types.js'
 
 /** The local blockstore the server reads (the repo's: never the network). */
 export interface LocalBlocks {
   /** A missing block throws an error named NotFoundError (interface-store). */
-  get(cid: CID, options?: { signal?: AbortSignal }): AsyncIterable<Uint8Array> | Promise<Uint8Array> | Uint8Array
+  get(cid: CID, options?: AbortOptions): AsyncIterable<Uint8Array> | Promise<Uint8Array> | Uint8Array
 }
 
 export interface BlockServerOptions {

@@ -1,7 +1,7 @@
 import type { CID } from 'multiformats/cid'
 import { MissingBlockError } from '../errors.js'
 import { verifyBlock, type BlockStore, type MirrorSelection, type Repo, type TransferStats } from '../repo/index.js'
-import type { Block } from '../types.js'
+import type { Block, AbortOptions } from '../types.js'
 import { describePeers } from './peer-report.js'
 import type { MistNode } from './node.js'
 
@@ -42,7 +42,7 @@ export class NetworkStore implements BlockStore {
     this.path = repo.path
   }
 
-  async has (cid: CID, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+  async has (cid: CID, options: AbortOptions = {}): Promise<boolean> {
     return this.repo.has(cid, options)
   }
 
@@ -54,7 +54,7 @@ export class NetworkStore implements BlockStore {
    * `notHeld`: the caller has just checked that the repo lacks the block (fetchLevelBlocks),
    * so the local check is skipped; `sizeHint`: the block's size if known (leaves), for batching.
    */
-  async get (cid: CID, options: { signal?: AbortSignal, timeoutMs?: number, sizeHint?: number, notHeld?: boolean } = {}): Promise<Uint8Array> {
+  async get (cid: CID, options: AbortOptions & { timeoutMs?: number, sizeHint?: number, notHeld?: boolean } = {}): Promise<Uint8Array> {
     if (options.notHeld !== true) {
       // one read attempt (no existence check first: each is a filesystem call per block)
       try {
@@ -105,7 +105,7 @@ export class NetworkStore implements BlockStore {
     return bytes
   }
 
-  async putBlocks (blocks: Iterable<Block>, options: { signal?: AbortSignal } = {}): Promise<number> {
+  async putBlocks (blocks: Iterable<Block>, options: AbortOptions = {}): Promise<number> {
     let written = 0
     for (const block of blocks) {
       if (await this.put(block.cid, block.bytes, options)) written += block.bytes.byteLength
@@ -114,13 +114,13 @@ export class NetworkStore implements BlockStore {
   }
 
   /** Stores one block through Helia (bitswap wanters are notified). Returns whether it was new. */
-  async put (cid: CID, bytes: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+  async put (cid: CID, bytes: Uint8Array, options: AbortOptions = {}): Promise<boolean> {
     if (await this.repo.has(cid)) return false
     await this.node.helia.blockstore.put(cid, bytes, options)
     return true
   }
 
-  async pin (cid: CID, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async pin (cid: CID, options: AbortOptions = {}): Promise<void> {
     await this.repo.pin(cid, options)
   }
 

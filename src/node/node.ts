@@ -28,6 +28,7 @@ import { BLOCK_PROTOCOL } from './block-protocol.js'
 import { blockRequestHandler } from './block-server.js'
 import { mistConnectionGater } from './gater.js'
 import { parseSwarmKey } from './swarm-key.js'
+import type { AbortOptions } from '../types.js'
 
 export type Blockstore = NonNullable<HeliaInit['blockstore']>
 export type Datastore = NonNullable<HeliaInit['datastore']>
@@ -82,7 +83,7 @@ export interface MistNode {
    * Dials a peer and waits until the connection is accepted (identify completed), so a peer
    * refusing us (allow-list) is an error rather than a connection that drops a moment later.
    */
-  dial(addr: string, opts?: { signal?: AbortSignal }): Promise<void>
+  dial(addr: string, opts?: AbortOptions): Promise<void>
   /** Peer IDs with an open connection. */
   connectedPeers(): string[]
   /** Whether identify completed with this peer since the node started (diagnostics). */

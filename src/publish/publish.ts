@@ -242,7 +242,7 @@ async function planUnits (files: InputFile[], signal?: AbortSignal): Promise<Uni
   for (const [dir, inDir] of byDir) {
     if (inDir.length < 2) continue
     const dicom: InputFile[] = []
-    for (const file of inDir) if (await isDicomFile(file.path, signal)) dicom.push(file)
+    for (const file of inDir) if (await isDicomFile(file.path, { signal })) dicom.push(file)
     if (dicom.length < 2) continue
     const byPath = new Map(dicom.map(f => [f.path, f]))
     // header failures are left to the per-file path, which reports them

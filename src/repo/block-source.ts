@@ -1,5 +1,6 @@
 import type { CID } from 'multiformats/cid'
 import type { MirrorSelection } from './mirrors.js'
+import type { AbortOptions } from '../types.js'
 
 /** Where retrieval reads blocks from: the local repo, or (later) the network through it. */
 export interface BlockSource {
@@ -8,9 +9,9 @@ export interface BlockSource {
    * source may use: `sizeHint` (the block's size, if known) and `notHeld` (the caller has just
    * seen `has` answer false, so the local check can be skipped).
    */
-  get: (cid: CID, options?: { signal?: AbortSignal, sizeHint?: number, notHeld?: boolean }) => Promise<Uint8Array>
+  get: (cid: CID, options?: AbortOptions & { sizeHint?: number, notHeld?: boolean }) => Promise<Uint8Array>
   /** Whether the block is already held locally. */
-  has: (cid: CID, options?: { signal?: AbortSignal }) => Promise<boolean>
+  has: (cid: CID, options?: AbortOptions) => Promise<boolean>
   /** True when blocks may come from peers (a node, a running `serve`): a level is then prefetched before decoding. */
   readonly remote?: boolean
   /** What a networked source has received so far, by peer and by protocol. */
@@ -31,9 +32,9 @@ export interface BlockStore extends BlockSource {
   /** The repo directory. */
   readonly path: string
   /** Stores blocks not yet held; returns the bytes newly written. */
-  putBlocks: (blocks: Iterable<import('../types.js').Block>, options?: { signal?: AbortSignal }) => Promise<number>
+  putBlocks: (blocks: Iterable<import('../types.js').Block>, options?: AbortOptions) => Promise<number>
   /** Pins a root whose blocks are all present. */
-  pin: (cid: CID, options?: { signal?: AbortSignal }) => Promise<void>
+  pin: (cid: CID, options?: AbortOptions) => Promise<void>
   isPinned: (cid: CID) => Promise<boolean>
   /** Records that the store holds every block of `cid` up to a level (a mirror, full or partial). */
   recordMirror: (cid: CID, selection: MirrorSelection) => Promise<void>

@@ -6,6 +6,7 @@ import { NextToLast } from 'blockstore-fs/sharding'
 import { NotFoundError, PutFailedError } from 'interface-store'
 import type { CID } from 'multiformats/cid'
 import { makePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-fs.js'
+import type { AbortOptions } from '../types.js'
 
 /**
  * blockstore-fs with a leaner put and get: the same files in the same places (so repos are
@@ -30,7 +31,7 @@ export class MistBlockstore extends FsBlockstore {
     await super.open()
   }
 
-  override async put (key: CID, val: Uint8Array, options?: { signal?: AbortSignal }): Promise<CID> {
+  override async put (key: CID, val: Uint8Array, options?: AbortOptions): Promise<CID> {
     options?.signal?.throwIfAborted()
     const { dir, file } = this.sharding.encode(key)
     const dirPath = path.join(this.path, dir)
@@ -52,7 +53,7 @@ export class MistBlockstore extends FsBlockstore {
     }
   }
 
-  override async * get (key: CID, options?: { signal?: AbortSignal }): AsyncGenerator<Uint8Array> {
+  override async * get (key: CID, options?: AbortOptions): AsyncGenerator<Uint8Array> {
     options?.signal?.throwIfAborted()
     const { dir, file } = this.sharding.encode(key)
     let bytes: Buffer

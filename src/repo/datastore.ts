@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import { FsDatastore } from 'datastore-fs'
 import type { Key } from 'interface-datastore'
 import { makePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-fs.js'
+import type { AbortOptions } from '../types.js'
 
 /**
  * datastore-fs with private files: it writes through a temp file and a rename with the umask's
@@ -18,7 +19,7 @@ export class PrivateDatastore extends FsDatastore {
     await super.open()
   }
 
-  override async put (key: Key, val: Uint8Array, options?: { signal?: AbortSignal }): Promise<Key> {
+  override async put (key: Key, val: Uint8Array, options?: AbortOptions): Promise<Key> {
     await super.put(key, val, options)
     const { file } = this._encode(key)
     await chmod(file, PRIVATE_FILE_MODE).catch(ignoreGone)

@@ -5,7 +5,7 @@ import { PrivateDatastore } from './datastore.js'
 import { makePrivateDir, PRIVATE_FILE_MODE, repoPermissionWarnings } from './private-fs.js'
 import type { CID } from 'multiformats/cid'
 import { MissingBlockError, RepoError } from '../errors.js'
-import type { Block } from '../types.js'
+import type { Block, AbortOptions } from '../types.js'
 import type { BlockStore } from './block-source.js'
 import { RepoLock } from './lock.js'
 import { defaultRepoPath } from './paths.js'
@@ -83,12 +83,12 @@ export class Repo implements BlockStore {
     }
   }
 
-  async has (cid: CID, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+  async has (cid: CID, options: AbortOptions = {}): Promise<boolean> {
     return this.blockstore.has(cid, options)
   }
 
   /** Reads and verifies one block; MissingBlockError when the repo does not hold it. */
-  async get (cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  async get (cid: CID, options: AbortOptions = {}): Promise<Uint8Array> {
     // one read, no existence check first (each check is a filesystem call on the hot path)
     const chunks: Uint8Array[] = []
     try {
@@ -103,7 +103,7 @@ export class Repo implements BlockStore {
   }
 
   /** Stores blocks not yet held. Returns the number of bytes newly written. */
-  async putBlocks (blocks: Iterable<Block>, options: { signal?: AbortSignal } = {}): Promise<number> {
+  async putBlocks (blocks: Iterable<Block>, options: AbortOptions = {}): Promise<number> {
     let written = 0
     for (const block of blocks) {
       options.signal?.throwIfAborted()
@@ -118,7 +118,7 @@ export class Repo implements BlockStore {
    * a block two getters of a daemon fetched at once) wait for the one write in progress: the
    * block is written and counted once. Returns whether this call wrote it.
    */
-  async putBlock (cid: CID, bytes: Uint8Array, options: { signal?: AbortSignal, notHeld?: boolean } = {}): Promise<boolean> {
+  async putBlock (cid: CID, bytes: Uint8Array, options: AbortOptions & { notHeld?: boolean } = {}): Promise<boolean> {
     const key = cidKey(cid)
     const inFlight = this.putting.get(key)
     if (inFlight != null) { await inFlight; return false }
@@ -139,7 +139,7 @@ export class Repo implements BlockStore {
    * Pins a root so it is kept. Callers pin only once every block under the root is stored
    * (publish, import, a full mirror); see pins.ts for why this is a record, not a Helia pin walk.
    */
-  async pin (cid: CID, _options: { signal?: AbortSignal } = {}): Promise<void> {
+  async pin (cid: CID, _options: AbortOptions = {}): Promise<void> {
     await addPin(this.datastore, cid)
   }
 

@@ -3,7 +3,7 @@ import type { ImageRoot, VolumeRoot } from '../chunker/index.js'
 import { getDefaultPool, type CodecPool } from '../codec/index.js'
 import { derivedUid, encodeDicomHTJ2K, encodePngOnPool, encodeNpy, freshUid, imageToVolumeMeta, outputValues, writeNifti, writeNiftiStream, writeNpyStream } from '../formats/index.js'
 import { UsageError } from '../errors.js'
-import type { ImageMeta, RasterImage, VolumeMeta } from '../types.js'
+import type { ImageMeta, RasterImage, VolumeMeta, AbortOptions } from '../types.js'
 import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-write.js'
 import type { ImageLevel } from './image-level.js'
 import type { VolumeSlice } from './volume-slices.js'
@@ -12,12 +12,11 @@ export type OutputFormat = 'png' | 'nii' | 'j2c' | 'dcm' | 'npy'
 export const OUTPUT_FORMATS: OutputFormat[] = ['png', 'nii', 'j2c', 'dcm', 'npy']
 
 /** How outputs are written. */
-export interface OutputOptions {
+export interface OutputOptions extends AbortOptions {
   /** nii and npy: write real-world values (rescale slope/intercept applied) instead of stored values. */
   applyRescale?: boolean
   /** dcm at a reduced level re-encodes the level's pixels (lossless) with this pool. */
   pool?: CodecPool
-  signal?: AbortSignal
   /** Where outputs may go and whether existing files are replaced (util/atomic-write.ts). */
   write?: AtomicWriteOptions
   /** dcm: derive the UIDs from this (e.g. the root CID and level) instead of fresh random ones, so a rerun writes the same files. */

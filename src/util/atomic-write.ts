@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import { OutputExistsError, OutputPathError } from '../errors.js'
 import { ensureDirectoryInside } from './output-dir.js'
+import type { AbortOptions } from '../types.js'
 
 function tempPath (path: string): string {
   return `${path}.${randomBytes(6).toString('hex')}.tmp`
@@ -108,10 +109,9 @@ export async function writeFileAtomic (path: string, data: Uint8Array | string, 
   }
 }
 
-export interface WriteStreamAtomicOptions extends AtomicWriteOptions {
+export interface WriteStreamAtomicOptions extends AtomicWriteOptions, AbortOptions {
   /** Compress with gzip (zlib level 6: the same bytes as gzipSync of the whole content). */
   gzip?: boolean
-  signal?: AbortSignal
 }
 
 /**

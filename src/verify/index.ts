@@ -7,7 +7,7 @@
 import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
 import { getDefaultPool, type CodecPool } from '../codec/index.js'
-import { FormatError, MistError, UsageError } from '../errors.js'
+import { BlockVerificationError, CodecError, CodestreamError, FormatError, MissingBlockError, MistError, UsageError } from '../errors.js'
 import { openRoot, planEntry, planImageLevel, planSlice, rootEntries, volumeSliceRoots, walkLevel, type AnyRoot, type EntrySelection, type ImagePlan, type LevelSelection, type NeededBlock, type PlanReadOptions, type VolumePlan } from '../level/index.js'
 import type { BlockSource } from '../repo/index.js'
 import { decodeImageLevel } from '../retrieve/image-level.js'
@@ -52,14 +52,13 @@ export interface VerifyOptions extends LevelSelection, EntrySelection, Operation
   maxProblems?: number
 }
 
-function classify (err: any): ProblemKind {
-  switch (err?.name) {
-    case 'MissingBlockError': return 'missing'
-    case 'BlockVerificationError': return 'corrupt'
-    case 'FormatError': return 'format'
-    case 'CodecError': case 'CodestreamError': return 'decode'
-    default: return 'error'
-  }
+/** Errors that crossed a worker or the control socket are rebuilt as their classes (codec pool, wire-errors.ts). */
+function classify (err: unknown): ProblemKind {
+  if (err instanceof MissingBlockError) return 'missing'
+  if (err instanceof BlockVerificationError) return 'corrupt'
+  if (err instanceof FormatError) return 'format'
+  if (err instanceof CodecError || err instanceof CodestreamError) return 'decode'
+  return 'error'
 }
 
 /**

@@ -10,21 +10,24 @@ import { gunzipFilePrefix } from '../gunzip-prefix.js'
 import { readInputBytes, readInputHead } from '../input-file.js'
 import { MAX_INFLATED_BYTES } from '../limits.js'
 import { sniffFormat } from '../sniff.js'
+import type { AbortOptions } from '../../types.js'
 
 /** Whole file, inflated if it is gzip. */
-export async function readDicomFileBytes (path: string, signal?: AbortSignal): Promise<Uint8Array> {
-  const { head } = await readInputHead(path, 2, signal)
-  if (head.length === 2 && head[0] === 0x1f && head[1] === 0x8b) return await gunzipFileBounded(path, MAX_INFLATED_BYTES, signal)
-  return await readInputBytes(path, signal)
+export async function readDicomFileBytes (path: string, options: AbortOptions = {}): Promise<Uint8Array> {
+  const { signal } = options
+  const { head } = await readInputHead(path, 2, { signal })
+  if (head.length === 2 && head[0] === 0x1f && head[1] === 0x8b) return await gunzipFileBounded(path, MAX_INFLATED_BYTES, { signal })
+  return await readInputBytes(path, { signal })
 }
 
 /** Whether a file is DICOM, or gzip-compressed DICOM; false for what cannot be read (left to the reader's error). */
-export async function isDicomFile (path: string, signal?: AbortSignal): Promise<boolean> {
+export async function isDicomFile (path: string, options: AbortOptions = {}): Promise<boolean> {
+  const { signal } = options
   try {
-    const { head } = await readInputHead(path, 1024, signal)
+    const { head } = await readInputHead(path, 1024, { signal })
     const format = sniffFormat(head)
     if (format !== 'gzip') return format === 'dicom'
-    const { head: inner } = await gunzipFilePrefix(path, 1024, h => ({ need: h.length, keep: h.length }), signal)
+    const { head: inner } = await gunzipFilePrefix(path, 1024, h => ({ need: h.length, keep: h.length }), { signal })
     return sniffFormat(inner) === 'dicom'
   } catch (err) {
     if (signal?.aborted === true) throw err
@@ -33,7 +36,8 @@ export async function isDicomFile (path: string, signal?: AbortSignal): Promise<
 }
 
 /** Inflates a gzip file, refusing it as soon as more than `limit` bytes come out. */
-export async function gunzipFileBounded (path: string, limit: number, signal?: AbortSignal): Promise<Buffer> {
+export async function gunzipFileBounded (path: string, limit: number, options: AbortOptions = {}): Promise<Buffer> {
+  const { signal } = options
   const file = createReadStream(path)
   const gz = createGunzip()
   file.on('error', err => gz.destroy(err))

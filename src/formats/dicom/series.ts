@@ -9,7 +9,7 @@
  * last row). UIDs are used for grouping only and never reach the metadata.
  */
 import { InvalidInputError, UnsupportedInputError } from '../../errors.js'
-import type { InputItem, RasterImage } from '../../types.js'
+import type { InputItem, RasterImage, AbortOptions } from '../../types.js'
 import { readDicomBytes } from './read.js'
 import { parseDicom } from './parse.js'
 import { sliceGrid } from './slices.js'
@@ -34,7 +34,7 @@ export interface SeriesGroup {
 }
 
 /** Reads DICOM files and returns one InputItem per series: a volume for several single-frame slices, else what readInput gives for the file. */
-export async function readSeries (paths: string[], options?: { signal?: AbortSignal }): Promise<InputItem[]> {
+export async function readSeries (paths: string[], options?: AbortOptions): Promise<InputItem[]> {
   const { groups, failures } = await planSeries(paths, options)
   if (failures.length > 0) throw failures[0].error
   const items: InputItem[] = []
@@ -47,14 +47,14 @@ export async function readSeries (paths: string[], options?: { signal?: AbortSig
  * not kept): a file whose header cannot be read is a failure of that file alone.
  * Groups come in the order of their first file.
  */
-export async function planSeries (paths: string[], options?: { signal?: AbortSignal }): Promise<{ groups: SeriesGroup[], failures: Array<{ path: string, error: unknown }> }> {
+export async function planSeries (paths: string[], options?: AbortOptions): Promise<{ groups: SeriesGroup[], failures: Array<{ path: string, error: unknown }> }> {
   const failures: Array<{ path: string, error: unknown }> = []
   const bySeries = new Map<string, SliceHeader[]>()
   for (const path of paths) {
     options?.signal?.throwIfAborted()
     let h: SliceHeader
     try {
-      h = readHeader(path, await readDicomFileBytes(path, options?.signal))
+      h = readHeader(path, await readDicomFileBytes(path, { signal: options?.signal }))
     } catch (error) {
       if (options?.signal?.aborted === true) throw error
       failures.push({ path, error })
@@ -95,14 +95,14 @@ export async function planSeries (paths: string[], options?: { signal?: AbortSig
  * they are sorted by position), one volume per file in acquisition order for a time series
  * of mosaics or enhanced multi-frame files, else one item per file.
  */
-export async function readSeriesGroup (group: SeriesGroup, options?: { signal?: AbortSignal }): Promise<InputItem[]> {
+export async function readSeriesGroup (group: SeriesGroup, options?: AbortOptions): Promise<InputItem[]> {
   const items: InputItem[] = []
   for await (const item of seriesItems(group, options)) items.push(item)
   return items
 }
 
 /** The items of readSeriesGroup one at a time: a time series of mosaics is read file by file as the items are taken. */
-export async function * seriesItems (group: SeriesGroup, options?: { signal?: AbortSignal }): AsyncGenerator<InputItem> {
+export async function * seriesItems (group: SeriesGroup, options?: AbortOptions): AsyncGenerator<InputItem> {
   if (group.timeSeries === true) {
     yield * timeSeries(group.headers, options?.signal)
     return
@@ -111,7 +111,7 @@ export async function * seriesItems (group: SeriesGroup, options?: { signal?: Ab
     yield await seriesVolume(group.headers, options?.signal)
     return
   }
-  for (const h of group.headers) yield await readDicomBytes(h.path, await readDicomFileBytes(h.path, options?.signal))
+  for (const h of group.headers) yield await readDicomBytes(h.path, await readDicomFileBytes(h.path, { signal: options?.signal }))
 }
 
 function readHeader (path: string, bytes: Uint8Array): SliceHeader {
@@ -146,7 +146,7 @@ async function * timeSeries (group: SliceHeader[], signal?: AbortSignal): AsyncG
   if (group.some(h => h.key !== group[0].key)) throw new UnsupportedInputError(`${label}: the files of this series differ in size or pixel format`)
   let grid: { dims: number[], affine: number[] } | undefined
   for (const [t, h] of group.entries()) {
-    const item = await readDicomBytes(h.path, await readDicomFileBytes(h.path, signal))
+    const item = await readDicomBytes(h.path, await readDicomFileBytes(h.path, { signal }))
     if (item.kind !== 'volume') throw new InvalidInputError(`${h.path}: not a volume like the other files of its series`)
     grid ??= item.meta
     if (item.meta.dims.some((d, i) => d !== grid?.dims[i]) || item.meta.affine.some((v, i) => Math.abs(v - (grid?.affine[i] ?? 0)) > 1e-3)) {
@@ -166,7 +166,7 @@ async function seriesVolume (group: SliceHeader[], signal?: AbortSignal): Promis
   const grid = sliceGrid(label, group.map(h => h.position), o)
   const sorted = grid.order.map(i => group[i])
   const n = sorted.length
-  const firstItem = await readDicomBytes(sorted[0].path, await readDicomFileBytes(sorted[0].path, signal))
+  const firstItem = await readDicomBytes(sorted[0].path, await readDicomFileBytes(sorted[0].path, { signal }))
   if (firstItem.kind !== 'image') throw new UnsupportedInputError(`${label}: multi-frame files cannot be part of a series volume`)
   const meta = imageToVolumeMeta(firstItem.image, firstItem.meta)
   const step = grid.step
@@ -186,7 +186,7 @@ async function seriesVolume (group: SliceHeader[], signal?: AbortSignal): Promis
     slices: async function * (): AsyncGenerator<RasterImage> {
       yield first
       for (const h of sorted.slice(1)) {
-        const item = await readDicomBytes(h.path, await readDicomFileBytes(h.path, signal))
+        const item = await readDicomBytes(h.path, await readDicomFileBytes(h.path, { signal }))
         if (item.kind !== 'image' || item.image.width !== first.width || item.image.height !== first.height || item.image.data.constructor !== first.data.constructor) {
           throw new InvalidInputError(`${h.path}: slice does not match the first slice of its series`)
         }

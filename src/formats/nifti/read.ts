@@ -6,7 +6,7 @@
  * the whole volume: the slices are 16-bit and meta.valueMapping restores the source.
  */
 import { InvalidInputError, UnsupportedInputError } from '../../errors.js'
-import type { InputItem, RasterImage, VolumeMeta } from '../../types.js'
+import type { InputItem, RasterImage, VolumeMeta, AbortOptions } from '../../types.js'
 import { fileRanges, gzipRanges, memoryRanges, type ByteRanges } from './byte-ranges.js'
 import { gunzipFilePrefix } from '../gunzip-prefix.js'
 import { NIFTI_HEADER_BYTES, parseNiftiHeader, type NiftiHeader } from './header.js'
@@ -48,12 +48,13 @@ export async function readNiftiFile (path: string, size: number, options?: Nifti
  * the length (keeping only the header), and each volume's slices are inflated again from the
  * file when asked for, in one forward pass shared by the volumes of a 4D file.
  */
-export async function readNiftiGzipFile (path: string, signal?: AbortSignal, options?: NiftiReadOptions): Promise<InputItem[]> {
+export async function readNiftiGzipFile (path: string, options: NiftiReadOptions & AbortOptions = {}): Promise<InputItem[]> {
+  const { signal } = options
   let header: NiftiHeader | undefined
   const { head, total, error } = await gunzipFilePrefix(path, NIFTI_HEADER_BYTES, head => {
     header = parseNiftiHeader(path, head)
     return { need: header.voxOffset + header.dataBytes, keep: options?.keepText === true ? Math.max(header.voxOffset, NIFTI_HEADER_BYTES) : NIFTI_HEADER_BYTES }
-  }, signal)
+  }, { signal })
   if (header == null) throw new InvalidInputError(`${path}: corrupt gzip stream`)
   if (total < header.voxOffset + header.dataBytes) {
     const why = error == null ? '' : ` (gzip: ${error.message})`

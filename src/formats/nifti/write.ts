@@ -12,7 +12,7 @@
  */
 import { gzipSync } from 'node:zlib'
 import { InvalidInputError, UnsupportedInputError } from '../../errors.js'
-import type { RasterImage, VolumeMeta } from '../../types.js'
+import type { RasterImage, VolumeMeta, AbortOptions } from '../../types.js'
 import { writeFileAtomic, writeStreamAtomic, type AtomicWriteOptions } from '../../util/atomic-write.js'
 import { affineToQuatern, scaleAffineForLevel } from './affine.js'
 import { NIFTI1, datatypeByName, type NiftiDatatype } from './layout.js'
@@ -110,7 +110,7 @@ export async function writeNifti (path: string, meta: VolumeMeta, slices: Raster
  * The file is the same, byte for byte, as writeNifti's of the same slices, and appears
  * under `path` only once complete.
  */
-export async function writeNiftiStream (path: string, meta: VolumeMeta, slices: AsyncIterable<RasterImage>, options?: NiftiWriteOptions & { signal?: AbortSignal }): Promise<void> {
+export async function writeNiftiStream (path: string, meta: VolumeMeta, slices: AsyncIterable<RasterImage>, options?: NiftiWriteOptions & AbortOptions): Promise<void> {
   const what = `writeNifti ${path}`
   const g = geometry(meta, options, what)
   const flipRows = options?.flipRows === true
