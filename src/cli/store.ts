@@ -1,4 +1,4 @@
-import { createMist, type Mist } from '../mist/index.js'
+import { createMist, type Mist } from '../mist/create.js'
 import type { CommonOptions } from './common.js'
 
 export interface StoreOptions extends CommonOptions {

@@ -8,7 +8,7 @@ import { getImage, getVolume, retrieve, type GetOptions, type ImageResult, type 
 import type { OperationOptions, ProgressEvent } from '../types.js'
 import { verifyRoot, type VerifyOptions, type VerifyResult } from '../verify/index.js'
 import { openStore, type OpenStoreOptions } from './open-store.js'
-import { startServing, type ServeOptions, type Serving } from './serve.js'
+import type { ServeOptions, Serving } from './serve.js'
 
 export interface MistOptions extends OpenStoreOptions {}
 
@@ -76,6 +76,8 @@ export async function createMist (options: MistOptions = {}): Promise<Mist> {
       if (opened.repo == null) throw new UsageError(`${store.path} is already served by a running \`mist-p2p serve\``)
       if (serving != null) throw new UsageError(`${store.path} is already being served by this process`)
       if (store !== opened.repo) throw new UsageError('serve needs a Mist opened without peers (give the peers to serve instead)')
+      // libp2p and Helia load only when a node starts (about 1 s and tens of MiB for every other command)
+      const { startServing } = await import('./serve.js')
       serving = await startServing(opened.repo, o)
       store = serving.store
       return { peerId: serving.peerId, multiaddrs: serving.multiaddrs }
