@@ -3,8 +3,6 @@
  * (`.dcm.gz`, told from the gzip magic, not the name), with the inflated size
  * bounded by MAX_INFLATED_BYTES before it is held.
  */
-import { createReadStream } from 'node:fs'
-import { createGunzip } from 'node:zlib'
 import { InvalidInputError, UnsupportedInputError } from '../../errors.js'
 import { gunzipFilePrefix } from '../gunzip-prefix.js'
 import { readInputBytes, readInputHead } from '../input-file.js'
@@ -37,28 +35,9 @@ export async function isDicomFile (path: string, options: AbortOptions = {}): Pr
 
 /** Inflates a gzip file, refusing it as soon as more than `limit` bytes come out. */
 export async function gunzipFileBounded (path: string, limit: number, options: AbortOptions = {}): Promise<Buffer> {
-  const { signal } = options
-  const file = createReadStream(path)
-  const gz = createGunzip()
-  file.on('error', err => gz.destroy(err))
-  file.pipe(gz)
-  const parts: Buffer[] = []
-  let total = 0
-  try {
-    for await (const chunk of gz as AsyncIterable<Buffer>) {
-      signal?.throwIfAborted()
-      total += chunk.length
-      if (total > limit) throw new UnsupportedInputError(`${path}: gzip content is larger than the limit of ${limit} bytes once inflated`)
-      parts.push(chunk)
-    }
-  } catch (err) {
-    if (err instanceof UnsupportedInputError || signal?.aborted === true) throw err
-    const e = err as NodeJS.ErrnoException
-    if (typeof e?.code === 'string' && e.code.startsWith('Z_')) throw new InvalidInputError(`${path}: corrupt or truncated gzip stream (${e.message})`, { cause: err })
-    throw err
-  } finally {
-    file.destroy()
-    gz.destroy()
-  }
-  return Buffer.concat(parts, total)
+  // inflation stops one byte past the limit: a bomb costs at most `limit` bytes
+  const got = await gunzipFilePrefix(path, 0, () => ({ need: limit + 1, keep: limit + 1 }), options)
+  if (got.total > limit) throw new UnsupportedInputError(`${path}: gzip content is larger than the limit of ${limit} bytes once inflated`)
+  if (got.error != null) throw new InvalidInputError(`${path}: corrupt or truncated gzip stream (${got.error.message})`, { cause: got.error })
+  return got.head
 }
