@@ -54,7 +54,10 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
       // a pin or mirror record is refused until the repo holds what it promises to keep (pin-check.ts)
       pin: async (cid, o) => { await assertHeld(repo, cid, { level: 'full' }, { signal: o.signal, what: 'pin' }); await store.pin(cid, o) },
       isPinned: async cid => store.isPinned(cid),
-      id: () => ({ peerId: node.peerId, multiaddrs: node.multiaddrs(), repo: repo.path, peers: node.connectedPeers() }),
+      id: () => {
+        const { rss, heapUsed, external } = process.memoryUsage()
+        return { peerId: node.peerId, multiaddrs: node.multiaddrs(), repo: repo.path, peers: node.connectedPeers(), serving: node.servingStats(), memory: { rss, heapUsed, external } }
+      },
       dial: async (addr, o) => node.dial(addr, o),
       recordMirror: async (cid, selection) => { await assertHeld(repo, cid, selection, { what: 'record a mirror of' }); await store.recordMirror(cid, selection) }
     })

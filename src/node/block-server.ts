@@ -52,13 +52,19 @@ async function readLocal (blocks: LocalBlocks, cid: CID, signal: AbortSignal): P
  * until the stream has taken it; a peer has at most `maxStreamsPerPeer` streams; a stream whose
  * client stops reading is reset after `sendStallMs`.
  */
-export function blockRequestHandler (blocks: LocalBlocks, options: BlockServerOptions = {}): (stream: Stream, connection?: Connection) => Promise<void> {
+/** What the block server holds now: request streams open, the peers they come from, budget bytes held. */
+export interface BlockServerStats { streams: number, peers: number, heldBytes: number }
+
+export type BlockRequestHandler = ((stream: Stream, connection?: Connection) => Promise<void>) & { stats: () => BlockServerStats }
+
+export function blockRequestHandler (blocks: LocalBlocks, options: BlockServerOptions = {}): BlockRequestHandler {
   const readAhead = Math.max(1, options.readAhead ?? 4)
   const stallMs = options.sendStallMs ?? 10_000
   const maxStreams = options.maxStreamsPerPeer ?? 4
   const budget = options.budget ?? new ServeBudget()
   const streamsOf = new Map<string, number>()
-  return async (stream: Stream, connection?: Connection): Promise<void> => {
+  const stats = (): BlockServerStats => ({ streams: [...streamsOf.values()].reduce((a, b) => a + b, 0), peers: streamsOf.size, heldBytes: budget.held() })
+  const handler = async (stream: Stream, connection?: Connection): Promise<void> => {
     const peer = String(connection?.remotePeer ?? (stream as any).remotePeer ?? 'unknown')
     const open = streamsOf.get(peer) ?? 0
     if (open >= maxStreams) {
@@ -143,4 +149,5 @@ export function blockRequestHandler (blocks: LocalBlocks, options: BlockServerOp
       else streamsOf.delete(peer)
     }
   }
+  return Object.assign(handler, { stats })
 }

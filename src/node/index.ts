@@ -14,7 +14,7 @@ export { mistConnectionGater } from './gater.js'
 export type { GaterInit } from './gater.js'
 export { NetworkStore, type NetworkStoreOptions } from './network-store.js'
 export { BlockExchange, type BlockExchangeOptions, type FetchedBlock } from './block-exchange.js'
-export { blockRequestHandler, type BlockServerOptions } from './block-server.js'
+export { blockRequestHandler, type BlockRequestHandler, type BlockServerOptions, type BlockServerStats } from './block-server.js'
 export { BLOCK_PROTOCOL } from './block-protocol.js'
 
 /**

@@ -25,7 +25,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { NetworkError, SwarmKeyError } from '../errors.js'
 import { BlockExchange } from './block-exchange.js'
 import { BLOCK_PROTOCOL } from './block-protocol.js'
-import { blockRequestHandler } from './block-server.js'
+import { blockRequestHandler, type BlockRequestHandler, type BlockServerStats } from './block-server.js'
 import { mistConnectionGater } from './gater.js'
 import { parseSwarmKey } from './swarm-key.js'
 import type { AbortOptions } from '../types.js'
@@ -90,6 +90,8 @@ export interface MistNode {
   identified(peer: string): boolean
   /** The bulk block protocol's client (undefined when the node runs with blockProtocol: false). */
   blocks?: BlockExchange
+  /** What the block protocol's server holds now (zeros when it is off). */
+  servingStats(): BlockServerStats
   stop(): Promise<void>
 }
 
@@ -228,8 +230,10 @@ async function buildMistNode (options: MistNodeOptions, privateNetwork: boolean)
 
   // --- the bulk block protocol: served from the repo's own blockstore, never from the network
   let blocks: BlockExchange | undefined
+  let server: BlockRequestHandler | undefined
   if (options.blockProtocol !== false) {
-    await libp2p.handle(BLOCK_PROTOCOL, blockRequestHandler(options.blockstore as any, { log }), { maxInboundStreams: 16, maxOutboundStreams: 16 })
+    server = blockRequestHandler(options.blockstore as any, { log })
+    await libp2p.handle(BLOCK_PROTOCOL, server, { maxInboundStreams: 16, maxOutboundStreams: 16 })
     blocks = new BlockExchange(libp2p, { log })
   }
 
@@ -355,6 +359,7 @@ async function buildMistNode (options: MistNodeOptions, privateNetwork: boolean)
     identified: peer => identifiedPeers.has(peer),
     connectedPeers: () => [...new Set(libp2p.getConnections().filter(c => c.status === 'open').map(c => c.remotePeer.toString()))],
     blocks,
+    servingStats: () => server?.stats() ?? { streams: 0, peers: 0, heldBytes: 0 },
     stop: async () => {
       if (stopped) return
       stopped = true

@@ -5,6 +5,7 @@
  * and fall back after the attacker leaves, and an honest getter must still complete meanwhile.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { request } from 'node:http'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -24,13 +25,30 @@ const IDENTITIES = 20
 const STREAMS = 16
 /** Stated bound: what the attack may add to the seeder's RSS (docs/DESIGN.md). */
 const ATTACK_BOUND = 160 * MIB
-/** What may remain 30 s after the attacker left. */
-const FALLBACK_BOUND = 64 * MIB
+/** What the seeder's JavaScript heap and buffers may still hold 30 s after the attacker left. */
+const FALLBACK_BOUND = 32 * MIB
 
 let dir: string
 let cleanup: () => Promise<void>
 const serves: ServeProc[] = []
 let attacker: ChildProcess | undefined
+
+interface SeederStatus { serving: { streams: number, peers: number, heldBytes: number }, memory: { rss: number, heapUsed: number, external: number } }
+
+/** The seeder's own account (control socket): streams it serves, budget bytes held, JS memory. */
+async function statusOf (repo: string): Promise<SeederStatus> {
+  return await new Promise((resolve, reject) => {
+    const req = request({ socketPath: join(repo, 'api.sock'), path: '/v1/id' }, res => {
+      let body = ''
+      res.on('data', d => { body += d })
+      res.on('end', () => { try { resolve(JSON.parse(body)) } catch (err) { reject(err) } })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+const jsHeld = (s: SeederStatus): number => s.memory.heapUsed + s.memory.external
 
 async function rssOf (pid: number): Promise<number> {
   const s = await readFile(`/proc/${pid}/status`, 'utf8')
@@ -48,7 +66,7 @@ afterAll(async () => {
 })
 
 describe('a member that opens block streams and never reads', () => {
-  it(`${IDENTITIES}x${STREAMS} stalled streams of 512 large blocks: seeder RSS +<${ATTACK_BOUND / MIB} MiB, falls back, honest get completes`, async () => {
+  it(`${IDENTITIES}x${STREAMS} stalled streams of 512 large blocks: seeder RSS +<${ATTACK_BOUND / MIB} MiB, all it held is freed after, honest get completes`, async () => {
     const seeder = await initRepo(dir, 'seeder')
     await mkdir(join(dir, 'imgs'))
     // noisy 16-bit images: full-level leaves at the 256 KiB leaf limit
@@ -76,6 +94,8 @@ describe('a member that opens block streams and never reads', () => {
     expect(w.code, w.stderr).toBe(0)
     await new Promise(resolve => setTimeout(resolve, 2000))
     const baseline = await rssOf(pid)
+    const before = await statusOf(seeder.repo)
+    expect(before.serving).toEqual({ streams: 0, peers: 0, heldBytes: 0 })
 
     attacker = spawn(process.execPath, [ATTACKER, '--dir', dir, '--key', join(seeder.repo, 'swarm.key'), '--target', addr, '--cids', join(dir, 'cids.json'), '--identities', String(IDENTITIES), '--streams', String(STREAMS)], { stdio: ['ignore', 'pipe', 'inherit'] })
     let attackerOut = ''
@@ -86,6 +106,12 @@ describe('a member that opens block streams and never reads', () => {
       // all streams opened (or refused by the seeder)
       const t0 = Date.now()
       while (!attackerOut.includes('"streams"') && Date.now() - t0 < 120_000) await new Promise(resolve => setTimeout(resolve, 200))
+      // the seeder's account once the streams are open (before the 10 s stall reset): at most 4 streams per peer, the 32 MiB budget
+      const on = await statusOf(seeder.repo)
+      console.log(`[stall] seeder during attack: ${JSON.stringify(on.serving)}`)
+      expect(on.serving.streams).toBeGreaterThan(0)
+      expect(on.serving.streams).toBeLessThanOrEqual(4 * on.serving.peers)
+      expect(on.serving.heldBytes).toBeLessThanOrEqual(32 * MIB)
       // an honest getter pulls the whole dataset while the attack is on
       const honest = await initRepo(dir, 'honest', seeder.repo)
       const g = await cli(['get', root, '--level', 'full', '--format', 'j2c', '-o', join(dir, 'honest-out'), '--repo', honest.repo, '--peer', addr, '--json', '--timeout', '60'], { timeoutMs: 180_000 })
@@ -101,18 +127,23 @@ describe('a member that opens block streams and never reads', () => {
       attacker = undefined
     }
     const during = peak
-    // after the attacker left
-    // after the attacker left: what it made the seeder hold is released (blocks it read for the
-    // attacker are garbage until V8's next collection, so this waits up to 30 s for RSS to settle)
-    const afterTimes: number[] = []
-    for (let t = 0; t < 30 && (afterTimes.length === 0 || afterTimes[afterTimes.length - 1] - baseline >= FALLBACK_BOUND); t++) {
+    // after the attacker left: every stream it held is closed and its budget bytes returned; the
+    // blocks read for it are garbage that V8 collects when idle, so this waits up to 30 s for the
+    // seeder's JS heap and buffers to come back near the baseline. RSS itself is only checked
+    // not to grow: the allocator keeps freed pages for reuse (measured in the note of issue 16).
+    let after = await statusOf(seeder.repo)
+    let waited = 0
+    for (; waited < 30 && (after.serving.streams > 0 || after.serving.heldBytes > 0 || jsHeld(after) - jsHeld(before) >= FALLBACK_BOUND); waited++) {
       await new Promise(resolve => setTimeout(resolve, 1000))
-      afterTimes.push(await rssOf(pid))
+      after = await statusOf(seeder.repo)
     }
-    const after = afterTimes[afterTimes.length - 1]
+    const afterRss = await rssOf(pid)
     clearInterval(sampler)
-    console.log(`[stall] seeder RSS: baseline ${(baseline / MIB).toFixed(0)} MiB, peak during attack ${(during / MIB).toFixed(0)} MiB, ${afterTimes.length} s after ${(after / MIB).toFixed(0)} MiB`)
+    const mib = (n: number): string => (n / MIB).toFixed(0)
+    console.log(`[stall] seeder RSS: baseline ${mib(baseline)} MiB, peak during attack ${mib(during)} MiB, ${waited} s after ${mib(afterRss)} MiB; JS heap+buffers: before ${mib(jsHeld(before))} MiB, after ${mib(jsHeld(after))} MiB`)
     expect(during - baseline).toBeLessThan(ATTACK_BOUND)
-    expect(after - baseline).toBeLessThan(FALLBACK_BOUND)
+    expect(after.serving).toEqual({ streams: 0, peers: 0, heldBytes: 0 })
+    expect(jsHeld(after) - jsHeld(before)).toBeLessThan(FALLBACK_BOUND)
+    expect(afterRss).toBeLessThanOrEqual(during + 8 * MIB)
   }, 600_000)
 })
