@@ -69,3 +69,27 @@ export class OutputPathError extends MistError {}
 
 /** An output file exists with other content (or is not a regular file) and replacing it was not asked for (`--force`). */
 export class OutputExistsError extends MistError {}
+
+/** An error as it crosses a worker or the control socket: its class name and message. */
+export interface WireError { name: string, message: string }
+
+export function errorToWire (err: any): WireError {
+  return { name: typeof err?.name === 'string' ? err.name : 'Error', message: String(err?.message ?? err) }
+}
+
+const WIRE_CLASSES: Record<string, new (message: string) => Error> = {
+  MistError, CodecError, UnsupportedInputError, InvalidInputError, CodestreamError, FormatError, MissingBlockError, BlockVerificationError,
+  RepoError, UsageError, SwarmKeyError, IdentityError, NetworkError, UnsafeRepoError, OutputPathError, OutputExistsError
+}
+
+/** Rebuilds the error class the caller would have seen had it run the operation itself. */
+export function errorFromWire (wire: WireError): Error {
+  const Class = WIRE_CLASSES[wire.name]
+  if (Class != null) return new Class(wire.message)
+  if (wire.name === 'AbortError' || wire.name === 'TimeoutError') {
+    const e = new Error(wire.message)
+    e.name = wire.name
+    return e
+  }
+  return new MistError(wire.message)
+}
