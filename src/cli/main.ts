@@ -105,6 +105,9 @@ export async function main (argv: string[]): Promise<number> {
     .addOption(new Option('--peer <multiaddr>', 'peer to dial and keep connected, repeatable').argParser(collect))
     .addOption(new Option('--allow-peer <peerId>', 'accept only these peers, repeatable (an allow-list on top of the swarm key)').argParser(collect))
     .option('--mdns', 'discover peers on the local network (LAN mirrors)')
+    .addOption(new Option('--http <addr>', 'also serve the read-only HTTP gateway (/ipfs/ trustless, /mist/) and the viewer on PORT or HOST:PORT (a bare port binds 127.0.0.1; another address prints a warning)'))
+    .addOption(new Option('--http-cors <origin>', 'let pages from this origin read the HTTP gateway (CORS), repeatable; "*" for any (default: none)').argParser(collect))
+    .addOption(new Option('--http-timeout <seconds>', 'how long an HTTP request may wait for blocks from peers before it ends in 504 (default 30)').argParser(positiveNumber))
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (opts) => { exitCode = await (await import('./commands/serve.js')).serveCommand(opts) })
 
