@@ -111,6 +111,13 @@ export async function main (argv: string[]): Promise<number> {
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (opts) => { exitCode = await (await import('./commands/serve.js')).serveCommand(opts) })
 
+  program.command('open')
+    .description('print the viewer URL of a root on the HTTP gateway of the `serve --http` running on the repo')
+    .argument('<cid>', 'root CID, or <root>/<path> for one dataset entry')
+    .option('--browser', 'also open the URL in the default browser')
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (cid: string, opts) => { exitCode = await (await import('./commands/open.js')).openCommand(cid, opts) })
+
   program.command('mirror')
     .description('fetch and keep a root fully or up to a level, to seed it')
     .argument('<cid>', 'root CID, or <root>/<path> for one entry or sub-directory of a dataset')

@@ -15,9 +15,11 @@ export function baseHeaders (res: ServerResponse): void {
  * The status a failure ends in. A block the node cannot get is 404 when only the repo is asked
  * (nothing more will come) and 504 when peers were asked and the time ran out.
  */
-export function statusFor (err: unknown, context: { remote: boolean, timedOut: boolean }): number {
-  if (err instanceof HttpRequestError) return err.status
-  if (context.timedOut) return 504
+export function statusFor (err: unknown, context: { remote: boolean }): number {
+  // a block timeout deep inside a retrieve may come wrapped: the first HTTP status in the cause chain wins
+  for (let e: any = err, depth = 0; e != null && depth < 8; e = e.cause, depth++) {
+    if (e instanceof HttpRequestError) return e.status
+  }
   if (err instanceof MissingBlockError) return context.remote ? 504 : 404
   if (err instanceof BlockVerificationError) return 502
   if (err instanceof UsageError || err instanceof FormatError) return 400

@@ -52,6 +52,27 @@ function parseMistPath (pathname: string): { root: CID, path?: string } {
   return { root, path: segments.length > 0 ? segments.join('/') : undefined }
 }
 
+/**
+ * Each block may take `timeoutMs` to come (from disk, or from peers): past that the request
+ * ends in 504 rather than hanging, while decoding and streaming take what they take.
+ */
+function timedSource (source: BlockSource, timeoutMs: number): BlockSource {
+  return {
+    remote: source.remote,
+    has: async (cid, o) => source.has(cid, o),
+    get: async (cid, o = {}) => {
+      const timeout = AbortSignal.timeout(timeoutMs)
+      try {
+        return await source.get(cid, { ...o, signal: o.signal != null ? AbortSignal.any([o.signal, timeout]) : timeout })
+      } catch (err) {
+        if (timeout.aborted && o.signal?.aborted !== true) throw new HttpRequestError(504, `block ${cid} did not arrive within ${(timeoutMs / 1000).toFixed(1)} s (no connected peer had it)`, { cause: err })
+        throw err
+      }
+    },
+    ...(source.transferStats != null ? { transferStats: () => source.transferStats!() } : {})
+  }
+}
+
 /** Starts the gateway over `source` (the repo, or the repo plus the node's peers). */
 export async function startHttpGateway (source: BlockSource, options: HttpGatewayOptions = {}): Promise<HttpGateway> {
   const { host, port } = parseHttpAddress(options.listen ?? '0')
@@ -60,6 +81,7 @@ export async function startHttpGateway (source: BlockSource, options: HttpGatewa
   const renders = new PQueue({ concurrency: options.renderConcurrency ?? 2 })
   const cors = new Set(options.corsOrigins ?? [])
   const remote = source.remote === true
+  source = timedSource(source, timeoutMs)
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     baseHeaders(res)
@@ -80,11 +102,10 @@ export async function startHttpGateway (source: BlockSource, options: HttpGatewa
       sendError(res, 405, `${req.method ?? '?'}: this gateway is read-only (GET, HEAD)`)
       return
     }
-    // the deadline covers the whole request, so a CID no peer has ends in 504 instead of a hang; a client that goes away stops the work
-    const deadline = AbortSignal.timeout(timeoutMs)
+    // a client that goes away stops the work
     const gone = new AbortController()
     res.once('close', () => gone.abort(new Error('client closed the connection')))
-    const signal = AbortSignal.any([deadline, gone.signal])
+    const signal = gone.signal
     let url: URL
     try { url = new URL(req.url ?? '/', 'http://gateway.invalid') } catch { sendError(res, 400, 'bad request URL'); return }
     try {
@@ -102,12 +123,9 @@ export async function startHttpGateway (source: BlockSource, options: HttpGatewa
         sendError(res, 404, `${url.pathname.slice(0, 200)}: not found (this gateway serves /ipfs/<cid>, /mist/<root> and the viewer at /)`)
       }
     } catch (err: any) {
-      const timedOut = deadline.aborted
-      const status = statusFor(err, { remote, timedOut })
-      if (gone.signal.aborted && !timedOut) { res.destroy(); return }
-      const message = timedOut
-        ? `${url.pathname.slice(0, 200)}: the blocks did not arrive within ${(timeoutMs / 1000).toFixed(1)} s (no connected peer had them)`
-        : describeError(err, url.pathname).message
+      const status = statusFor(err, { remote })
+      if (gone.signal.aborted) { res.destroy(); return }
+      const message = describeError(err, url.pathname).message
       if (status >= 500 && status !== 504 && status !== 503) options.log?.(`http: ${req.method} ${url.pathname.slice(0, 200)}: ${describeError(err, url.pathname).name}: ${message}`)
       sendError(res, status, message)
     }

@@ -190,6 +190,23 @@ describe('serve --http: trustless gateway and /mist endpoints', () => {
     }
   })
 
+  it('`open` prints the viewer URL of a root or entry on the running serve\'s gateway, and refuses without one', async () => {
+    const res = await cli(['open', `${env.root}/xray/chest.png`, '--repo', env.repo])
+    expect(res.code, res.stderr).toBe(0)
+    expect(res.stdout.trim()).toBe(`${env.http}/?root=${env.root}&path=xray%2Fchest.png`)
+    const json = await cli(['open', env.root, '--repo', env.repo, '--json'])
+    expect(JSON.parse(json.stdout)).toEqual({ url: `${env.http}/?root=${env.root}`, kind: 'dataset' })
+    // the URL serves the viewer page
+    expect((await fetch(JSON.parse(json.stdout).url)).headers.get('content-type')).toBe('text/html; charset=utf-8')
+    const missing = await cli(['open', `${env.root}/no/such.png`, '--repo', env.repo])
+    expect(missing.code).not.toBe(0)
+    const idle = join(dir, 'idle')
+    await (await Repo.open({ path: idle, create: true, command: 'test' })).close()
+    const none = await cli(['open', env.root, '--repo', idle])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toMatch(/no `mist-p2p serve --http` is running on .*idle/)
+  })
+
   it('warns when it binds an address other machines can reach', async () => {
     const repo = await Repo.open({ path: join(dir, 'warn-repo'), create: true, command: 'test' })
     const messages: string[] = []
