@@ -1,7 +1,8 @@
 // mist-p2p viewer: browses a dataset on this node's gateway and shows images level by level.
 // Blocks come from the trustless gateway (/ipfs/<cid>?format=raw), each checked against its CID
 // (sha2-256) before use; the HTJ2K prefix of a level is decoded here with OpenJPH's WASM build.
-// Display of samples wider than 8 bits (or signed): grey = 0 at or below centre - width/2,
+// Display of samples wider than 8 bits (or signed), v = the real-world value (slope * sample +
+// intercept when the root has a rescale, else the sample): grey = 0 at or below centre - width/2,
 // 255 at or above centre + width/2, else round((v - (centre - width/2)) * 255 / width).
 
 const $ = id => document.getElementById(id)
@@ -87,17 +88,27 @@ async function decodeLevel (img, k) {
     const bits = info.bitsPerSample
     const n = size.width * size.height * info.componentCount
     const data = bits <= 8 ? bytes.subarray(0, n) : info.isSigned ? new Int16Array(bytes.buffer, 0, n) : new Uint16Array(bytes.buffer, 0, n)
-    return { width: size.width, height: size.height, components: info.componentCount, bits, signed: info.isSigned, data }
+    // window/level works on real-world values (CT: Hounsfield units) when the root has a rescale
+    const r = img.meta?.rescale
+    const rescale = r != null && Number.isFinite(r.slope) && Number.isFinite(r.intercept) && r.slope !== 0 ? r : { slope: 1, intercept: 0 }
+    return { width: size.width, height: size.height, components: info.componentCount, bits, signed: info.isSigned, data, rescale }
   } finally {
     d.delete()
   }
+}
+
+/** A slice's image root with the volume's rescale when the slice has none of its own. */
+function withRescale (slice, volume) {
+  if (slice.meta?.rescale != null || volume.meta?.rescale == null) return slice
+  return { ...slice, meta: { ...slice.meta, rescale: volume.meta.rescale } }
 }
 
 function needsWindow (dec) { return dec.bits > 8 || dec.signed }
 
 /** From the 1st to the 99th percentile of a (small, coarse) level: a few bright or dark outliers do not flatten the contrast. */
 function defaultWindow (dec) {
-  const sorted = Float64Array.from(dec.data).sort()
+  const { slope, intercept } = dec.rescale
+  const sorted = Float64Array.from(dec.data, v => slope * v + intercept).sort()
   const lo = sorted[Math.floor(0.01 * (sorted.length - 1))]
   const hi = sorted[Math.ceil(0.99 * (sorted.length - 1))]
   return { center: Math.round((lo + hi) / 2), width: Math.max(1, Math.round(hi - lo)) }
@@ -108,7 +119,8 @@ function toImageData (dec, win) {
   const px = out.data
   const n = dec.width * dec.height
   const lo = win != null ? win.center - win.width / 2 : 0
-  const grey = v => win == null ? v : v <= lo ? 0 : v >= lo + win.width ? 255 : Math.round((v - lo) * 255 / win.width)
+  const { slope, intercept } = dec.rescale
+  const grey = s => { if (win == null) return s; const v = slope * s + intercept; return v <= lo ? 0 : v >= lo + win.width ? 255 : Math.round((v - lo) * 255 / win.width) }
   for (let i = 0; i < n; i++) {
     if (dec.components >= 3) {
       px[4 * i] = dec.data[3 * i]; px[4 * i + 1] = dec.data[3 * i + 1]; px[4 * i + 2] = dec.data[3 * i + 2]
@@ -167,6 +179,7 @@ async function refine (img, name, my, from = 0, upTo = img.levels.length - 1) {
     const dec = await decodeLevel(img, k)
     if (my !== token) return
     if (needsWindow(dec) && exposed.window == null) setWindow(defaultWindow(dec))
+    exposed.rescale = dec.rescale
     $('wl').hidden = !needsWindow(dec)
     draw($('canvas'), dec, exposed.window, full)
     shown = { dec, full }
@@ -197,7 +210,8 @@ async function openEntry (path, kind) {
   slider.max = String(info.slices - 1)
   slider.value = String(Math.floor(info.slices / 2))
   $('slices').hidden = false
-  const sliceJson = z => getJson(`${entryUrl(path)}?slice=${z}`)
+  // a volume's rescale is in the volume root, not in its slices' roots
+  const sliceJson = async z => withRescale(await getJson(`${entryUrl(path)}?slice=${z}`), info)
   const showSlice = async (refineAll) => {
     const z = Number(slider.value)
     $('slice-out').textContent = `${z + 1} / ${info.slices}`
@@ -227,7 +241,7 @@ const thumbs = new IntersectionObserver(entries => {
 
 async function loadThumb (canvas) {
   const { path, kind, slices } = canvas.dataset
-  const img = kind === 'volume' ? await getJson(`${entryUrl(path)}?slice=${Math.floor(Number(slices) / 2)}`) : await getJson(entryUrl(path))
+  const img = kind === 'volume' ? withRescale(await getJson(`${entryUrl(path)}?slice=${Math.floor(Number(slices) / 2)}`), await getJson(entryUrl(path))) : await getJson(entryUrl(path))
   const dec = await decodeLevel(img, 0)
   draw(canvas, dec, needsWindow(dec) ? defaultWindow(dec) : null, dec)
   exposed.log.push({ name: path, thumb: true, t: performance.now() })

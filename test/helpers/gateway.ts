@@ -21,7 +21,7 @@ export function photo8 (): RasterImage {
 }
 
 /**
- * A dataset with a CT-like volume (Shepp-Logan, 128x128x12, 16-bit NIfTI), a 12-bit radiograph
+ * A dataset with a CT-like volume (Shepp-Logan, 128x128x12, int16 NIfTI with a rescale of -1024), a 12-bit radiograph
  * (16-bit PNG) and an 8-bit photo, written under `dir/data`.
  */
 export async function writeGatewayDataset (dir: string): Promise<string> {
@@ -29,6 +29,8 @@ export async function writeGatewayDataset (dir: string): Promise<string> {
   await mkdir(join(data, 'ct'), { recursive: true })
   await mkdir(join(data, 'xray'), { recursive: true })
   const phantom = sheppLoganVolume({ size: 128, slices: 12 })
+  // stored values + a rescale (scl_slope/scl_inter), as CT stores Hounsfield units
+  phantom.meta.rescale = { slope: 1, intercept: -1024 }
   await writeNifti(join(data, 'ct', 'phantom.nii.gz'), phantom.meta, phantom.slices)
   await writePng(join(data, 'xray', 'chest.png'), radiographImage({ width: 256, height: 320 }).image)
   await writePng(join(data, 'photo.png'), photo8())

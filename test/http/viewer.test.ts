@@ -29,8 +29,9 @@ function readNpy (buf: Buffer): { shape: number[], data: ArrayLike<number> } {
   return { shape, data }
 }
 
-/** The viewer's stated mapping of a sample wider than 8 bits onto grey. */
-function grey (v: number, win: { center: number, width: number }): number {
+/** The viewer's stated mapping of a sample wider than 8 bits onto grey, on real-world values. */
+function grey (sample: number, win: { center: number, width: number }, rescale = { slope: 1, intercept: 0 }): number {
+  const v = rescale.slope * sample + rescale.intercept
   const lo = win.center - win.width / 2
   return v <= lo ? 0 : v >= lo + win.width ? 255 : Math.round((v - lo) * 255 / win.width)
 }
@@ -161,6 +162,7 @@ describe('viewer page in headless Chromium', () => {
     await page.screenshot({ path: join(DOCS, 'radiograph-full.png') })
     expect(await page.locator('#wl').isVisible()).toBe(true)
     const win = await page.evaluate(() => (window as any).mistViewer.window)
+    expect(await page.evaluate(() => (window as any).mistViewer.rescale)).toEqual({ slope: 1, intercept: 0 })
     const shown = await canvasGrey(page)
     const ref = await npy(`/mist/${env.root}/xray/chest.png?format=npy`)
     expect([shown.height, shown.width]).toEqual(ref.shape)
@@ -192,10 +194,14 @@ describe('viewer page in headless Chromium', () => {
     await thumbsDrawn(page)
     await page.screenshot({ path: join(DOCS, 'volume.png') })
     const win = await page.evaluate(() => (window as any).mistViewer.window)
+    // the window is in real-world units: the volume's rescale applies to its slices
+    expect(vol.meta.rescale).toEqual({ slope: 1, intercept: -1024 })
+    expect(await page.evaluate(() => (window as any).mistViewer.rescale)).toEqual(vol.meta.rescale)
+    expect(win.center).toBeLessThan(0)
     const shown = await canvasGrey(page)
     const ref = await npy(`/mist/${env.root}/ct/phantom.nii.gz?slice=3&format=npy`)
     expect([shown.height, shown.width]).toEqual(ref.shape)
-    expect(shown.grey).toEqual(Array.from(ref.data, v => grey(v, win)))
+    expect(shown.grey).toEqual(Array.from(ref.data, v => grey(v, win, vol.meta.rescale)))
     await page.close()
   })
 
