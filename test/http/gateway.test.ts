@@ -144,6 +144,22 @@ describe('serve --http: trustless gateway and /mist endpoints', () => {
     expect(seen.some(u => /format=raw/.test(u) || /\/ipfs\//.test(u))).toBe(true)
   })
 
+  it('a node that does not hold a dataset serves it from its peer: CAR and render equal the seeder\'s', async () => {
+    const { initRepo, startServe } = await import('../helpers/repos.js')
+    const { repo } = await initRepo(dir, 'getter', env.repo)
+    const getter = await startServe(serves, repo, { extra: ['--peer', await env.serve.addr(), '--http', '127.0.0.1:0'] })
+    const http = (await getter.ready as { http?: string }).http!
+    const level = photo.levels[2]
+    const res = await fetch(`${http}/ipfs/${level.file}?format=car&dag-scope=entity`)
+    expect(res.status).toBe(200)
+    const car = verifiedCarBlocks(new Uint8Array(await res.arrayBuffer()))
+    expect(car.cids).toEqual([level.file, ...photo.leaves.slice(0, level.leaves).map((l: any) => l.cid), photo.eoc])
+    const url = `/mist/${env.root}/photo.png?level=2&format=png`
+    const [mine, theirs] = await Promise.all([fetch(`${http}${url}`), fetch(`${env.http}${url}`)])
+    expect(mine.status).toBe(200)
+    expect(Buffer.from(await mine.arrayBuffer()).equals(Buffer.from(await theirs.arrayBuffer()))).toBe(true)
+  })
+
   it('refuses what it does not serve: 406 for other types, 400 for a path under a CID or unknown CAR variants', async () => {
     const leaf = photo.leaves[0].cid
     // a browser's or fetch's default Accept (*/*) names no verifiable type
