@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import PQueue from 'p-queue'
 import { CID } from 'multiformats/cid'
 import type { CodecPool } from '../codec/index.js'
-import { describeError, HttpRequestError } from '../errors.js'
+import { describeError, HttpRequestError, UsageError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
 import { httpUrl, isLoopback, parseHttpAddress } from './address.js'
 import { mistJson } from './mist-json.js'
@@ -135,8 +135,8 @@ export async function startHttpGateway (source: BlockSource, options: HttpGatewa
   server.headersTimeout = 20_000
   server.requestTimeout = 0
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => { server.off('error', reject); resolve() })
+    server.once('error', (err: any) => reject(new UsageError(`--http ${options.listen ?? '0'}: cannot listen on ${httpUrl(host, port)}: ${err.code ?? err.message}${err.code === 'EADDRINUSE' ? ' (another program listens there: choose another port)' : ''}`, { cause: err })))
+    server.listen(port, host, () => { server.removeAllListeners('error'); resolve() })
   })
   const address = server.address() as AddressInfo
   return {

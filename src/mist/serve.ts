@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { startControlServer } from '../daemon/control-server.js'
-import { startHttpGateway, type HttpGateway } from '../http/index.js'
+import { parseHttpAddress, startHttpGateway, type HttpGateway } from '../http/index.js'
 import { assertHeld } from '../daemon/pin-check.js'
 import { blockProtocolEnabled, createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } from '../node/index.js'
 import { CONTROL_SOCKET, readRepoConfig, type Repo } from '../repo/index.js'
@@ -40,6 +40,8 @@ export interface Serving {
  * the same repo work while it runs.
  */
 export async function startServing (repo: Repo, options: ServeOptions = {}): Promise<Serving> {
+  // a bad --http address is a usage error before any node starts
+  if (options.http != null) parseHttpAddress(options.http)
   const config = await readRepoConfig(repo.path)
   const node = await createMistNode({
     blockstore: repo.blockstore,
