@@ -39,7 +39,8 @@ export function sendError (res: ServerResponse, status: number, message: string)
 
 /** A JSON document with its length. */
 export function sendJson (res: ServerResponse, value: unknown, cache: string): void {
-  const body = Buffer.from(JSON.stringify(value))
+  // byte fields of metadata (NIfTI extensions) are listed by size, not spelled out as numbers
+  const body = Buffer.from(JSON.stringify(value, (_key, v) => v instanceof Uint8Array ? { bytes: v.byteLength } : v))
   res.statusCode = 200
   res.setHeader('Content-Type', 'application/json; charset=utf-8')
   res.setHeader('Content-Length', body.byteLength)
