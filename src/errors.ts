@@ -70,6 +70,13 @@ export class OutputPathError extends MistError {}
 /** An output file exists with other content (or is not a regular file) and replacing it was not asked for (`--force`). */
 export class OutputExistsError extends MistError {}
 
+/** An HTTP gateway request that cannot be answered as asked; `status` is the HTTP status it ends in. */
+export class HttpRequestError extends MistError {
+  constructor (readonly status: number, message: string, options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
 /** An error as it crosses a worker or the control socket: its class name and message. */
 export interface WireError { name: string, message: string }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { startControlServer } from '../daemon/control-server.js'
+import { parseHttpAddress, startHttpGateway, type HttpGateway } from '../http/index.js'
 import { assertHeld } from '../daemon/pin-check.js'
 import { blockProtocolEnabled, createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } from '../node/index.js'
 import { CONTROL_SOCKET, readRepoConfig, type Repo } from '../repo/index.js'
@@ -15,6 +16,12 @@ export interface ServeOptions {
   mdns?: boolean
   /** Node messages (peers connected, dial failures). */
   log?: (message: string) => void
+  /** Also serve the read-only HTTP gateway and viewer on this address (`PORT`, `HOST:PORT`; a bare port binds 127.0.0.1). */
+  http?: string
+  /** Origins other sites may read the HTTP gateway from (CORS); none by default. */
+  httpCors?: string[]
+  /** How long an HTTP request may wait for blocks from peers before it ends in 504 (default 30 s). */
+  httpTimeoutMs?: number
 }
 
 export interface Serving {
@@ -22,6 +29,8 @@ export interface Serving {
   multiaddrs: string[]
   /** The store of the running node: local blocks, and the rest from its peers. */
   store: NetworkStore
+  /** The HTTP gateway's URL, when `http` was given. */
+  http?: string
   stop: () => Promise<void>
 }
 
@@ -31,6 +40,8 @@ export interface Serving {
  * the same repo work while it runs.
  */
 export async function startServing (repo: Repo, options: ServeOptions = {}): Promise<Serving> {
+  // a bad --http address is a usage error before any node starts
+  if (options.http != null) parseHttpAddress(options.http)
   const config = await readRepoConfig(repo.path)
   const node = await createMistNode({
     blockstore: repo.blockstore,
@@ -45,8 +56,10 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
     blockProtocol: blockProtocolEnabled(),
     log: options.log
   })
+  let gateway: HttpGateway | undefined
   try {
     const store = new NetworkStore(repo, node)
+    if (options.http != null) gateway = await startHttpGateway(store, { listen: options.http, corsOrigins: options.httpCors, timeoutMs: options.httpTimeoutMs, log: options.log })
     const control = await startControlServer(join(repo.path, CONTROL_SOCKET), {
       get: async (cid, o) => store.get(cid, o),
       has: async cid => store.has(cid),
@@ -56,7 +69,7 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
       isPinned: async cid => store.isPinned(cid),
       id: () => {
         const { rss, heapUsed, external } = process.memoryUsage()
-        return { peerId: node.peerId, multiaddrs: node.multiaddrs(), repo: repo.path, peers: node.connectedPeers(), serving: node.servingStats(), memory: { rss, heapUsed, external } }
+        return { peerId: node.peerId, multiaddrs: node.multiaddrs(), repo: repo.path, peers: node.connectedPeers(), serving: node.servingStats(), memory: { rss, heapUsed, external }, ...(gateway != null ? { http: gateway.url } : {}) }
       },
       dial: async (addr, o) => node.dial(addr, o),
       recordMirror: async (cid, selection) => { await assertHeld(repo, cid, selection, { what: 'record a mirror of' }); await store.recordMirror(cid, selection) }
@@ -65,11 +78,13 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
       peerId: node.peerId,
       multiaddrs: node.multiaddrs(),
       store,
+      http: gateway?.url,
       stop: async () => {
-        try { await control.close() } finally { await node.stop() }
+        try { await gateway?.close(); await control.close() } finally { await node.stop() }
       }
     }
   } catch (err) {
+    await gateway?.close()
     await node.stop()
     throw err
   }
