@@ -11,10 +11,16 @@ import { sniffFormat } from '../formats/index.js'
 import { readInputBytes } from '../formats/input-file.js'
 import { readPngBytes } from '../formats/png/read.js'
 import type { LevelSummary } from '../chunker/format.js'
-import type { AbortOptions, Block, ImageMeta } from '../types.js'
+import { CodecError } from '../errors.js'
+import type { AbortOptions, Block, ImageMeta, RasterImage } from '../types.js'
 
 export interface ImageTaskInput {
-  path: string
+  /** A PNG file to read and decode on the worker ... */
+  path?: string
+  /** ... or an image already read (a slice of a volume, a DICOM or NIfTI image), with its metadata and name. */
+  image?: RasterImage
+  meta?: ImageMeta
+  name?: string
   /** Wavelet decompositions (default: coarsest level <= 64 px). */
   decompositions?: number
 }
@@ -42,13 +48,20 @@ export interface PublishedImage {
 
 /** What the worker runs (src/codec/worker.ts loads this module by its URL). */
 export async function runTask (input: ImageTaskInput, codec: TaskCodec): Promise<TaskOutput> {
-  const file = await readInputBytes(input.path)
-  if (sniffFormat(file.subarray(0, 64)) !== 'png') return { value: { notPng: true } satisfies PackedImage }
-  const item = readPngBytes(input.path, file)
-  if (item.kind !== 'image') return { value: { notPng: true } satisfies PackedImage }
-  const { image, meta } = item
+  let image: RasterImage
+  let meta: ImageMeta
+  if (input.path != null) {
+    const file = await readInputBytes(input.path)
+    if (sniffFormat(file.subarray(0, 64)) !== 'png') return { value: { notPng: true } satisfies PackedImage }
+    const item = readPngBytes(input.path, file)
+    if (item.kind !== 'image') return { value: { notPng: true } satisfies PackedImage }
+    ;({ image, meta } = item)
+  } else {
+    image = input.image as RasterImage
+    meta = input.meta as ImageMeta
+  }
   const codestream = codec.encode(image, { decompositions: input.decompositions })
-  const dag = await buildImageDag(codestream, image, meta, { name: input.path })
+  const dag = await buildImageDag(codestream, image, meta, { name: input.name ?? input.path })
   const total = dag.blocks.reduce((n, b) => n + b.bytes.byteLength, 0)
   const bytes = new Uint8Array(total)
   const ends: number[] = []
@@ -73,8 +86,31 @@ export function isPngPath (path: string): boolean {
  * Decodes, encodes and chunks the PNG at `path` on a worker of `pool`; undefined when the file
  * is not a PNG after all. Errors are those the main-thread path throws (InvalidInputError …).
  */
-export async function publishPngOnPool (pool: CodecPool, input: ImageTaskInput, options: AbortOptions = {}): Promise<PublishedImage | undefined> {
-  const got = await pool.runTask<PackedImage>(MODULE, input, { signal: options.signal })
+export async function publishPngOnPool (pool: CodecPool, input: { path: string, decompositions?: number }, options: AbortOptions = {}): Promise<PublishedImage | undefined> {
+  return await unpack(await pool.runTask<PackedImage>(MODULE, input, { signal: options.signal }))
+}
+
+/**
+ * Encodes and chunks an image already read (a volume's slice, a DICOM or NIfTI image) on a
+ * worker: the same root and blocks as encode + buildImageDag here. The image's samples are
+ * copied once into a buffer given to the worker (the caller's array stays usable).
+ */
+export async function publishImageOnPool (pool: CodecPool, image: RasterImage, meta: ImageMeta, options: AbortOptions & { name: string, decompositions?: number }): Promise<PublishedImage> {
+  if (image == null || !ArrayBuffer.isView(image.data)) throw new CodecError('cannot encode: image.data must be a typed array of samples')
+  const data = ownCopy(image.data)
+  const input: ImageTaskInput = { image: { ...image, data }, meta, name: options.name, decompositions: options.decompositions }
+  return await unpack(await pool.runTask<PackedImage>(MODULE, input, { signal: options.signal, transfer: [data.buffer as ArrayBuffer] })) as PublishedImage
+}
+
+/** An exact-size copy in a buffer of its own (a Node Buffer may share its memory with others). */
+function ownCopy<T extends ArrayBufferView> (view: T): T {
+  const copy = new Uint8Array(view.byteLength)
+  copy.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength))
+  const Ctor = (Buffer.isBuffer(view) ? Uint8Array : view.constructor) as new (b: ArrayBuffer) => T
+  return new Ctor(copy.buffer)
+}
+
+function unpack (got: PackedImage): PublishedImage | undefined {
   if (got.notPng === true) return undefined
   const { root, levels, pixels, meta, cids, ends, bytes } = got as Required<PackedImage>
   const blocks: Block[] = cids.map((cid, i) => ({ cid: CID.decode(cid), bytes: bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i]) }))

@@ -1,14 +1,14 @@
 import { basename, dirname, posix } from 'node:path'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
-import { buildDatasetDag, buildImageDag, buildVolumeDag, invalidName } from '../chunker/index.js'
+import { buildDatasetDag, buildVolumeDag, invalidName } from '../chunker/index.js'
 import { CodecPool, getDefaultPool } from '../codec/index.js'
 import { describeError, MistError } from '../errors.js'
 import { isDicomFile, planSeries, readInputs, readSeriesGroup, seriesItems, type SeriesGroup } from '../formats/index.js'
 import type { BlockStore } from '../repo/index.js'
 import type { ImageMeta, InputItem, OperationOptions, ProgressEvent, RasterImage, ValueMapping } from '../types.js'
 import { collectInputs, type InputFile, type SkippedEntry } from './collect.js'
-import { isPngPath, publishPngOnPool } from './image-task.js'
+import { isPngPath, publishImageOnPool, publishPngOnPool } from './image-task.js'
 
 /** Bytes a getter moves for one level. */
 export interface LevelSummary { level: number, width: number, height: number, bytes: number }
@@ -115,8 +115,8 @@ export async function publish (paths: string[], options: PublishOptions): Promis
   const publishImage = async (label: string, image: RasterImage, meta: ImageMeta): Promise<{ root: CID, levels: LevelSummary[] }> => {
     return encodeQueue.add(async () => {
       signal?.throwIfAborted()
-      const codestream = await pool.encode(image, { decompositions: options.decompositions, signal })
-      const dag = await buildImageDag(codestream, image, meta, { name: label })
+      // encoded and chunked (hashed) on a worker: the main thread only writes the blocks
+      const dag = await publishImageOnPool(pool, image, meta, { name: label, decompositions: options.decompositions, signal })
       // not `+= await`: its left side would be read before the await, and concurrent images would lose their counts
       const written = await repo.putBlocks(dag.blocks, { signal })
       result.bytesWritten += written
