@@ -70,18 +70,15 @@ export class LevelDirectoryBuilder {
     this.stack[this.stack.length - 1].children.push({ name: frame.name, targets })
   }
 
-  /** One directory node per level over `children`; levels with the same links share one. */
+  /** One directory node per level over `children`; a level whose links are the previous level's (grouped levels, levels past every entry's finest) shares its node. */
   private async encode (children: Child[]): Promise<LevelTarget[]> {
     const out: LevelTarget[] = []
-    const byKey = new Map<string, LevelTarget>()
     for (let k = 0; k < this.depth; k++) {
-      const links: DirLink[] = children.map(c => ({ name: c.name, cid: c.targets[k].cid, tsize: c.targets[k].tsize }))
-      const key = links.map(l => l.cid.toString()).join()
-      const same = byKey.get(key)
-      if (same !== undefined) { out.push(same); continue }
-      const dir = await buildDirectory(links, this.stats, this.put)
-      byKey.set(key, dir)
-      out.push(dir)
+      if (k > 0 && children.every(c => c.targets[k] === c.targets[k - 1] || c.targets[k].cid.equals(c.targets[k - 1].cid))) {
+        out.push(out[k - 1])
+        continue
+      }
+      out.push(await buildDirectory(children.map(c => ({ name: c.name, cid: c.targets[k].cid, tsize: c.targets[k].tsize })), this.stats, this.put))
     }
     return out
   }

@@ -68,9 +68,13 @@ export async function buildDatasetDirectories (source: BlockSource, entries: Asy
   const getBlock = async (c: CID): Promise<Uint8Array> => await source.get(c, { signal })
   for await (const entry of entries) {
     signal?.throwIfAborted()
-    const top = await readRoot(source, entry.root, { name: entry.name, signal })
+    // an image root seen before (identical images, the same slice) is not read and decoded again
+    const known = entry.kind === 'image' ? cache.get(entry.root.toString()) : undefined
+    const top = known !== undefined ? undefined : await readRoot(source, entry.root, { name: entry.name, signal })
     let targets: LevelTarget[]
-    if (top.kind === 'image') {
+    if (top === undefined) {
+      targets = known!
+    } else if (top.kind === 'image') {
       targets = await imageTargets(top.root, depth, entry.name, cache, top.cid)
     } else if (top.kind === 'volume') {
       const volume = top.root
@@ -78,9 +82,14 @@ export async function buildDatasetDirectories (source: BlockSource, entries: Asy
       const slices: LevelTarget[][] = []
       let z = 0
       for await (const slice of volumeSlices(volume, getBlock)) {
-        const s = await readRoot(source, slice, { name: `${entry.name} slice ${z}`, signal })
-        if (s.kind !== 'image') throw new FormatError(`${entry.name}: slice ${z} (${slice}) is not an image root`)
-        slices.push(await imageTargets(s.root, depth, `${entry.name} slice ${z}`, cache, slice))
+        const seen = cache.get(slice.toString())
+        if (seen !== undefined) {
+          slices.push(seen)
+        } else {
+          const s = await readRoot(source, slice, { name: `${entry.name} slice ${z}`, signal })
+          if (s.kind !== 'image') throw new FormatError(`${entry.name}: slice ${z} (${slice}) is not an image root`)
+          slices.push(await imageTargets(s.root, depth, `${entry.name} slice ${z}`, cache, slice))
+        }
         z++
       }
       const stats = builder.stats
@@ -99,7 +108,7 @@ export async function buildDatasetDirectories (source: BlockSource, entries: Asy
     } else {
       throw new FormatError(`${entry.name}: ${entry.root} is a ${top.kind} root, not an image or volume`)
     }
-    const isDir = top.kind === 'volume'
+    const isDir = top?.kind === 'volume'
     let path: string
     try {
       path = names.claim(entry.name, outputCandidates(entry.name, stripImageExtension(entry.name), isDir ? '' : '.j2c'), isDir)
