@@ -12,7 +12,7 @@ const dist = p => import(join(root, 'dist', 'src', p))
 const { buildImageDag } = await dist('chunker/index.js')
 const { encodeHTJ2K, getDefaultPool } = await dist('codec/index.js')
 const { patternImage } = await dist('examples/index.js')
-const { buildDatasetDirectories } = await dist('level/dataset-dirs.js')
+const { buildDatasetDirectories } = await dist('publish/dataset-dirs.js')
 
 const n = Number(process.argv[2] ?? 100_000)
 const perFolder = Number(process.argv[3] ?? 100)

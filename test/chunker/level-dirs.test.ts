@@ -22,7 +22,7 @@ import {
 import { encodeHTJ2K } from '../../src/codec/index.js'
 import { gradientImage, patternImage, writeExamples } from '../../src/examples/index.js'
 import { encodePng } from '../../src/formats/index.js'
-import { buildDatasetDirectories } from '../../src/level/dataset-dirs.js'
+import { buildDatasetDirectories } from '../../src/publish/dataset-dirs.js'
 import { walkLevel } from '../../src/level/index.js'
 import { publish } from '../../src/publish/index.js'
 import { Repo } from '../../src/repo/index.js'

@@ -16,7 +16,7 @@ import { buildDatasetDag, buildImageDag, buildUnixfsDirectory } from '../../src/
 import { encodeHTJ2K } from '../../src/codec/index.js'
 import { gradientImage, patternImage, writeExamples } from '../../src/examples/index.js'
 import { encodePng } from '../../src/formats/index.js'
-import { buildDatasetDirectories } from '../../src/level/dataset-dirs.js'
+import { buildDatasetDirectories } from '../../src/publish/dataset-dirs.js'
 import { Repo } from '../../src/repo/index.js'
 import { cli } from '../helpers/cli.js'
 import { KuboNode, kuboBin } from '../helpers/kubo.js'

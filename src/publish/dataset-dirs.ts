@@ -15,7 +15,7 @@ import type { BlockSource } from '../repo/index.js'
 import { OutputNames, outputCandidates } from '../retrieve/output-names.js'
 import { stripImageExtension } from '../retrieve/retrieve.js'
 import type { Block, OperationOptions, ProgressEvent } from '../types.js'
-import { readRoot } from './roots.js'
+import { readRoot } from '../level/roots.js'
 
 /** Beside a dataset's outputs in get; claimed first here too so the trees are identical. */
 const MANIFEST = 'manifest.jsonl'
