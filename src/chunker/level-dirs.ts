@@ -7,7 +7,7 @@
 import type { CID } from 'multiformats/cid'
 import { FormatError } from '../errors.js'
 import type { Block } from '../types.js'
-import { buildUnixfsDirectory, type DirLink } from './unixfs-dir.js'
+import { buildUnixfsDirectory, buildUnixfsDirectoryVariants, type DirLink } from './unixfs-dir.js'
 
 /** What a path links to at each level: a level file, or a volume's directory of slice files. */
 export interface LevelTarget { cid: CID, tsize: number }
@@ -72,21 +72,31 @@ export class LevelDirectoryBuilder {
 
   /** One directory node per level over `children`; a level whose links are the previous level's (grouped levels, levels past every entry's finest) shares its node. */
   private async encode (children: Child[]): Promise<LevelTarget[]> {
-    const out: LevelTarget[] = []
+    // the distinct levels: k is level variant[k] (k itself, or the level it shares a node with)
+    const variant: number[] = []
+    const distinct: number[] = []
     for (let k = 0; k < this.depth; k++) {
       if (k > 0 && children.every(c => c.targets[k] === c.targets[k - 1] || c.targets[k].cid.equals(c.targets[k - 1].cid))) {
-        out.push(out[k - 1])
-        continue
+        variant.push(variant[k - 1])
+      } else {
+        variant.push(distinct.length)
+        distinct.push(k)
       }
-      out.push(await buildDirectory(children.map(c => ({ name: c.name, cid: c.targets[k].cid, tsize: c.targets[k].tsize })), this.stats, this.put))
     }
-    return out
+    const made: LevelTarget[] = []
+    for await (const dir of buildUnixfsDirectoryVariants(children.map(c => c.name), distinct.map(k => children.map(c => c.targets[k])))) {
+      made.push(await count(dir, this.stats, this.put))
+    }
+    return variant.map(v => made[v])
   }
 }
 
 /** Builds one directory, counts it in `stats` and hands its blocks to `put`. */
 export async function buildDirectory (links: DirLink[], stats: LevelDirectoryStats, put: (block: Block) => Promise<void>): Promise<LevelTarget> {
-  const dir = await buildUnixfsDirectory(links)
+  return await count(await buildUnixfsDirectory(links), stats, put)
+}
+
+async function count (dir: Awaited<ReturnType<typeof buildUnixfsDirectory>>, stats: LevelDirectoryStats, put: (block: Block) => Promise<void>): Promise<LevelTarget> {
   for (const b of dir.blocks) {
     stats.blocks++
     stats.bytes += b.bytes.byteLength

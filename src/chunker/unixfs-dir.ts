@@ -54,47 +54,67 @@ async function hamtHash (bytes: Uint8Array): Promise<Uint8Array> {
  * FormatError on a duplicate or invalid name: directory names come from dataset entry names.
  */
 export async function buildUnixfsDirectory (links: DirLink[]): Promise<BuiltDirectory> {
-  const names = new Set<string>()
-  for (const l of links) {
-    if (l.name.length === 0 || l.name.includes('/')) throw new FormatError(`UnixFS directory entry ${JSON.stringify(l.name)}: a name must be non-empty and hold no "/"`)
-    if (names.has(l.name)) throw new FormatError(`UnixFS directory has two entries named ${JSON.stringify(l.name)}`)
-    names.add(l.name)
-  }
-  const blocks: Block[] = []
-  if (estimateDirectorySize(links) <= HAMT_THRESHOLD_BYTES) {
-    const block = await pbBlock({
-      Data: new UnixFS({ type: 'directory' }).marshal(),
-      Links: links.map(l => ({ Name: l.name, Hash: l.cid, Tsize: l.tsize }))
-    }, 'UnixFS directory')
-    blocks.push(block)
-    return { cid: block.cid, tsize: block.bytes.byteLength + links.reduce((s, l) => s + l.tsize, 0), blocks, sharded: false }
-  }
-  const trie = createHAMT<DirLink>({ hashFn: hamtHash, bits: 8 })
-  for (const l of links) await trie.put(l.name, l)
-  const top = await shardNode(trie, blocks)
-  return { ...top, blocks, sharded: true }
+  for await (const dir of buildUnixfsDirectoryVariants(links.map(l => l.name), [links])) return dir
+  throw new RangeError('no directory built')
 }
 
-/** Encodes one HAMT node (children first), appending its blocks. */
-async function shardNode (bucket: Bucket<DirLink>, blocks: Block[]): Promise<{ cid: CID, tsize: number }> {
-  const children = bucket._children
+/**
+ * The directories over the same `names` with different children (one per variant, e.g. one per
+ * level: `variants[v][i]` is what names[i] links to in variant v). The HAMT trie depends only on
+ * the names, so it is built once for all variants. Yields each variant's directory in turn, so a
+ * caller that stores its blocks before asking for the next holds one variant's nodes at a time.
+ */
+export async function * buildUnixfsDirectoryVariants (names: string[], variants: Array<Array<{ cid: CID, tsize: number }>>): AsyncGenerator<BuiltDirectory> {
+  const seen = new Set<string>()
+  const nameBytes = names.reduce((s, name) => {
+    if (name.length === 0 || name.includes('/')) throw new FormatError(`UnixFS directory entry ${JSON.stringify(name)}: a name must be non-empty and hold no "/"`)
+    if (seen.has(name)) throw new FormatError(`UnixFS directory has two entries named ${JSON.stringify(name)}`)
+    seen.add(name)
+    return s + utf8.encode(name).byteLength
+  }, 0)
+  let trie: Bucket<number> | undefined
+  for (const children of variants) {
+    if (children.length !== names.length) throw new RangeError(`${children.length} children for ${names.length} names`)
+    const blocks: Block[] = []
+    if (nameBytes + children.reduce((s, c) => s + c.cid.bytes.byteLength, 0) <= HAMT_THRESHOLD_BYTES) {
+      const block = await pbBlock({
+        Data: new UnixFS({ type: 'directory' }).marshal(),
+        Links: children.map((c, i) => ({ Name: names[i], Hash: c.cid, Tsize: c.tsize }))
+      }, 'UnixFS directory')
+      blocks.push(block)
+      yield { cid: block.cid, tsize: block.bytes.byteLength + children.reduce((s, c) => s + c.tsize, 0), blocks, sharded: false }
+      continue
+    }
+    if (trie === undefined) {
+      trie = createHAMT<number>({ hashFn: hamtHash, bits: 8 })
+      for (const [i, name] of names.entries()) await trie.put(name, i)
+    }
+    const top = await shardNode(trie, children, blocks)
+    yield { ...top, blocks, sharded: true }
+  }
+}
+
+/** Encodes one HAMT node (children first), appending its blocks; trie values index `children`. */
+async function shardNode (bucket: Bucket<number>, children: Array<{ cid: CID, tsize: number }>, blocks: Block[]): Promise<{ cid: CID, tsize: number }> {
+  const slots = bucket._children
   const links: dagPb.PBLink[] = []
   let tsize = 0
-  for (let i = 0; i < children.length; i++) {
-    const child = children.get(i)
-    if (child == null) continue
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots.get(i)
+    if (slot == null) continue
     const label = i.toString(16).toUpperCase().padStart(2, '0')
-    if (child instanceof Bucket) {
-      const sub = await shardNode(child, blocks)
+    if (slot instanceof Bucket) {
+      const sub = await shardNode(slot, children, blocks)
       links.push({ Name: label, Hash: sub.cid, Tsize: sub.tsize })
       tsize += sub.tsize
     } else {
-      links.push({ Name: label + child.key, Hash: child.value.cid, Tsize: child.value.tsize })
-      tsize += child.value.tsize
+      const child = children[slot.value]
+      links.push({ Name: label + slot.key, Hash: child.cid, Tsize: child.tsize })
+      tsize += child.tsize
     }
   }
   // Go stores the occupancy bitfield little-endian: reverse the trie's big-endian one
-  const data = new UnixFS({ type: 'hamt-sharded-directory', data: Uint8Array.from(children.bitField().reverse()), fanout: BigInt(HAMT_FANOUT), hashType: HAMT_HASH_TYPE })
+  const data = new UnixFS({ type: 'hamt-sharded-directory', data: Uint8Array.from(slots.bitField().reverse()), fanout: BigInt(HAMT_FANOUT), hashType: HAMT_HASH_TYPE })
   const block = await pbBlock({ Data: data.marshal(), Links: links }, 'UnixFS HAMT directory shard')
   blocks.push(block)
   return { cid: block.cid, tsize: tsize + block.bytes.byteLength }

@@ -63,14 +63,15 @@ async function list (get: (c: CID) => Promise<Uint8Array>, cid: CID): Promise<Ma
     for (const l of node.Links) out.set(l.Name!, l.Hash)
     return out
   }
-  expect(fs.type).toBe('hamt-sharded-directory')
-  expect(fs.fanout).toBe(256n)
   // hashType (field 5) = 0x22, murmur3-x64-64 (ipfs-unixfs' unmarshal does not return it)
-  expect(Buffer.from(node.Data!).includes(Buffer.from([0x28, 0x22]))).toBe(true)
+  if (fs.type !== 'hamt-sharded-directory' || fs.fanout !== 256n || !Buffer.from(node.Data!).includes(Buffer.from([0x28, 0x22]))) {
+    expect({ type: fs.type, fanout: fs.fanout, hashType: Buffer.from(node.Data!).includes(Buffer.from([0x28, 0x22])) }, `shard ${cid}`).toEqual({ type: 'hamt-sharded-directory', fanout: 256n, hashType: true })
+  }
   // the bitfield marks exactly the slots that have links: a big-endian integer (leading zero bytes dropped) whose bit i is slot i
   const slots = node.Links.map(l => parseInt(l.Name!.slice(0, 2), 16))
   const bits = BigInt('0x' + Buffer.from(fs.data!).toString('hex'))
-  for (let i = 0; i < 256; i++) expect(((bits >> BigInt(i)) & 1n) === 1n, `slot ${i}`).toBe(slots.includes(i))
+  const marked = Array.from({ length: 256 }, (_, i) => i).filter(i => ((bits >> BigInt(i)) & 1n) === 1n)
+  if (marked.join() !== slots.join()) expect(marked, `bitfield of ${cid}`).toEqual(slots)
   for (const l of node.Links) {
     if (l.Name!.length === 2) for (const [n, c] of await list(get, l.Hash)) out.set(n, c)
     else out.set(l.Name!.slice(2), l.Hash)
