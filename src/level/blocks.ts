@@ -112,9 +112,11 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
     if (plan.kind === 'image') return await image(plan)
     await parallel(volumeSliceRoots(source, plan, read), async (s, z) => image(await planSlice(source, plan, z, s, read)))
   })
-  if (options.levelFiles === true) {
-    for (const dir of levelDirectories(top, options)) await directory(dir, cid.toString(), 0)
-  }
+  const dirs = options.levelFiles === true ? levelDirectories(top, options) : []
+  // an honest tree has fewer directory nodes per level than entries have path segments (plus HAMT shards): bound what a hostile root can make us fetch
+  const maxDirectoryBlocks = dirs.length * (images + 1) * (MAX_DIRECTORY_DEPTH + 1)
+  let directoryBlocks = 0
+  for (const dir of dirs) await directory(dir, cid.toString(), 0)
   return { images, leafBytes }
 
   // Every level file under the directories was visited above, so a link not seen yet must be a
@@ -122,6 +124,7 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
   async function directory (c: CID, name: string, depth: number): Promise<void> {
     if (seen.has(cidKey(c))) return
     if (c.code !== dagPb.code || depth > MAX_DIRECTORY_DEPTH) throw new FormatError(`${name}: level directory block ${c} is not a dag-pb directory within ${MAX_DIRECTORY_DEPTH} levels`)
+    if (++directoryBlocks > maxDirectoryBlocks) throw new FormatError(`${name}: its level directories have more than ${maxDirectoryBlocks} nodes for ${images} images; the dataset root is corrupt or hostile`)
     const bytes = await readBlock(source, c, 'dir', name, read)
     let node: dagPb.PBNode
     let type: string
@@ -136,8 +139,8 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
   }
 }
 
-/** Deepest directory nesting followed: entry names have at most 512 segments, HAMTs add at most 8 shard levels each. */
-const MAX_DIRECTORY_DEPTH = 4200
+/** Deepest directory nesting followed: entry names have at most 512 segments (1024 bytes), a volume adds one, HAMTs at most 8 shard levels each. */
+const MAX_DIRECTORY_DEPTH = 513 * 9
 
 /**
  * The level directories a walk includes: those of levels 0..K of a version-2 dataset walked

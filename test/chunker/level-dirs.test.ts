@@ -261,6 +261,24 @@ describe('dataset level directories', () => {
     expect(await tamper(n => { n.levels = node.levels.map((l: any) => ({ ...l, dir: n.entries[0].root })) })).toThrow(/levels\[0\]\.dir has codec 0x71/)
     expect(await tamper(n => { n.version = 3; n.levels = node.levels })).toThrow(/version must be 1 or 2/)
   }, 60_000)
+
+  it('a walk refuses a level directory that links a file which is none of the dataset\'s level files', async () => {
+    const dagCbor = await import('@ipld/dag-cbor')
+    const { buildLevelFile } = await import('../../src/chunker/level-file.js')
+    const { rawBlock } = await import('../../src/chunker/block.js')
+    const leaf = await rawBlock(new TextEncoder().encode('not an image'))
+    const eoc = await rawBlock(Uint8Array.from([0xff, 0xd9]))
+    const stranger = await buildLevelFile([{ cid: leaf.cid, size: leaf.bytes.byteLength }, { cid: eoc.cid, size: 2 }])
+    const bad = await buildUnixfsDirectory([{ name: 'stranger.j2c', cid: stranger.root, tsize: 100 }])
+    await repo.putBlocks([leaf, eoc, ...stranger.nodes, ...bad.blocks])
+    const node: any = dagCbor.decode(await repo.get(root))
+    const bytes = dagCbor.encode({ ...node, levels: node.levels.map((l: any) => ({ ...l, dir: bad.cid })) })
+    const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes))
+    await repo.putBlocks([{ cid, bytes }])
+    await expect(walkLevel(repo, cid, () => {}, { level: 1, levelFiles: true })).rejects.toThrow(/links a UnixFS file that is none of the dataset's level files/)
+    // get does not read the directories at all
+    await expect(walkLevel(repo, cid, () => {}, { level: 1 })).resolves.toBeDefined()
+  }, 60_000)
 })
 
 describe('a many-entry dataset', () => {
