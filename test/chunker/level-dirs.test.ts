@@ -276,6 +276,16 @@ describe('dataset level directories', () => {
     const cid = CID.createV1(dagCbor.code, await sha256.digest(bytes))
     await repo.putBlocks([{ cid, bytes }])
     await expect(walkLevel(repo, cid, () => {}, { level: 1, levelFiles: true })).rejects.toThrow(/links a UnixFS file that is none of the dataset's level files/)
+    // verify reports it, and passes the honest root, whose directories it reads
+    const { verifyRoot } = await import('../../src/verify/index.js')
+    const bad2 = await verifyRoot(repo, cid, { level: 1, decode: false })
+    expect(bad2.ok).toBe(false)
+    expect(bad2.problems[0]).toMatchObject({ kind: 'format', message: expect.stringMatching(/none of the dataset's level files/) })
+    const good = await verifyRoot(repo, root, { level: 1, decode: false })
+    expect(good.problems).toEqual([])
+    const roles: string[] = []
+    await walkLevel(repo, root, b => { if (b.role === 'dir') roles.push(b.cid.toString()) }, { level: 1, levelFiles: true })
+    expect(roles.length).toBeGreaterThan(0)
     // get does not read the directories at all
     await expect(walkLevel(repo, cid, () => {}, { level: 1 })).resolves.toBeDefined()
   }, 60_000)
