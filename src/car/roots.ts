@@ -49,7 +49,8 @@ export async function chooseCarRoots (source: BlockSource, cid: CID, selection: 
   })
   if (everyFinest) return { roots: [cid], layout: 'root' }
   const dirs = levelDirectories(await openRoot(source, cid, { signal: selection.signal }), selection)
-  if (dirs.length > 0) return { roots: dirs, layout: 'level-dirs' }
+  // levels whose directory is the same node declare it once
+  if (dirs.length > 0) return { roots: [...new Map(dirs.map(d => [d.toString(), d])).values()], layout: 'level-dirs' }
   if (files.length > MAX_CAR_ROOTS) return { roots: [cid], layout: 'root' }
   return { roots: files, layout: 'level-files' }
 }

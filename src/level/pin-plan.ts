@@ -19,7 +19,7 @@ export interface PinPlan {
   selection: LevelSelection
   /** UnixFS level files of levels 0..k of every image, and a version-2 dataset's level directories 0..K (pin recursively). */
   recursive: string[]
-  /** The level directories among `recursive` (level 0 first): `ipfs ls /ipfs/<dir>` browses that level. */
+  /** The level directories among `recursive`, one per level 0..K (a CID repeats where levels share a node): `ipfs ls /ipfs/<dirs[k]>` browses level k. */
   dirs: string[]
   /** Dataset, index, volume, shard and image-root blocks (pin directly); the top root first. */
   direct: string[]
