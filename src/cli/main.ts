@@ -116,6 +116,22 @@ export async function main (argv: string[]): Promise<number> {
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (cid: string, opts) => { exitCode = await (await import('./commands/mirror.js')).mirrorCommand(cid, opts) })
 
+  program.command('ls')
+    .description('list what the repo keeps: pinned roots and mirror records, the levels held and their bytes')
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (opts) => { exitCode = await (await import('./commands/ls.js')).lsCommand(opts) })
+
+  program.command('unpin')
+    .description('stop keeping a root: remove its pin and mirror record (its blocks are freed by the next gc)')
+    .argument('<cid>', 'root CID')
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (cid: string, opts) => { exitCode = await (await import('./commands/unpin.js')).unpinCommand(cid, opts) })
+
+  program.command('gc')
+    .description('remove the blocks no pin or mirror record keeps (safe beside a running serve and its writers)')
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (opts) => { exitCode = await (await import('./commands/gc.js')).gcCommand(opts) })
+
   program.command('export')
     .description('write exactly the blocks of a level to a CAR file (offline transfer, other IPFS tools)')
     .argument('<cid>', 'root CID')

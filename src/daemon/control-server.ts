@@ -22,6 +22,12 @@ export interface ControlBackend {
   dial?: (addr: string, options: AbortOptions) => Promise<void>
   /** Records that a root is mirrored up to a level. */
   recordMirror?: (cid: CID, selection: MirrorSelection) => Promise<void>
+  /** What the repo keeps (`ls`). */
+  holdings?: (options: AbortOptions) => Promise<unknown>
+  /** Removes the pin and mirror record of a root (`unpin`). */
+  unpin?: (cid: CID) => Promise<{ pin: boolean, mirror: boolean }>
+  /** Removes the blocks nothing keeps (`gc`), beside the running node. */
+  gc?: (options: AbortOptions) => Promise<unknown>
 }
 
 export const MAX_BLOCK_UPLOAD = 2 * 1024 * 1024
@@ -115,6 +121,15 @@ async function handle (req: IncomingMessage, res: ServerResponse, backend: Contr
       }
       case 'POST pin':
         await backend.pin(cid as CID, { signal }); send(res, 200, { pinned: true }); return
+      case 'DELETE pin':
+        if (backend.unpin == null) throw new UsageError('this node cannot unpin')
+        send(res, 200, await backend.unpin(cid as CID)); return
+      case 'GET holdings':
+        if (backend.holdings == null) throw new UsageError('this node cannot list its records')
+        send(res, 200, await backend.holdings({ signal })); return
+      case 'POST gc':
+        if (backend.gc == null) throw new UsageError('this node cannot collect garbage')
+        send(res, 200, await backend.gc({ signal })); return
       case 'GET pin':
         send(res, 200, { pinned: await backend.isPinned(cid as CID) }); return
       case 'POST dial': {

@@ -1,6 +1,7 @@
 import type { CID } from 'multiformats/cid'
 import { exportCar, importCar, type ExportCarOptions, type ImportCarResult } from '../car/index.js'
 import { UsageError } from '../errors.js'
+import { collectGarbage, listHoldings, type GcOptions, type GcResult, type Holding } from '../gc/index.js'
 import { lookupEntry, mirrorLevel, openRoot, planPins, type AnyRoot, type PinPlan, type PinPlanOptions, type FetchBlocksOptions, type MirrorResult } from '../level/index.js'
 import { publish, type PublishOptions, type PublishResult } from '../publish/index.js'
 import type { BlockStore } from '../repo/index.js'
@@ -36,6 +37,12 @@ export interface Mist {
   import: (path: string, options?: OperationOptions<ProgressEvent<'car:block', { bytes: number }>>) => Promise<ImportCarResult>
   /** Checks every block and level decode; problems are listed, not thrown. */
   verify: (cid: CID, options?: VerifyOptions) => Promise<VerifyResult>
+  /** What the repo keeps: its pins and mirror records, with the levels held and their bytes. */
+  ls: (options?: OperationOptions) => Promise<Holding[]>
+  /** Removes the pin and the mirror record of a root; its blocks go at the next `gc`. */
+  unpin: (cid: CID) => Promise<{ pin: boolean, mirror: boolean }>
+  /** Removes every block no pin or mirror record keeps (through a running `serve`: by it, beside its work). */
+  gc: (options?: GcOptions) => Promise<GcResult>
   /** Serves the repo to the private network until `stop` (not possible beside another running `serve`). */
   serve: (options?: ServeOptions) => Promise<Omit<Serving, 'stop' | 'store'>>
   /** Stops the node (if any) and releases the repo. */
@@ -72,6 +79,13 @@ export async function createMist (options: MistOptions = {}): Promise<Mist> {
     export: async (cid, path, o) => exportCar(store, cid, path, o),
     import: async (path, o) => importCar(store, path, o),
     verify: async (cid, o) => verifyRoot(store, cid, o),
+    ls: async (o = {}) => opened.repo != null ? listHoldings(opened.repo, o) : await opened.control!.holdings(o) as Holding[],
+    unpin: async cid => {
+      const removed = opened.repo != null ? await opened.repo.unpin(cid) : await opened.control!.unpin(cid)
+      if (!removed.pin && !removed.mirror) throw new UsageError(`${cid} is neither pinned nor mirrored in ${store.path} (\`mist-p2p ls\` lists what it keeps)`)
+      return removed
+    },
+    gc: async (o = {}) => opened.repo != null ? collectGarbage(opened.repo, o) : await opened.control!.gc(o) as GcResult,
     serve: async (o) => {
       if (opened.repo == null) throw new UsageError(`${store.path} is already served by a running \`mist-p2p serve\``)
       if (serving != null) throw new UsageError(`${store.path} is already being served by this process`)

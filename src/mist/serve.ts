@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { startControlServer } from '../daemon/control-server.js'
 import { assertHeld } from '../daemon/pin-check.js'
+import { collectGarbage, listHoldings } from '../gc/index.js'
 import { blockProtocolEnabled, createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } from '../node/index.js'
 import { CONTROL_SOCKET, readRepoConfig, type Repo } from '../repo/index.js'
 
@@ -48,8 +49,14 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
   try {
     const store = new NetworkStore(repo, node)
     const control = await startControlServer(join(repo.path, CONTROL_SOCKET), {
-      get: async (cid, o) => store.get(cid, o),
-      has: async cid => store.has(cid),
+      // every block a local command reads or checks is touched: a gc running beside it spares it
+      get: async (cid, o) => {
+        const bytes = await store.get(cid, o)
+        // set aside by a gc between the read and the touch: put it back, the caller relies on it
+        if (!(await repo.touch(cid))) await repo.putBlock(cid, bytes, { notHeld: true })
+        return bytes
+      },
+      has: async cid => repo.touch(cid),
       put: async (cid, bytes) => store.put(cid, bytes),
       // a pin or mirror record is refused until the repo holds what it promises to keep (pin-check.ts)
       pin: async (cid, o) => { await assertHeld(repo, cid, { level: 'full' }, { signal: o.signal, what: 'pin' }); await store.pin(cid, o) },
@@ -59,7 +66,10 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
         return { peerId: node.peerId, multiaddrs: node.multiaddrs(), repo: repo.path, peers: node.connectedPeers(), serving: node.servingStats(), memory: { rss, heapUsed, external } }
       },
       dial: async (addr, o) => node.dial(addr, o),
-      recordMirror: async (cid, selection) => { await assertHeld(repo, cid, selection, { what: 'record a mirror of' }); await store.recordMirror(cid, selection) }
+      recordMirror: async (cid, selection) => { await assertHeld(repo, cid, selection, { what: 'record a mirror of' }); await store.recordMirror(cid, selection) },
+      holdings: async o => listHoldings(repo, o),
+      unpin: async cid => repo.unpin(cid),
+      gc: async o => collectGarbage(repo, o)
     })
     return {
       peerId: node.peerId,

@@ -115,7 +115,8 @@ export class NetworkStore implements BlockStore {
 
   /** Stores one block through Helia (bitswap wanters are notified). Returns whether it was new. */
   async put (cid: CID, bytes: Uint8Array, options: AbortOptions = {}): Promise<boolean> {
-    if (await this.repo.has(cid)) return false
+    // held: touched (a gc beside us spares it), not rewritten
+    if (await this.repo.touch(cid)) return false
     await this.node.helia.blockstore.put(cid, bytes, options)
     return true
   }

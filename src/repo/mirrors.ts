@@ -25,3 +25,11 @@ export async function * listMirrors (datastore: Datastore): AsyncGenerator<Mirro
     yield JSON.parse(new TextDecoder().decode(value)) as MirrorRecord
   }
 }
+
+/** Removes the mirror record of `cid`; whether there was one. */
+export async function removeMirror (datastore: Datastore, cid: CID): Promise<boolean> {
+  const key = new Key(PREFIX + cid.toString())
+  if (!(await datastore.has(key))) return false
+  await datastore.delete(key)
+  return true
+}
