@@ -116,6 +116,14 @@ export async function main (argv: string[]): Promise<number> {
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (cid: string, opts) => { exitCode = await (await import('./commands/mirror.js')).mirrorCommand(cid, opts) })
 
+  program.command('diff')
+    .description('what changed between two versions of a dataset: entries added, removed, changed, and the bytes a mirror of each level fetches to follow')
+    .argument('<old>', 'root CID of the old version')
+    .argument('<new>', 'root CID of the new version')
+    .addOption(peerOption()).addOption(timeoutOption())
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (a: string, b: string, opts) => { exitCode = await (await import('./commands/diff.js')).diffCommand(a, b, opts) })
+
   program.command('ls')
     .description('list what the repo keeps: pinned roots and mirror records, the levels held and their bytes')
     .addOption(repoOption()).addOption(jsonOption())

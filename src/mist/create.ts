@@ -2,7 +2,7 @@ import type { CID } from 'multiformats/cid'
 import { exportCar, importCar, type ExportCarOptions, type ImportCarResult } from '../car/index.js'
 import { UsageError } from '../errors.js'
 import { collectGarbage, listHoldings, type GcOptions, type GcResult, type Holding } from '../gc/index.js'
-import { lookupEntry, mirrorLevel, openRoot, planPins, type AnyRoot, type PinPlan, type PinPlanOptions, type FetchBlocksOptions, type MirrorResult } from '../level/index.js'
+import { diffRoots, lookupEntry, mirrorLevel, type DatasetDiff, type DiffOptions, openRoot, planPins, type AnyRoot, type PinPlan, type PinPlanOptions, type FetchBlocksOptions, type MirrorResult } from '../level/index.js'
 import { publish, type PublishOptions, type PublishResult } from '../publish/index.js'
 import type { BlockStore } from '../repo/index.js'
 import { getImage, getVolume, retrieve, type GetOptions, type ImageResult, type RetrieveOptions, type RetrieveResult, type VolumeResult, type VolumeSliceOptions } from '../retrieve/index.js'
@@ -37,6 +37,8 @@ export interface Mist {
   import: (path: string, options?: OperationOptions<ProgressEvent<'car:block', { bytes: number }>>) => Promise<ImportCarResult>
   /** Checks every block and level decode; problems are listed, not thrown. */
   verify: (cid: CID, options?: VerifyOptions) => Promise<VerifyResult>
+  /** Entries added, removed and changed between two versions of a dataset, and the bytes per level a mirror fetches to follow. */
+  diff: (oldCid: CID, newCid: CID, options?: DiffOptions) => Promise<DatasetDiff>
   /** What the repo keeps: its pins and mirror records, with the levels held and their bytes. */
   ls: (options?: OperationOptions) => Promise<Holding[]>
   /** Removes the pin and the mirror record of a root; its blocks go at the next `gc`. */
@@ -79,6 +81,7 @@ export async function createMist (options: MistOptions = {}): Promise<Mist> {
     export: async (cid, path, o) => exportCar(store, cid, path, o),
     import: async (path, o) => importCar(store, path, o),
     verify: async (cid, o) => verifyRoot(store, cid, o),
+    diff: async (a, b, o) => diffRoots(store, a, b, o),
     ls: async (o = {}) => opened.repo != null ? listHoldings(opened.repo, o) : await opened.control!.holdings(o) as Holding[],
     unpin: async cid => {
       const removed = opened.repo != null ? await opened.repo.unpin(cid) : await opened.control!.unpin(cid)
