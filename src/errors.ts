@@ -69,3 +69,6 @@ export class OutputPathError extends MistError {}
 
 /** An output file exists with other content (or is not a regular file) and replacing it was not asked for (`--force`). */
 export class OutputExistsError extends MistError {}
+
+/** A name (`<peer-id>/<name>`) that cannot be resolved: no record, or records refused (forged, older than one already seen, expired, malformed). */
+export class NameError extends MistError {}

@@ -107,6 +107,16 @@ export class ControlClient implements BlockStore {
     return this.json('DELETE', `/v1/pin/${cid}`, undefined, options.signal)
   }
 
+  /** Signs a name record in the node (it holds the identity key and serves the record). */
+  async namePublish (cid: CID, name: string, options: { lifetimeMs?: number, description?: string } = {}): Promise<unknown> {
+    return this.json('POST', `/v1/name/${cid}`, Buffer.from(JSON.stringify({ name, ...options })))
+  }
+
+  /** Resolves `<peer>/<name>` through the node's connected members. */
+  async resolve (peer: string, name: string, options: AbortOptions = {}): Promise<unknown> {
+    return this.json('GET', `/v1/resolve/${encodeURIComponent(peer)}/${encodeURIComponent(name)}`, undefined, options.signal)
+  }
+
   /** Runs gc in the node, beside its other work. */
   async gc (options: AbortOptions = {}): Promise<unknown> {
     return this.json('POST', '/v1/gc', undefined, options.signal)

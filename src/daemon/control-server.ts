@@ -26,6 +26,10 @@ export interface ControlBackend {
   holdings?: (options: AbortOptions) => Promise<unknown>
   /** Removes the pin and mirror record of a root (`unpin`). */
   unpin?: (cid: CID) => Promise<{ pin: boolean, mirror: boolean }>
+  /** Signs and stores a name record for a root (`name publish`). */
+  namePublish?: (cid: CID, name: string, options: { lifetimeMs?: number, description?: string }) => Promise<unknown>
+  /** Resolves `<peer>/<name>` through the node's members (`name resolve`). */
+  resolve?: (peer: string, name: string, options: AbortOptions) => Promise<unknown>
   /** Removes the blocks nothing keeps (`gc`), beside the running node. */
   gc?: (options: AbortOptions) => Promise<unknown>
 }
@@ -103,7 +107,7 @@ async function handle (req: IncomingMessage, res: ServerResponse, backend: Contr
   const signal = controller.signal
   try {
     if (parts[0] !== 'v1') throw new UsageError(`unknown endpoint ${url.pathname}`)
-    const cid = parts[2] != null ? CID.parse(parts[2]) : undefined
+    const cid = parts[2] != null && parts[1] !== 'resolve' ? CID.parse(parts[2]) : undefined
     switch (`${req.method} ${parts[1]}`) {
       case 'GET id':
         send(res, 200, backend.id()); return
@@ -127,6 +131,18 @@ async function handle (req: IncomingMessage, res: ServerResponse, backend: Contr
       case 'GET holdings':
         if (backend.holdings == null) throw new UsageError('this node cannot list its records')
         send(res, 200, await backend.holdings({ signal })); return
+      case 'POST name': {
+        if (backend.namePublish == null) throw new UsageError('this node cannot publish names')
+        const { name, lifetimeMs, description } = JSON.parse(Buffer.from(await readBody(req, 4096)).toString('utf8'))
+        send(res, 200, await backend.namePublish(cid as CID, String(name), {
+          lifetimeMs: typeof lifetimeMs === 'number' ? lifetimeMs : undefined,
+          description: typeof description === 'string' ? description : undefined
+        })); return
+      }
+      case 'GET resolve': {
+        if (backend.resolve == null) throw new UsageError('this node cannot resolve names')
+        send(res, 200, await backend.resolve(parts[2] ?? '', parts[3] ?? '', { signal })); return
+      }
       case 'POST gc':
         if (backend.gc == null) throw new UsageError('this node cannot collect garbage')
         send(res, 200, await backend.gc({ signal })); return

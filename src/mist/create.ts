@@ -1,6 +1,8 @@
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 import { exportCar, importCar, type ExportCarOptions, type ImportCarResult } from '../car/index.js'
 import { UsageError } from '../errors.js'
+import type { NameJson, NamePublishOptions } from '../names/index.js'
+import { readRepoConfig } from '../repo/index.js'
 import { collectGarbage, listHoldings, type GcOptions, type GcResult, type Holding } from '../gc/index.js'
 import { diffRoots, lookupEntry, mirrorLevel, type DatasetDiff, type DiffOptions, openRoot, planPins, type AnyRoot, type PinPlan, type PinPlanOptions, type FetchBlocksOptions, type MirrorResult } from '../level/index.js'
 import { publish, type PublishOptions, type PublishResult } from '../publish/index.js'
@@ -39,6 +41,12 @@ export interface Mist {
   verify: (cid: CID, options?: VerifyOptions) => Promise<VerifyResult>
   /** Entries added, removed and changed between two versions of a dataset, and the bytes per level a mirror fetches to follow. */
   diff: (oldCid: CID, newCid: CID, options?: DiffOptions) => Promise<DatasetDiff>
+  /** Points `<this node's peer ID>/<name>` at a root: a signed IPNS record with the next sequence number. */
+  namePublish: (cid: CID, name: string, options?: NamePublishOptions) => Promise<NameJson>
+  /** The newest valid record of `<peer-id>/<name>` (or `<alias>/<name>`) from this repo and the connected members. */
+  resolve: (text: string, options?: OperationOptions) => Promise<NameJson>
+  /** A command's target: `<cid>[/<path>]`, or a name `<peer-id|alias>/<name>[/<path>]` resolved to its root. */
+  target: (text: string, options?: OperationOptions) => Promise<{ cid: CID, path?: string, name?: NameJson }>
   /** What the repo keeps: its pins and mirror records, with the levels held and their bytes. */
   ls: (options?: OperationOptions) => Promise<Holding[]>
   /** Removes the pin and the mirror record of a root; its blocks go at the next `gc`. */
@@ -82,6 +90,35 @@ export async function createMist (options: MistOptions = {}): Promise<Mist> {
     import: async (path, o) => importCar(store, path, o),
     verify: async (cid, o) => verifyRoot(store, cid, o),
     diff: async (a, b, o) => diffRoots(store, a, b, o),
+    namePublish: async (cid, name, o = {}) => {
+      if (opened.repo == null) return await opened.control!.namePublish(cid, name, o) as NameJson
+      // names load the ipns and peer-id code only when used
+      const { nameToJson, publishName } = await import('../names/index.js')
+      const { loadOrCreateIdentity } = await import('../node/identity.js')
+      return nameToJson(await publishName(opened.repo, opened.repo.datastore, await loadOrCreateIdentity(opened.repo.path), cid, name, o))
+    },
+    resolve: async (text, o = {}) => {
+      const { nameToJson, parseTargetText, resolveName } = await import('../names/index.js')
+      const t = parseTargetText(text, (await readRepoConfig(store.path)).aliases)
+      if (!('peer' in t)) throw new UsageError(`"${text}" is a CID, not a name: give <peer-id>/<name>`)
+      if (opened.repo == null) return await opened.control!.resolve(t.peer, t.name, o) as NameJson
+      const node = opened.node
+      const { askNames } = node != null ? await import('../node/name-protocol.js') : { askNames: undefined }
+      return nameToJson(await resolveName(opened.repo.datastore, t.peer, t.name, node != null ? async (key, a) => askNames!(node.helia.libp2p, key, a) : undefined, o))
+    },
+    target: async (text, o = {}) => {
+      const plain = text.trim().replace(/\/+$/, '')
+      const slash = plain.indexOf('/')
+      try {
+        const cid = CID.parse(slash < 0 ? plain : plain.slice(0, slash))
+        return slash < 0 ? { cid } : { cid, path: plain.slice(slash + 1) }
+      } catch {}
+      const { parseTargetText } = await import('../names/index.js')
+      const t = parseTargetText(text, (await readRepoConfig(store.path)).aliases)
+      if ('cid' in t) return t
+      const name = await mist.resolve(`${t.peer}/${t.name}`, o)
+      return { cid: CID.parse(name.root), path: t.path, name }
+    },
     ls: async (o = {}) => opened.repo != null ? listHoldings(opened.repo, o) : await opened.control!.holdings(o) as Holding[],
     unpin: async cid => {
       const removed = opened.repo != null ? await opened.repo.unpin(cid) : await opened.control!.unpin(cid)

@@ -22,6 +22,8 @@ export interface OpenStoreOptions {
 
 export interface OpenedStore {
   store: BlockStore
+  /** This process's node, when one was started for the peers. */
+  node?: import('../node/index.js').MistNode
   /** The control socket of a running `serve`, when the store goes through it. */
   control?: ControlClient
   /** The repo on disk, when this process holds it (not when a running `serve` does). */
@@ -90,6 +92,7 @@ export async function openStore (options: OpenStoreOptions = {}): Promise<Opened
     return {
       store,
       repo,
+      node,
       close: async () => {
         try { await node.stop() } finally { await repo.close() }
       }

@@ -2,6 +2,8 @@ import { join } from 'node:path'
 import { startControlServer } from '../daemon/control-server.js'
 import { assertHeld } from '../daemon/pin-check.js'
 import { collectGarbage, listHoldings } from '../gc/index.js'
+import { getStoredName, nameToJson, publishName, resolveName } from '../names/index.js'
+import { askNames, handleNames } from '../node/name-protocol.js'
 import { blockProtocolEnabled, createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } from '../node/index.js'
 import { CONTROL_SOCKET, readRepoConfig, type Repo } from '../repo/index.js'
 
@@ -33,10 +35,11 @@ export interface Serving {
  */
 export async function startServing (repo: Repo, options: ServeOptions = {}): Promise<Serving> {
   const config = await readRepoConfig(repo.path)
+  const privateKey = await loadOrCreateIdentity(repo.path)
   const node = await createMistNode({
     blockstore: repo.blockstore,
     datastore: repo.datastore,
-    privateKey: await loadOrCreateIdentity(repo.path),
+    privateKey,
     swarmKey: await loadSwarmKey(repo.path),
     swarmKeySource: join(repo.path, 'swarm.key'),
     listen: options.listen ?? config.listen ?? ['/ip4/127.0.0.1/tcp/4011'],
@@ -48,6 +51,11 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
   })
   try {
     const store = new NetworkStore(repo, node)
+    // any record the repo holds (its own, or the newest accepted from others) is served to members
+    await handleNames(node.helia.libp2p, async key => {
+      const [peer, name] = key.split('/')
+      return peer != null && name != null ? await getStoredName(repo.datastore, peer, name) : undefined
+    })
     const control = await startControlServer(join(repo.path, CONTROL_SOCKET), {
       // every block a local command reads or checks is touched: a gc running beside it spares it
       get: async (cid, o) => {
@@ -69,7 +77,9 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
       recordMirror: async (cid, selection) => { await assertHeld(repo, cid, selection, { what: 'record a mirror of' }); await store.recordMirror(cid, selection) },
       holdings: async o => listHoldings(repo, o),
       unpin: async cid => repo.unpin(cid),
-      gc: async o => collectGarbage(repo, o)
+      gc: async o => collectGarbage(repo, o),
+      namePublish: async (cid, name, o) => nameToJson(await publishName(repo, repo.datastore, privateKey, cid, name, o)),
+      resolve: async (peer, name, o) => nameToJson(await resolveName(repo.datastore, peer, name, async (key, a) => askNames(node.helia.libp2p, key, a), o))
     })
     return {
       peerId: node.peerId,

@@ -11,6 +11,8 @@ export interface RepoConfig {
   allowPeers?: string[]
   /** Listen multiaddrs for serve when --listen is not given. */
   listen?: string[]
+  /** Short names for peer IDs in `<alias>/<name>` (e.g. "site-a": "12D3Koo…"). */
+  aliases?: Record<string, string>
 }
 
 export async function readRepoConfig (repoPath: string): Promise<RepoConfig> {
@@ -27,5 +29,9 @@ export async function readRepoConfig (repoPath: string): Promise<RepoConfig> {
     if (!Array.isArray(v) || v.some(x => typeof x !== 'string')) throw new RepoError(`${file}: "${key}" must be a list of strings`)
     return v
   }
-  return { version: parsed?.version, peers: list('peers'), allowPeers: list('allowPeers'), listen: list('listen') }
+  const aliases = parsed?.aliases
+  if (aliases != null && (typeof aliases !== 'object' || Array.isArray(aliases) || Object.values(aliases).some(v => typeof v !== 'string'))) {
+    throw new RepoError(`${file}: "aliases" must map short names to peer IDs, e.g. { "site-a": "12D3Koo…" }`)
+  }
+  return { version: parsed?.version, peers: list('peers'), allowPeers: list('allowPeers'), listen: list('listen'), aliases }
 }

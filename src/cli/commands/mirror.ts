@@ -1,5 +1,6 @@
 import type { LevelSelection } from '../../level/index.js'
-import { abortOnSignals, parseTarget, printJson } from '../common.js'
+import type { CID } from 'multiformats/cid'
+import { abortOnSignals, printJson } from '../common.js'
 import { createProgress, formatBytes } from '../progress.js'
 import { withMist, type StoreOptions } from '../store.js'
 
@@ -9,11 +10,13 @@ import { withMist, type StoreOptions } from '../store.js'
  * running or later `serve` seeds it.
  */
 export async function mirrorCommand (cidText: string, options: StoreOptions & LevelSelection & { include?: string[], exclude?: string[] }): Promise<number> {
-  const { cid, path } = parseTarget(cidText)
+  // a CID, or a name <peer-id|alias>/<name> resolved once the repo (and its peers) are open
+  let cid!: CID
+  let path: string | undefined
   const { signal, dispose } = abortOnSignals()
   const progress = createProgress('mirroring', 'bytes', options.json !== true)
   try {
-    const result = await withMist(options, 'mirror', async mist => mist.mirror(cid, {
+    const result = await withMist(options, 'mirror', async mist => { ({ cid, path } = await mist.target(cidText, { signal })); return await mist.mirror(cid, {
       level: options.level,
       size: options.size,
       path,
@@ -24,7 +27,7 @@ export async function mirrorCommand (cidText: string, options: StoreOptions & Le
         if (e.type === 'fetch:planned') progress.addTotal(e.detail.bytes)
         else progress.increment(e.detail.bytes)
       }
-    }))
+    }) })
     progress.stop()
     if (options.json === true) printJson({ root: cid.toString(), ...result })
     else process.stdout.write(`mirrored ${cid} at ${result.size != null ? `${result.size} px` : `level ${result.level}`}: ${result.images} images, ${result.blocks} blocks, ${formatBytes(result.bytes)} (${formatBytes(result.freshBytes)} fetched now)\n`)

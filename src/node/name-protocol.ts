@@ -1,0 +1,57 @@
+/**
+ * `/mist/names/1.0.0`: ask a connected member for the name record it holds for `<peer>/<name>`.
+ * Request: one length-prefixed UTF-8 message `<peer-id>/<name>` (at most 256 bytes). Response: a
+ * one-byte status message (`0` held, `1` not held), and after `0` two length-prefixed messages, the
+ * IPNS record (at most 10 KiB) and the name manifest (at most 4 KiB). The node checks nothing here:
+ * the resolver checks the signature, validity and manifest of every answer (src/names/).
+ */
+import type { Libp2p, Stream } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
+
+export const NAME_PROTOCOL = '/mist/names/1.0.0'
+const MAX_REQUEST = 256
+const MAX_ANSWER = 10 * 1024 + 64
+const HELD = 0
+const NOT_HELD = 1
+
+export interface NameAnswer { record: Uint8Array, manifest: Uint8Array }
+
+/** Serves the records `lookup` holds; a malformed request resets its stream. */
+export async function handleNames (libp2p: Libp2p, lookup: (key: string) => Promise<NameAnswer | undefined>): Promise<void> {
+  await libp2p.handle(NAME_PROTOCOL, async (stream: Stream) => {
+    const lp = lpStream(stream, { maxDataLength: MAX_REQUEST })
+    try {
+      const signal = AbortSignal.timeout(5_000)
+      const key = new TextDecoder('utf-8', { fatal: true }).decode((await lp.read({ signal })).subarray())
+      const answer = await lookup(key)
+      if (answer == null) await lp.write(Uint8Array.of(NOT_HELD), { signal })
+      else await lp.writeV([Uint8Array.of(HELD), answer.record, answer.manifest], { signal })
+      await stream.close({ signal }).catch(() => {})
+    } catch (err: any) {
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    }
+  }, { maxInboundStreams: 4, maxOutboundStreams: 4 })
+}
+
+/** Asks every connected peer for `key` at once; the answers that came within `timeoutMs`, by peer. */
+export async function askNames (libp2p: Libp2p, key: string, options: { timeoutMs?: number, signal?: AbortSignal } = {}): Promise<Array<{ peer: string, answer?: NameAnswer, error?: string }>> {
+  const timeoutMs = options.timeoutMs ?? 5_000
+  const conns = new Map<string, ReturnType<Libp2p['getConnections']>[number]>()
+  for (const c of libp2p.getConnections()) if (c.status === 'open' && !conns.has(c.remotePeer.toString())) conns.set(c.remotePeer.toString(), c)
+  return await Promise.all([...conns].map(async ([peer, conn]) => {
+    const signal = options.signal != null ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs)
+    try {
+      const stream = await conn.newStream(NAME_PROTOCOL, { signal })
+      const lp = lpStream(stream, { maxDataLength: MAX_ANSWER })
+      await lp.write(new TextEncoder().encode(key), { signal })
+      const status = (await lp.read({ signal })).subarray()
+      if (status.byteLength !== 1 || status[0] === NOT_HELD) { await stream.close().catch(() => {}); return { peer } }
+      const record = (await lp.read({ signal })).subarray()
+      const manifest = (await lp.read({ signal })).subarray()
+      await stream.close().catch(() => {})
+      return { peer, answer: { record, manifest } }
+    } catch (err: any) {
+      return { peer, error: err?.name === 'UnsupportedProtocolError' ? 'does not serve names' : String(err?.message ?? err) }
+    }
+  }))
+}

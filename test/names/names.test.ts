@@ -1,0 +1,109 @@
+/**
+ * Names (issue 17, item 2) with real `serve` processes on 127.0.0.1: a node names a dataset with a
+ * signed IPNS record, members resolve `<peer-id>/<name>` (and an alias) over /mist/names/1.0.0 and
+ * get by name; a new version wins by its sequence number; a record replayed by a node that kept the
+ * old one, a record signed by another key and an expired record are refused with clear messages.
+ */
+import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { synthesizeImage } from '../../src/codec/index.js'
+import { encodePng } from '../../src/formats/index.js'
+import { CID } from 'multiformats/cid'
+import { putNameRecord, signNameRecord } from '../../src/names/index.js'
+import { encodeManifest } from '../../src/names/manifest.js'
+import { loadOrCreateIdentity } from '../../src/node/identity.js'
+import { Repo } from '../../src/repo/index.js'
+import { cli } from '../helpers/cli.js'
+import { initRepo, startServe } from '../helpers/repos.js'
+import type { ServeProc } from '../helpers/serve.js'
+import { tempDir } from '../helpers/tmp.js'
+
+let dir: string
+let cleanup: () => Promise<void>
+const serves: ServeProc[] = []
+let a: { repo: string, peerId: string }
+let aAddr: string
+let v1: string
+let v2: string
+
+async function ok (args: string[]): Promise<any> {
+  const res = await cli([...args, '--json'])
+  expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(0)
+  return JSON.parse(res.stdout)
+}
+
+async function images (into: string, seeds: number[]): Promise<void> {
+  await mkdir(into, { recursive: true })
+  for (const s of seeds) await writeFile(join(into, `img${s}.png`), encodePng(synthesizeImage(128, 128, 12, false, 1, s)))
+}
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir('mist-names-'))
+  a = await initRepo(dir, 'a')
+  await images(join(dir, 'v1'), [1, 2])
+  await images(join(dir, 'v2'), [1, 2, 3])
+  v1 = (await ok(['publish', join(dir, 'v1'), '--repo', a.repo])).root
+  v2 = (await ok(['publish', join(dir, 'v2'), '--repo', a.repo])).root
+  const r = await ok(['name', 'publish', v1, 'chest', '--repo', a.repo, '--description', 'chest X-rays, site A'])
+  expect(r).toMatchObject({ peer: a.peerId, name: 'chest', root: v1, seq: '1' })
+  aAddr = await (await startServe(serves, a.repo)).addr()
+}, 120_000)
+
+afterAll(async () => {
+  await Promise.all(serves.map(async s => s.stop().catch(() => {})))
+  await cleanup?.()
+})
+
+describe('names', () => {
+  it('members resolve and get by name and alias; a new version wins by sequence; a replayed older record is refused', async () => {
+    const b = await initRepo(dir, 'b', a.repo)
+    const first = await ok(['name', 'resolve', `${a.peerId}/chest`, '--peer', aAddr, '--repo', b.repo])
+    expect(first).toMatchObject({ root: v1, seq: '1', from: a.peerId, description: 'chest X-rays, site A' })
+
+    // a caching member C resolves v1 through its own serve, then keeps it
+    const c = await initRepo(dir, 'c', a.repo)
+    const cAddr = await (await startServe(serves, c.repo, { extra: ['--peer', aAddr] })).addr()
+    expect(await ok(['name', 'resolve', `${a.peerId}/chest`, '--repo', c.repo])).toMatchObject({ root: v1, seq: '1' })
+
+    // A publishes v2 through its running serve
+    expect(await ok(['name', 'publish', v2, 'chest', '--repo', a.repo])).toMatchObject({ root: v2, seq: '2' })
+    // B by alias: info and get follow the newest record
+    const config = JSON.parse(await readFile(join(b.repo, 'config.json'), 'utf8'))
+    await writeFile(join(b.repo, 'config.json'), JSON.stringify({ ...config, aliases: { 'site-a': a.peerId } }))
+    const info = await ok(['info', 'site-a/chest', '--peer', aAddr, '--repo', b.repo])
+    expect(info).toMatchObject({ root: v2, kind: 'dataset', entries: 3 })
+    const got = await ok(['get', `${a.peerId}/chest/img3.png`, '--level', '0', '-o', join(dir, 'out.png'), '--peer', aAddr, '--repo', b.repo])
+    expect(got.outputs).toHaveLength(1)
+
+    // C still serves sequence 1: B, which has seen 2, refuses it and keeps 2
+    const replay = await cli(['name', 'resolve', `${a.peerId}/chest`, '--peer', cAddr, '--repo', b.repo, '--json'])
+    expect(replay.code, replay.stderr).toBe(0)
+    expect(JSON.parse(replay.stdout)).toMatchObject({ root: v2, seq: '2', from: 'this repo' })
+    expect(replay.stderr).toMatch(/refused, its sequence 1 is older than sequence 2 already seen \(a replayed record\)/)
+  }, 90_000)
+
+  it('a record signed by another key, and an expired one, are refused', async () => {
+    const d = await initRepo(dir, 'd', a.repo)
+    const repo = await Repo.open({ path: d.repo })
+    try {
+      const manifest = await encodeManifest({ name: 'chest', root: CID.parse(v1), description: 'forged' })
+      const record = await signNameRecord(await loadOrCreateIdentity(d.repo), manifest.cid, 99n, 3600_000)
+      await putNameRecord(repo.datastore, { peer: a.peerId, name: 'chest', root: CID.parse(v1), seq: 99n, validity: '', record, manifest: manifest.bytes })
+    } finally {
+      await repo.close()
+    }
+    const dAddr = await (await startServe(serves, d.repo)).addr()
+    const e = await initRepo(dir, 'e', a.repo)
+    const res = await cli(['name', 'resolve', `${a.peerId}/chest`, '--peer', dAddr, '--repo', e.repo])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toContain(`NameError: cannot resolve ${a.peerId}/chest: ${a.peerId}/chest from ${d.peerId}: refused, the record is not signed by ${a.peerId}`)
+
+    await ok(['name', 'publish', v1, 'brief', '--lifetime', '1s', '--repo', a.repo])
+    await sleep(1200)
+    const expired = await cli(['name', 'resolve', `${a.peerId}/brief`, '--peer', aAddr, '--repo', e.repo])
+    expect(expired.code).toBe(1)
+    expect(expired.stderr).toMatch(/brief from .*: refused, the record has expired/)
+  }, 60_000)
+})
