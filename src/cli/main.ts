@@ -114,6 +114,10 @@ export async function main (argv: string[]): Promise<number> {
     .addOption(levelOption()).addOption(sizeOption()).addOption(includeOption()).addOption(excludeOption())
     .addOption(peerOption()).addOption(timeoutOption())
     .addOption(repoOption()).addOption(jsonOption())
+    .option('--follow', 'the argument is a name <peer-id|alias>/<name>: keep its newest version mirrored, polling the members')
+    .option('--once', 'with --follow: one round, then exit (for cron)')
+    .option('--interval <duration>', 'with --follow: time between rounds, e.g. 30s, 5m (default 60s)')
+    .addOption(new Option('--keep <n>', 'with --follow: versions kept (default 1); older ones are freed by gc').argParser(positiveInt))
     .action(async (cid: string, opts) => { exitCode = await (await import('./commands/mirror.js')).mirrorCommand(cid, opts) })
 
   program.command('diff')

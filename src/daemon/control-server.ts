@@ -155,14 +155,15 @@ async function handle (req: IncomingMessage, res: ServerResponse, backend: Contr
       }
       case 'POST mirror': {
         if (backend.recordMirror == null) throw new UsageError('this node does not record mirrors')
-        const { level, size, path, include, exclude } = JSON.parse(Buffer.from(await readBody(req, 65536)).toString('utf8'))
+        const { level, size, path, include, exclude, follow } = JSON.parse(Buffer.from(await readBody(req, 65536)).toString('utf8'))
         const globs = (x: unknown): string[] | undefined => Array.isArray(x) && x.length <= 256 && x.every(g => typeof g === 'string' && g.length <= 1024) ? x : undefined
         await backend.recordMirror(cid as CID, {
           level: level === 'full' || typeof level === 'number' ? level : undefined,
           size: typeof size === 'number' ? size : undefined,
           path: typeof path === 'string' && path.length <= 1024 ? path : undefined,
           include: globs(include),
-          exclude: globs(exclude)
+          exclude: globs(exclude),
+          ...(typeof follow === 'string' && follow.length <= 256 ? { follow } : {})
         })
         send(res, 200, { ok: true }); return
       }

@@ -30,7 +30,7 @@ export interface Mist {
   /** A root as stored (or the dataset entry `path` names): kind, dimensions, the bytes of each level. */
   info: (cid: CID, options?: OperationOptions & { path?: string }) => Promise<AnyRoot>
   /** Keeps a root fully (pinned) or up to a level (a mirror record), fetching what is missing. */
-  mirror: (cid: CID, options?: Omit<FetchBlocksOptions, 'levelFiles'>) => Promise<MirrorResult>
+  mirror: (cid: CID, options?: Omit<FetchBlocksOptions, 'levelFiles'> & { follow?: string }) => Promise<MirrorResult>
   /** What an IPFS fleet (Kubo, IPFS Cluster) pins to hold exactly levels 0..K: level files recursively, roots and index directly. */
   pinPlan: (cid: CID, options?: PinPlanOptions) => Promise<PinPlan>
   /** Exactly the blocks of a level as a CAR file. */
@@ -47,6 +47,8 @@ export interface Mist {
   resolve: (text: string, options?: OperationOptions) => Promise<NameJson>
   /** A command's target: `<cid>[/<path>]`, or a name `<peer-id|alias>/<name>[/<path>]` resolved to its root. */
   target: (text: string, options?: OperationOptions) => Promise<{ cid: CID, path?: string, name?: NameJson }>
+  /** Keeps the newest version of a name mirrored up to a level (mist/follow.ts). */
+  follow: (text: string, options?: import('./follow.js').FollowOptions & { onError?: (err: Error) => void }) => Promise<import('./follow.js').FollowRound | undefined>
   /** What the repo keeps: its pins and mirror records, with the levels held and their bytes. */
   ls: (options?: OperationOptions) => Promise<Holding[]>
   /** Removes the pin and the mirror record of a root; its blocks go at the next `gc`. */
@@ -90,6 +92,7 @@ export async function createMist (options: MistOptions = {}): Promise<Mist> {
     import: async (path, o) => importCar(store, path, o),
     verify: async (cid, o) => verifyRoot(store, cid, o),
     diff: async (a, b, o) => diffRoots(store, a, b, o),
+    follow: async (text, o) => (await import('./follow.js')).follow(mist, text, o),
     namePublish: async (cid, name, o = {}) => {
       if (opened.repo == null) return await opened.control!.namePublish(cid, name, o) as NameJson
       // names load the ipns and peer-id code only when used

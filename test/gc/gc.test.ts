@@ -69,7 +69,7 @@ async function images (into: string, seeds: number[], size = 256): Promise<void>
 
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir('mist-gc-'))
-}, 60_000)
+}, 180_000)
 
 afterAll(async () => {
   await Promise.all(serves.map(async s => s.stop().catch(() => {})))
@@ -104,7 +104,7 @@ describe('unpin and gc', () => {
     expect(ls[0]).toMatchObject({ root: b, pinned: true, kind: 'dataset', entries: 2, levels: 'full' })
     // nothing left to free
     expect((await ok(['gc', '--repo', repo])).freedBlocks).toBe(0)
-  }, 60_000)
+  }, 180_000)
 
   it('a partial mirror keeps exactly the blocks of its levels (mirrored from a real serve)', async () => {
     const seeder = await initRepo(dir, 'seeder')
@@ -128,7 +128,7 @@ describe('unpin and gc', () => {
     expect((await ok(['verify', c, '--level', '1', '--repo', mirror.repo])).ok).toBe(true)
     const ls = await ok(['ls', '--repo', mirror.repo])
     expect(ls).toEqual([expect.objectContaining({ root: c, pinned: false, kind: 'dataset', levels: 1, levelCount: 4 })])
-  }, 60_000)
+  }, 180_000)
 
   it('gc through a running serve, beside a concurrent publish of blocks it would otherwise free, loses nothing', async () => {
     const { repo } = await initRepo(dir, 'busy')
@@ -153,7 +153,7 @@ describe('unpin and gc', () => {
     // once the publish is recorded, gc frees X's leftovers and keeps X2 whole
     await ok(['gc', '--repo', repo])
     expect((await ok(['verify', x2, '--repo', repo])).ok).toBe(true)
-  }, 60_000)
+  }, 180_000)
 
   it('a gc killed -9 in the middle of its sweep is finished by a rerun; every remaining pin verifies', async () => {
     const repo = join(dir, 'crash')
@@ -179,5 +179,5 @@ describe('unpin and gc', () => {
     expect(after.aside).toEqual([])
     expect([...after.blocks].sort()).toEqual([...(await needed(repo, y)).keys()].sort())
     expect((await ok(['verify', y, '--repo', repo])).ok).toBe(true)
-  }, 60_000)
+  }, 180_000)
 })

@@ -100,7 +100,7 @@ describe('versions of a dataset', () => {
     expect(text.stdout).toMatch(/^\+ case050a\.png$/m)
     expect(text.stdout).toMatch(/^~ case020\.png$/m)
     expect(text.stdout).toMatch(/2 added, 2 removed, 3 changed/)
-  }, 60_000)
+  }, 180_000)
 })
 
 describe('diff of large indexes reads only the nodes that differ', () => {

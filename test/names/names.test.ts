@@ -4,7 +4,8 @@
  * get by name; a new version wins by its sequence number; a record replayed by a node that kept the
  * old one, a record signed by another key and an expired record are refused with clear messages.
  */
-import { readFile, writeFile, mkdir } from 'node:fs/promises'
+import { readdir, readFile, stat, writeFile, mkdir } from 'node:fs/promises'
+import { base32upper } from 'multiformats/bases/base32'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -15,6 +16,7 @@ import { putNameRecord, signNameRecord } from '../../src/names/index.js'
 import { encodeManifest } from '../../src/names/manifest.js'
 import { loadOrCreateIdentity } from '../../src/node/identity.js'
 import { Repo } from '../../src/repo/index.js'
+import { walkLevel } from '../../src/level/index.js'
 import { cli } from '../helpers/cli.js'
 import { initRepo, startServe } from '../helpers/repos.js'
 import type { ServeProc } from '../helpers/serve.js'
@@ -32,6 +34,21 @@ async function ok (args: string[]): Promise<any> {
   const res = await cli([...args, '--json'])
   expect(res.code, `${args.join(' ')}: ${res.stderr}`).toBe(0)
   return JSON.parse(res.stdout)
+}
+
+/** The block files of a repo, by multihash (hex). */
+async function blockKeys (repo: string): Promise<Set<string>> {
+  const out = new Set<string>()
+  for (const shard of await readdir(join(repo, 'blocks'))) {
+    if (!(await stat(join(repo, 'blocks', shard))).isDirectory()) continue
+    for (const f of await readdir(join(repo, 'blocks', shard))) if (f.endsWith('.data')) out.add(Buffer.from(base32upper.decode(f.slice(0, -5))).toString('hex'))
+  }
+  return out
+}
+
+function blockPath (repo: string, hex: string): string {
+  const name = base32upper.encode(Buffer.from(hex, 'hex')) // blockstore-fs: multibase string, shard = its last 2 characters
+  return join(repo, 'blocks', name.slice(-2), `${name}.data`)
 }
 
 async function images (into: string, seeds: number[]): Promise<void> {
@@ -82,7 +99,7 @@ describe('names', () => {
     expect(replay.code, replay.stderr).toBe(0)
     expect(JSON.parse(replay.stdout)).toMatchObject({ root: v2, seq: '2', from: 'this repo' })
     expect(replay.stderr).toMatch(/refused, its sequence 1 is older than sequence 2 already seen \(a replayed record\)/)
-  }, 90_000)
+  }, 180_000)
 
   it('a record signed by another key, and an expired one, are refused', async () => {
     const d = await initRepo(dir, 'd', a.repo)
@@ -105,5 +122,37 @@ describe('names', () => {
     const expired = await cli(['name', 'resolve', `${a.peerId}/brief`, '--peer', aAddr, '--repo', e.repo])
     expect(expired.code).toBe(1)
     expect(expired.stderr).toMatch(/brief from .*: refused, the record has expired/)
-  }, 60_000)
+  }, 180_000)
+
+  it('a follower mirrors the named dataset at level 1, fetches only the new blocks of v2, and after gc holds exactly v2\'s level 1', async () => {
+    await ok(['name', 'publish', v1, 'followed', '--repo', a.repo])
+    const g = await initRepo(dir, 'g', a.repo)
+    const follow = ['mirror', '--follow', `${a.peerId}/followed`, '--level', '1', '--once', '--peer', aAddr, '--repo', g.repo]
+    expect(await ok(follow)).toMatchObject({ root: v1, seq: '1', changed: true, dropped: [] })
+    expect(await ok(follow)).toMatchObject({ root: v1, changed: false, fetchedBlocks: 0 })
+
+    await ok(['name', 'publish', v2, 'followed', '--repo', a.repo])
+    const diff = await ok(['diff', v1, v2, '--repo', a.repo])
+    const before = await blockKeys(g.repo)
+    const round = await ok(follow)
+    expect(round).toMatchObject({ root: v2, seq: '2', changed: true, dropped: [v1] })
+    // the block files that appeared are exactly what diff said a level-1 mirror fetches
+    const fetched = [...(await blockKeys(g.repo))].filter(k => !before.has(k))
+    expect(fetched.length).toBe(diff.levels[1].blocks)
+    let bytes = 0
+    for (const k of fetched) bytes += (await stat(blockPath(g.repo, k))).size
+    expect(bytes).toBe(diff.levels[1].bytes)
+
+    const gc = await ok(['gc', '--repo', g.repo])
+    expect(gc.freedBlocks).toBeGreaterThan(0) // img1/img2 level-file and root blocks only v1 had
+    const level1 = new Set<string>()
+    const repo = await Repo.open({ path: g.repo })
+    try {
+      await walkLevel(repo, CID.parse(v2), b => { level1.add(Buffer.from(b.cid.multihash.bytes).toString('hex')) }, { level: 1, levelFiles: true })
+    } finally {
+      await repo.close()
+    }
+    expect([...(await blockKeys(g.repo))].sort()).toEqual([...level1].sort())
+    expect((await ok(['verify', v2, '--level', '1', '--repo', g.repo])).ok).toBe(true)
+  }, 180_000)
 })
