@@ -92,7 +92,10 @@ export async function createMist (options: MistOptions = {}): Promise<Mist> {
     import: async (path, o) => importCar(store, path, o),
     verify: async (cid, o) => verifyRoot(store, cid, o),
     diff: async (a, b, o) => diffRoots(store, a, b, o),
-    follow: async (text, o) => (await import('./follow.js')).follow(mist, text, o),
+    follow: async (text, o = {}) => {
+      const { followLoop, followOnce } = await import('./follow.js')
+      return await followLoop(async () => followOnce(mist, text, o), o)
+    },
     namePublish: async (cid, name, o = {}) => {
       if (opened.repo == null) return await opened.control!.namePublish(cid, name, o) as NameJson
       // names load the ipns and peer-id code only when used

@@ -13,6 +13,9 @@ import type { LevelSelection } from '../level/index.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
 import type { Mist } from './create.js'
 
+/** What a round needs: a Mist, or a client of a running serve (follow-serve.ts). */
+export type FollowDeps = Pick<Mist, 'resolve' | 'ls' | 'mirror' | 'unpin'>
+
 export interface FollowRound {
   name: string
   root: string
@@ -35,7 +38,7 @@ export interface FollowOptions extends LevelSelection, OperationOptions<Progress
 }
 
 /** One round of following `text` (a name); see the module comment. */
-export async function followOnce (mist: Mist, text: string, options: FollowOptions = {}): Promise<FollowRound> {
+export async function followOnce (mist: FollowDeps, text: string, options: FollowOptions = {}): Promise<FollowRound> {
   const resolved = await mist.resolve(text, { signal: options.signal })
   const key = `${resolved.peer}/${resolved.name}`
   const followed = (await mist.ls({ signal: options.signal })).filter(h => h.mirror?.follow === key).sort((a, b) => b.at.localeCompare(a.at))
@@ -58,14 +61,14 @@ export async function followOnce (mist: Mist, text: string, options: FollowOptio
   return round
 }
 
-/** Follows `text` round after round until `signal` aborts (or once). Resolution failures are reported and retried. */
-export async function follow (mist: Mist, text: string, options: FollowOptions & { onError?: (err: Error) => void } = {}): Promise<FollowRound | undefined> {
+/** Runs `round` again and again until `signal` aborts (or once). Failures are reported and retried. */
+export async function followLoop (round: () => Promise<FollowRound>, options: Pick<FollowOptions, 'once' | 'intervalMs' | 'signal'> & { onError?: (err: Error) => void } = {}): Promise<FollowRound | undefined> {
   const interval = options.intervalMs ?? 60_000
   if (!(interval >= 1000)) throw new UsageError('a follow interval is at least 1 s')
   for (;;) {
     try {
-      const round = await followOnce(mist, text, options)
-      if (options.once === true) return round
+      const result = await round()
+      if (options.once === true) return result
     } catch (err: any) {
       if (options.once === true || options.signal?.aborted === true) throw err
       options.onError?.(err)

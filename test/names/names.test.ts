@@ -155,4 +155,18 @@ describe('names', () => {
     expect([...(await blockKeys(g.repo))].sort()).toEqual([...level1].sort())
     expect((await ok(['verify', v2, '--level', '1', '--repo', g.repo])).ok).toBe(true)
   }, 180_000)
+
+  it('serve resumes the follows of its repo config: a new node mirrors the current version by itself', async () => {
+    const h = await initRepo(dir, 'h', a.repo)
+    const config = JSON.parse(await readFile(join(h.repo, 'config.json'), 'utf8'))
+    await writeFile(join(h.repo, 'config.json'), JSON.stringify({ ...config, peers: [aAddr], follow: [{ name: `${a.peerId}/followed`, level: 0, intervalSeconds: 1 }] }))
+    await startServe(serves, h.repo)
+    let held: any[] = []
+    for (let i = 0; i < 60 && !held.some(x => x.root === v2); i++) {
+      await sleep(500)
+      held = await ok(['ls', '--repo', h.repo])
+    }
+    expect(held).toEqual([expect.objectContaining({ root: v2, pinned: false, levels: 0, mirror: expect.objectContaining({ follow: `${a.peerId}/followed` }) })])
+    expect((await ok(['verify', v2, '--level', '0', '--repo', h.repo])).ok).toBe(true)
+  }, 180_000)
 })
