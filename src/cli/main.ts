@@ -144,6 +144,12 @@ export async function main (argv: string[]): Promise<number> {
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (n: string, opts) => { exitCode = await (await import('./commands/name.js')).nameResolveCommand(n, opts) })
 
+  program.command('catalog')
+    .description('list the named datasets this node and the connected members offer: root, sequence, description, bytes per level, who holds which levels')
+    .addOption(peerOption()).addOption(timeoutOption())
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (opts) => { exitCode = await (await import('./commands/catalog.js')).catalogCommand(opts) })
+
   program.command('ls')
     .description('list what the repo keeps: pinned roots and mirror records, the levels held and their bytes')
     .addOption(repoOption()).addOption(jsonOption())

@@ -117,6 +117,11 @@ export class ControlClient implements BlockStore {
     return this.json('GET', `/v1/resolve/${encodeURIComponent(peer)}/${encodeURIComponent(name)}`, undefined, options.signal)
   }
 
+  /** The named datasets the node and its members offer. */
+  async catalog (options: AbortOptions = {}): Promise<unknown> {
+    return this.json('GET', '/v1/catalog', undefined, options.signal)
+  }
+
   /** Runs gc in the node, beside its other work. */
   async gc (options: AbortOptions = {}): Promise<unknown> {
     return this.json('POST', '/v1/gc', undefined, options.signal)

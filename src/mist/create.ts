@@ -49,6 +49,8 @@ export interface Mist {
   target: (text: string, options?: OperationOptions) => Promise<{ cid: CID, path?: string, name?: NameJson }>
   /** Keeps the newest version of a name mirrored up to a level (mist/follow.ts). */
   follow: (text: string, options?: import('./follow.js').FollowOptions & { onError?: (err: Error) => void }) => Promise<import('./follow.js').FollowRound | undefined>
+  /** The named datasets this node and the connected members offer: name, root, sequence, description, bytes per level, who holds which levels. */
+  catalog: (options?: OperationOptions) => Promise<{ entries: import('./catalog.js').CatalogItem[], refused: string[] }>
   /** What the repo keeps: its pins and mirror records, with the levels held and their bytes. */
   ls: (options?: OperationOptions) => Promise<Holding[]>
   /** Removes the pin and the mirror record of a root; its blocks go at the next `gc`. */
@@ -92,6 +94,11 @@ export async function createMist (options: MistOptions = {}): Promise<Mist> {
     import: async (path, o) => importCar(store, path, o),
     verify: async (cid, o) => verifyRoot(store, cid, o),
     diff: async (a, b, o) => diffRoots(store, a, b, o),
+    catalog: async (o = {}) => {
+      if (opened.repo == null) return await opened.control!.catalog(o) as any
+      const { catalog } = await import('./catalog.js')
+      return await catalog(opened.repo, store, opened.node ?? (store as { node?: import('../node/index.js').MistNode }).node, o)
+    },
     follow: async (text, o = {}) => {
       const { followLoop, followOnce } = await import('./follow.js')
       return await followLoop(async () => followOnce(mist, text, o), o)

@@ -2,7 +2,8 @@ import { join } from 'node:path'
 import { startControlServer } from '../daemon/control-server.js'
 import { assertHeld } from '../daemon/pin-check.js'
 import { collectGarbage, listHoldings } from '../gc/index.js'
-import { getStoredName, nameToJson, publishName, resolveName } from '../names/index.js'
+import { encodeList, getStoredName, nameToJson, publishName, resolveName } from '../names/index.js'
+import { catalog, holdsOfRepo } from './catalog.js'
 import { askNames, handleNames } from '../node/name-protocol.js'
 import { blockProtocolEnabled, createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } from '../node/index.js'
 import { CONTROL_SOCKET, readRepoConfig, type Repo } from '../repo/index.js'
@@ -55,7 +56,7 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
     await handleNames(node.helia.libp2p, async key => {
       const [peer, name] = key.split('/')
       return peer != null && name != null ? await getStoredName(repo.datastore, peer, name) : undefined
-    })
+    }, async () => encodeList(repo.datastore, await holdsOfRepo(repo)))
     const control = await startControlServer(join(repo.path, CONTROL_SOCKET), {
       // every block a local command reads or checks is touched: a gc running beside it spares it
       get: async (cid, o) => {
@@ -79,6 +80,7 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
       unpin: async cid => repo.unpin(cid),
       gc: async o => collectGarbage(repo, o),
       namePublish: async (cid, name, o) => nameToJson(await publishName(repo, repo.datastore, privateKey, cid, name, o)),
+      catalog: async o => catalog(repo, store, node, o),
       resolve: async (peer, name, o) => nameToJson(await resolveName(repo.datastore, peer, name, async (key, a) => askNames(node.helia.libp2p, key, a), o))
     })
     return {

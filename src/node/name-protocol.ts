@@ -13,16 +13,26 @@ const MAX_REQUEST = 256
 const MAX_ANSWER = 10 * 1024 + 64
 const HELD = 0
 const NOT_HELD = 1
+const LIST = 2
+/** The request for the list of everything a member holds (`catalog`). */
+export const LIST_REQUEST = '*'
+/** Bytes of a list answer (at most 128 names of a record, a manifest and what the member holds). */
+export const MAX_LIST_BYTES = 4 * 1024 * 1024
 
 export interface NameAnswer { record: Uint8Array, manifest: Uint8Array }
 
-/** Serves the records `lookup` holds; a malformed request resets its stream. */
-export async function handleNames (libp2p: Libp2p, lookup: (key: string) => Promise<NameAnswer | undefined>): Promise<void> {
+/** Serves the records `lookup` holds (and `list()` for `*`); a malformed request resets its stream. */
+export async function handleNames (libp2p: Libp2p, lookup: (key: string) => Promise<NameAnswer | undefined>, list?: () => Promise<Uint8Array>): Promise<void> {
   await libp2p.handle(NAME_PROTOCOL, async (stream: Stream) => {
     const lp = lpStream(stream, { maxDataLength: MAX_REQUEST })
     try {
       const signal = AbortSignal.timeout(5_000)
       const key = new TextDecoder('utf-8', { fatal: true }).decode((await lp.read({ signal })).subarray())
+      if (key === LIST_REQUEST && list != null) {
+        await lp.writeV([Uint8Array.of(LIST), await list()], { signal })
+        await stream.close({ signal }).catch(() => {})
+        return
+      }
       const answer = await lookup(key)
       if (answer == null) await lp.write(Uint8Array.of(NOT_HELD), { signal })
       else await lp.writeV([Uint8Array.of(HELD), answer.record, answer.manifest], { signal })
@@ -50,6 +60,28 @@ export async function askNames (libp2p: Libp2p, key: string, options: { timeoutM
       const manifest = (await lp.read({ signal })).subarray()
       await stream.close().catch(() => {})
       return { peer, answer: { record, manifest } }
+    } catch (err: any) {
+      return { peer, error: err?.name === 'UnsupportedProtocolError' ? 'does not serve names' : String(err?.message ?? err) }
+    }
+  }))
+}
+
+/** Asks every connected peer for the list of what it holds (`catalog`): each peer's list bytes, unchecked. */
+export async function askLists (libp2p: Libp2p, options: { timeoutMs?: number, signal?: AbortSignal } = {}): Promise<Array<{ peer: string, list?: Uint8Array, error?: string }>> {
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const conns = new Map<string, ReturnType<Libp2p['getConnections']>[number]>()
+  for (const c of libp2p.getConnections()) if (c.status === 'open' && !conns.has(c.remotePeer.toString())) conns.set(c.remotePeer.toString(), c)
+  return await Promise.all([...conns].map(async ([peer, conn]) => {
+    const signal = options.signal != null ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs)
+    try {
+      const stream = await conn.newStream(NAME_PROTOCOL, { signal })
+      const lp = lpStream(stream, { maxDataLength: MAX_LIST_BYTES })
+      await lp.write(new TextEncoder().encode(LIST_REQUEST), { signal })
+      const status = (await lp.read({ signal })).subarray()
+      if (status.byteLength !== 1 || status[0] !== LIST) { await stream.close().catch(() => {}); return { peer, list: undefined } }
+      const list = (await lp.read({ signal })).subarray()
+      await stream.close().catch(() => {})
+      return { peer, list }
     } catch (err: any) {
       return { peer, error: err?.name === 'UnsupportedProtocolError' ? 'does not serve names' : String(err?.message ?? err) }
     }

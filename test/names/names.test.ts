@@ -85,7 +85,7 @@ describe('names', () => {
     expect(await ok(['name', 'resolve', `${a.peerId}/chest`, '--repo', c.repo])).toMatchObject({ root: v1, seq: '1' })
 
     // A publishes v2 through its running serve
-    expect(await ok(['name', 'publish', v2, 'chest', '--repo', a.repo])).toMatchObject({ root: v2, seq: '2' })
+    expect(await ok(['name', 'publish', v2, 'chest', '--repo', a.repo, '--description', 'chest X-rays, site A, v2'])).toMatchObject({ root: v2, seq: '2' })
     // B by alias: info and get follow the newest record
     const config = JSON.parse(await readFile(join(b.repo, 'config.json'), 'utf8'))
     await writeFile(join(b.repo, 'config.json'), JSON.stringify({ ...config, aliases: { 'site-a': a.peerId } }))
@@ -160,7 +160,7 @@ describe('names', () => {
     const h = await initRepo(dir, 'h', a.repo)
     const config = JSON.parse(await readFile(join(h.repo, 'config.json'), 'utf8'))
     await writeFile(join(h.repo, 'config.json'), JSON.stringify({ ...config, peers: [aAddr], follow: [{ name: `${a.peerId}/followed`, level: 0, intervalSeconds: 1 }] }))
-    await startServe(serves, h.repo)
+    const hAddr = await (await startServe(serves, h.repo)).addr()
     let held: any[] = []
     for (let i = 0; i < 60 && !held.some(x => x.root === v2); i++) {
       await sleep(500)
@@ -168,5 +168,14 @@ describe('names', () => {
     }
     expect(held).toEqual([expect.objectContaining({ root: v2, pinned: false, levels: 0, mirror: expect.objectContaining({ follow: `${a.peerId}/followed` }) })])
     expect((await ok(['verify', v2, '--level', '0', '--repo', h.repo])).ok).toBe(true)
+
+    // the catalog a new member sees: what A and H offer, who holds which levels; A's expired record is not offered
+    const k = await initRepo(dir, 'k', a.repo)
+    const cat = await ok(['catalog', '--peer', aAddr, '--peer', hAddr, '--repo', k.repo])
+    const byName = new Map(cat.entries.map((e: any) => [e.name, e]))
+    expect(byName.get(`${a.peerId}/followed`)).toMatchObject({ root: v2, seq: '2', kind: 'dataset', entries: 3, levels: [expect.objectContaining({ level: 0 }), expect.objectContaining({ level: 1 })] })
+    expect((byName.get(`${a.peerId}/followed`) as any).holders.sort((x: any, y: any) => x.peer.localeCompare(y.peer))).toEqual([{ peer: a.peerId, levels: 'full' }, { peer: h.peerId, levels: 0 }].sort((x, y) => x.peer.localeCompare(y.peer)))
+    expect(byName.get(`${a.peerId}/chest`)).toMatchObject({ root: v2, seq: '2', description: 'chest X-rays, site A, v2' })
+    expect(byName.has(`${a.peerId}/brief`)).toBe(false)
   }, 180_000)
 })
