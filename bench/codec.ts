@@ -98,7 +98,9 @@ export async function runCodec (ctx: Ctx): Promise<any> {
       await rm(path, { recursive: true, force: true })
     }
     const ms = median(times)
-    runs.push({ workers: size, images: n, ms, imagesPerS: n / (ms / 1000), mpxPerS: n * side * side / 1e6 / (ms / 1000) })
+    const mpxPerS = n * side * side / 1e6 / (ms / 1000)
+    // the goal of issue 12: publish at the codec's speed, the same 512x512 image's encode on one core times the workers
+    runs.push({ workers: size, images: n, ms, imagesPerS: n / (ms / 1000), mpxPerS, ofCodec: mpxPerS / (rows[0].encodeMpxs * size) })
   }
   await rm(src, { recursive: true, force: true })
   return { opjStartupMs: { encode: opj0.encodeMs, decode: opj0.decodeMs }, rows, publish: { runs, scaling: runs[runs.length - 1].imagesPerS / runs[0].imagesPerS } }

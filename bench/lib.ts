@@ -3,7 +3,7 @@ import 'promise.withresolvers/auto'
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
-import { cpus, tmpdir, totalmem } from 'node:os'
+import { cpus, tmpdir, totalmem, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -171,6 +171,8 @@ export function machine (): Record<string, unknown> {
     cpus: cpus().length,
     model: cpus()[0]?.model,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    /** 1, 5 and 15 min load averages when the run started: other work on the machine skews every figure. */
+    loadAverage: loadavg().map(l => +l.toFixed(2)),
     kernel,
     node: process.version,
     mistP2p: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,

@@ -8,6 +8,7 @@
  *   npm run bench -- --only storage,codec,wire,pulls,kubo,quality,memory    some sections (kubo needs pulls' dataset: --only kubo runs without the pulls section)
  *   npm run bench -- --no-netns      skip the shaped link
  *   npm run bench -- --scale N [--px 128]   archive scale: its own run (bench/scale.ts, bench/SCALE.md)
+ *   npm run bench -- --blockstores [N]      blockstore-fs against LevelDB and LMDB (bench/blockstore.ts, bench/BLOCKSTORES.md)
  *
  * Modules: storage.ts (1), wire.ts (2), codec.ts (3), pulls.ts (4), quality.ts (5), memory.ts (6);
  * data.ts builds the inputs, render.ts the tables and charts, procs/ the child processes.
@@ -24,6 +25,7 @@ import { runKubo } from './kubo.js'
 import { runPulls } from './pulls.js'
 import { runQuality } from './quality.js'
 import { scaleMain } from './scale.js'
+import { blockstoresMain } from './blockstore.js'
 import { renderAll } from './render.js'
 import { runStorage } from './storage.js'
 import { runWire } from './wire.js'
@@ -54,6 +56,18 @@ async function teardown (): Promise<void> {
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => { void teardown().finally(() => process.exit(130)) })
+}
+
+const storesArg = argv.indexOf('--blockstores')
+if (storesArg >= 0) {
+  const given = argv[storesArg + 1]
+  const n = given != null && /^\d+$/.test(given) ? Number(given) : 60_000
+  try {
+    process.stdout.write(await blockstoresMain(ctx, n))
+  } finally {
+    await teardown()
+  }
+  process.exit(0)
 }
 
 const scaleArg = argv.indexOf('--scale')

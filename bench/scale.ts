@@ -111,11 +111,18 @@ export async function runScale (ctx: Ctx, n: number, px: number): Promise<{ n: n
 /** Runs one scale configuration, writes its JSON and rewrites bench/SCALE.md from all of them. */
 export async function scaleMain (ctx: Ctx, n: number, px: number): Promise<string> {
   const t0 = performance.now()
+  const atStart = machine()
   const result = await runScale(ctx, n, px)
-  const doc = { machine: machine(), command: `npm run bench -- --scale ${n} --px ${px}`, started: new Date().toISOString(), seconds: (performance.now() - t0) / 1000, ...result }
+  const doc = { machine: atStart, command: `npm run bench -- --scale ${n} --px ${px}`, started: new Date().toISOString(), seconds: (performance.now() - t0) / 1000, ...result }
   const dir = join(ROOT, 'bench', 'results')
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, `scale-${n}-${px}.json`), JSON.stringify(doc, null, 2) + '\n')
+  return await writeScaleMarkdown()
+}
+
+/** bench/SCALE.md from every bench/results/scale-N-PX.json. */
+export async function writeScaleMarkdown (): Promise<string> {
+  const dir = join(ROOT, 'bench', 'results')
   const runs = []
   for (const f of (await readdir(dir)).filter(f => /^scale-\d+-\d+\.json$/.test(f)).sort()) runs.push(JSON.parse(await readFile(join(dir, f), 'utf8')))
   const md = renderScale(runs)
@@ -127,7 +134,7 @@ function renderScale (runs: any[]): string {
   const lines = ['# Archive scale', '', 'Made by `npm run bench -- --scale N --px PX` (bench/scale.ts); one section per run, from bench/results/scale-*.json.',
     'Images/s and MB/s are per step (MB: the blocks the step fetched or published); RSS is the peak (VmHWM) of each process of the step.', '']
   for (const r of runs.sort((a, b) => a.px - b.px || a.n - b.n)) {
-    lines.push(`## ${r.n.toLocaleString('en')} images of ${r.px}x${r.px}`, '', `\`${r.command}\`, ${r.started}, ${(r.seconds / 60).toFixed(1)} min, ${r.machine?.cpus ?? '?'} cores, Node ${r.machine?.node ?? '?'}`, '',
+    lines.push(`## ${r.n.toLocaleString('en')} images of ${r.px}x${r.px}`, '', `\`${r.command}\`, ${r.started}, ${(r.seconds / 60).toFixed(1)} min, ${r.machine?.cpus ?? '?'} cores, Node ${r.machine?.node ?? '?'}${r.machine?.loadAverage != null ? `, load average ${r.machine.loadAverage.join(' / ')} (1/5/15 min) ${r.machine.loadNote ?? 'at the start'}: other work on the machine slows every step` : ''}`, '',
       '| step | wall s | images/s | MB/s | peak RSS MiB | repo files | repo MB | note |', '|---|---:|---:|---:|---:|---:|---:|---|')
     for (const s of r.steps) {
       const sec = s.wallMs / 1000

@@ -72,3 +72,34 @@ export class OutputExistsError extends MistError {}
 
 /** A name (`<peer-id>/<name>`) that cannot be resolved: no record, or records refused (forged, older than one already seen, expired, malformed). */
 export class NameError extends MistError {}
+
+/** An HTTP gateway request that cannot be answered as asked; `status` is the HTTP status it ends in. */
+export class HttpRequestError extends MistError {
+  constructor (readonly status: number, message: string, options?: ErrorOptions) {
+    super(message, options)
+  }
+}
+
+/** An error as it crosses a worker or the control socket: its class name and message. */
+export interface WireError { name: string, message: string }
+
+export function errorToWire (err: any): WireError {
+  return { name: typeof err?.name === 'string' ? err.name : 'Error', message: String(err?.message ?? err) }
+}
+
+const WIRE_CLASSES: Record<string, new (message: string) => Error> = {
+  MistError, CodecError, UnsupportedInputError, InvalidInputError, CodestreamError, FormatError, MissingBlockError, BlockVerificationError,
+  RepoError, UsageError, SwarmKeyError, IdentityError, NetworkError, UnsafeRepoError, OutputPathError, OutputExistsError, NameError
+}
+
+/** Rebuilds the error class the caller would have seen had it run the operation itself. */
+export function errorFromWire (wire: WireError): Error {
+  const Class = WIRE_CLASSES[wire.name]
+  if (Class != null) return new Class(wire.message)
+  if (wire.name === 'AbortError' || wire.name === 'TimeoutError') {
+    const e = new Error(wire.message)
+    e.name = wire.name
+    return e
+  }
+  return new MistError(wire.message)
+}

@@ -105,8 +105,18 @@ export async function main (argv: string[]): Promise<number> {
     .addOption(new Option('--peer <multiaddr>', 'peer to dial and keep connected, repeatable').argParser(collect))
     .addOption(new Option('--allow-peer <peerId>', 'accept only these peers, repeatable (an allow-list on top of the swarm key)').argParser(collect))
     .option('--mdns', 'discover peers on the local network (LAN mirrors)')
+    .addOption(new Option('--http <addr>', 'also serve the read-only HTTP gateway (/ipfs/ trustless, /mist/) and the viewer on PORT or HOST:PORT (a bare port binds 127.0.0.1; another address prints a warning)'))
+    .addOption(new Option('--http-cors <origin>', 'let pages from this origin read the HTTP gateway (CORS), repeatable; "*" for any (default: none)').argParser(collect))
+    .addOption(new Option('--http-timeout <seconds>', 'how long an HTTP request may wait for blocks from peers before it ends in 504 (default 30)').argParser(positiveNumber))
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (opts) => { exitCode = await (await import('./commands/serve.js')).serveCommand(opts) })
+
+  program.command('open')
+    .description('print the viewer URL of a root on the HTTP gateway of the `serve --http` running on the repo')
+    .argument('<cid>', 'root CID, or <root>/<path> for one dataset entry')
+    .option('--browser', 'also open the URL in the default browser')
+    .addOption(repoOption()).addOption(jsonOption())
+    .action(async (cid: string, opts) => { exitCode = await (await import('./commands/open.js')).openCommand(cid, opts) })
 
   program.command('mirror')
     .description('fetch and keep a root fully or up to a level, to seed it')

@@ -11,4 +11,5 @@ export { checkCodestream, MAX_TILES, MAX_PRECINCTS, MAX_CODEBLOCKS, type Checked
 export { parseMainHeader, removeComments, type Segment, type MainHeader } from '../j2k/index.js'
 export { CodecPool, getDefaultPool, type CodecPoolOptions, type CodecPoolStats, type PoolEncodeOptions, type PoolDecodeOptions, type JobControl } from './pool.js'
 export { jobModuleUrl } from './worker-url.js'
+export type { TaskCodec, TaskOutput } from './protocol.js'
 export { synthesizeImage } from './synthetic.js'

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { CodecError } from '../errors.js'
+import { CodecError, errorFromWire } from '../errors.js'
 import type { RasterImage, AbortOptions } from '../types.js'
 import { wasmPath } from './openjph.js'
 import type { DecodeOptions, EncodeOptions } from './options.js'
@@ -144,6 +144,17 @@ export class CodecPool {
     return await this.submit<Uint8Array>(request, [data.buffer as ArrayBuffer], options.signal, options.timeoutMs)
   }
 
+  /**
+   * Runs `runTask(input, codec)` of the ES module at `module` (a URL of this package) on a worker:
+   * work that uses the codec together with other CPU-heavy steps (e.g. publish's decode, encode
+   * and chunk of a PNG), so the main thread only orchestrates. `transfer` lists buffers of `input`
+   * given to the worker; errors come back as their own classes (errors.ts errorFromWire).
+   */
+  async runTask<T> (module: string, input: unknown, options: AbortOptions & { timeoutMs?: number, transfer?: ArrayBuffer[] } = {}): Promise<T> {
+    const request: JobRequest = { id: this.nextId++, kind: 'task', module, input }
+    return await this.submit<T>(request, options.transfer ?? [], options.signal, options.timeoutMs)
+  }
+
   /** Decode on a worker; same image as decodeHTJ2K(). */
   async decode (codestream: Uint8Array, options: PoolDecodeOptions = {}): Promise<RasterImage> {
     const { signal, transfer, timeoutMs, ...decodeOptions } = options
@@ -268,7 +279,9 @@ export class CodecPool {
 
   private finish (job: Job, msg: JobResponse & { type: 'result' }): void {
     if (msg.ok) {
-      this.settle(job, job.request.kind === 'decode' ? msg.image : msg.bytes)
+      this.settle(job, job.request.kind === 'decode' ? msg.image : job.request.kind === 'task' ? msg.value : msg.bytes)
+    } else if (job.request.kind === 'task') {
+      this.settle(job, undefined, errorFromWire(msg.error))
     } else {
       const prefix = msg.error.name === 'CodecError' ? '' : `${msg.error.name}: `
       this.settle(job, undefined, new CodecError(prefix + msg.error.message))

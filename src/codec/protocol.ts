@@ -20,12 +20,23 @@ export type JobRequest =
    * The codec does not import those modules, so the folders that use the pool stay above it.
    */
   | { id: number, kind: 'job', module: string, image: RasterImage }
+  /**
+   * A task of another module that uses the worker's codec (e.g. publishing a PNG: decode,
+   * encode, chunk): `module` exports `runTask(input, codec): TaskOutput`; errors keep their class.
+   */
+  | { id: number, kind: 'task', module: string, input: unknown }
 
 /** Sent once the worker's WASM module is instantiated. */
 export interface ReadyMessage { type: 'ready', heapBytes: number }
 
 export type JobResponse =
-  | { type: 'result', id: number, ok: true, bytes?: Uint8Array, image?: RasterImage, heapBytes: number }
+  | { type: 'result', id: number, ok: true, bytes?: Uint8Array, image?: RasterImage, value?: unknown, heapBytes: number }
   | { type: 'result', id: number, ok: false, error: { name: string, message: string }, heapBytes: number, fatal: boolean }
 
 export type WorkerMessage = ReadyMessage | JobResponse
+
+/** What a task returns: a value to post back and the buffers to transfer with it (not copy). */
+export interface TaskOutput { value: unknown, transfer?: ArrayBuffer[] }
+
+/** The worker's codec as a task sees it. */
+export interface TaskCodec { encode: (image: RasterImage, options?: EncodeOptions) => Uint8Array }

@@ -8,7 +8,7 @@ import { CodecModule } from './codec-module.js'
 import { decodeWith } from './decode.js'
 import { encodeWith } from './encode.js'
 import type { RasterImage } from '../types.js'
-import type { JobRequest, JobResponse, WorkerInit } from './protocol.js'
+import type { JobRequest, JobResponse, TaskCodec, TaskOutput, WorkerInit } from './protocol.js'
 
 if (parentPort == null) throw new Error('src/codec/worker.js must run as a worker thread (it is started by CodecPool)')
 const port: MessagePort = parentPort
@@ -25,19 +25,19 @@ port.on('message', (job: JobRequest) => {
 })
 
 type JobFunction = (image: RasterImage) => Uint8Array
-const jobs = new Map<string, Promise<JobFunction>>()
+type TaskFunction = (input: unknown, codec: TaskCodec) => TaskOutput | Promise<TaskOutput>
+const modules = new Map<string, Promise<Record<string, unknown>>>()
 
-/** The `runJob` of a job module, imported once per worker. */
-async function loadJob (module: string): Promise<JobFunction> {
-  let loaded = jobs.get(module)
+/** A function exported by a job or task module, imported once per worker. */
+async function load<F> (module: string, name: 'runJob' | 'runTask'): Promise<F> {
+  let loaded = modules.get(module)
   if (loaded == null) {
-    loaded = import(module).then((m: { runJob?: JobFunction }) => {
-      if (typeof m.runJob !== 'function') throw new Error(`${module} exports no runJob(image)`)
-      return m.runJob
-    })
-    jobs.set(module, loaded)
+    loaded = import(module)
+    modules.set(module, loaded)
   }
-  return await loaded
+  const fn = (await loaded)[name]
+  if (typeof fn !== 'function') throw new Error(`${module} exports no ${name}()`)
+  return fn as F
 }
 
 async function run (job: JobRequest): Promise<void> {
@@ -45,8 +45,12 @@ async function run (job: JobRequest): Promise<void> {
   let response: JobResponse
   const transfer: ArrayBuffer[] = []
   try {
-    if (job.kind === 'encode' || job.kind === 'job') {
-      const bytes = job.kind === 'encode' ? encodeWith(codec, job.image, job.options) : (await loadJob(job.module))(job.image)
+    if (job.kind === 'task') {
+      const out = await (await load<TaskFunction>(job.module, 'runTask'))(job.input, { encode: (image, options) => encodeWith(codec, image, options ?? {}) })
+      transfer.push(...(out.transfer ?? []))
+      response = { type: 'result', id: job.id, ok: true, value: out.value, heapBytes: codec.heapBytes() }
+    } else if (job.kind === 'encode' || job.kind === 'job') {
+      const bytes = job.kind === 'encode' ? encodeWith(codec, job.image, job.options) : (await load<JobFunction>(job.module, 'runJob'))(job.image)
       transfer.push(bytes.buffer as ArrayBuffer)
       response = { type: 'result', id: job.id, ok: true, bytes, heapBytes: codec.heapBytes() }
     } else {

@@ -65,7 +65,7 @@ export async function openRoot (source: BlockSource, cid: CID, options: PlanRead
  * in name order for a dataset (its index nodes are read as the stream goes; a path reads only the
  * nodes on its way). UsageError when a selection matches nothing.
  */
-export async function * rootEntries (source: BlockSource, top: AnyRoot, options: PlanReadOptions & EntrySelection = {}): AsyncGenerator<EntryRef> {
+export async function * rootEntries (source: BlockSource, top: AnyRoot, options: PlanReadOptions & EntrySelection & { after?: string } = {}): AsyncGenerator<EntryRef> {
   const globs = (options.include ?? []).length + (options.exclude ?? []).length > 0
   if (top.kind !== 'dataset') {
     if (options.path != null || globs) throw new UsageError(`${top.cid} is ${top.kind === 'image' ? 'an image' : 'a volume'} root: a path, --include or --exclude selects entries of a dataset`)
@@ -76,7 +76,9 @@ export async function * rootEntries (source: BlockSource, top: AnyRoot, options:
   const ref = (entry: DatasetEntry): EntryRef => ({ name: entry.name, cid: entry.root, clamp: true, kind: entry.kind })
   let kept = 0
   if (options.path == null) {
-    for await (const entry of datasetEntries(top.root, indexReader(source, top, options))) {
+    // `after`: a page of a listing starts past the last name of the one before, reading only the index nodes from there
+    for await (const entry of datasetEntries(top.root, indexReader(source, top, options), { from: options.after })) {
+      if (entry.name === options.after) continue
       if (keep(entry.name)) { kept++; yield ref(entry) }
     }
   } else {

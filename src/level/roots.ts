@@ -39,12 +39,29 @@ export async function readBlock (source: BlockSource, cid: CID, role: BlockRole,
   return bytes
 }
 
+/**
+ * Roots a network source has given, decoded, per source (a get over the network reads each root
+ * twice: to fetch the level, then to decode it). Never for a local repo: a check of what a repo
+ * holds (verify, pin check, after a gc) must read the block itself. Roots are immutable.
+ */
+const decoded = new WeakMap<BlockSource, Map<string, AnyRoot>>()
+const DECODED_PER_SOURCE = 4096
+
 /** Reads a mist-p2p root block of any kind and validates it (FormatError on anything else). */
 export async function readRoot (source: BlockSource, cid: CID, options: ReadRootOptions = {}): Promise<AnyRoot> {
   if (cid.code !== 0x71) throw new FormatError(`${cid} is not a mist-p2p root (a dag-cbor block is expected, this CID has codec 0x${cid.code.toString(16)}); give the root CID that publish printed`)
+  const key = cid.toString()
+  let cache = source.remote === true ? decoded.get(source) : undefined
+  const hit = options.onRead == null ? cache?.get(key) : undefined
+  if (hit != null) return hit
   const bytes = await readBlock(source, cid, options.role ?? 'image', options.name, { signal: options.signal })
   const found = decodeRoot(bytes, cid)
   await options.onRead?.(cid, found.kind, options.name ?? cid.toString(), bytes.byteLength)
+  if (source.remote === true) {
+    if (cache == null) decoded.set(source, cache = new Map())
+    if (cache.size >= DECODED_PER_SOURCE) cache.delete(cache.keys().next().value as string)
+    cache.set(key, found)
+  }
   return found
 }
 

@@ -59,6 +59,8 @@ export interface Mist {
   gc: (options?: GcOptions) => Promise<GcResult>
   /** Serves the repo to the private network until `stop` (not possible beside another running `serve`). */
   serve: (options?: ServeOptions) => Promise<Omit<Serving, 'stop' | 'store'>>
+  /** The HTTP gateway URL of the `serve` running on this repo (this process's or another's), if it has one. */
+  gatewayUrl: () => Promise<string | undefined>
   /** Stops the node (if any) and releases the repo. */
   stop: () => Promise<void>
 }
@@ -147,7 +149,13 @@ export async function createMist (options: MistOptions = {}): Promise<Mist> {
       const { startServing } = await import('./serve.js')
       serving = await startServing(opened.repo, o)
       store = serving.store
-      return { peerId: serving.peerId, multiaddrs: serving.multiaddrs }
+      return { peerId: serving.peerId, multiaddrs: serving.multiaddrs, http: serving.http }
+    },
+    gatewayUrl: async () => {
+      if (serving != null) return serving.http
+      if (opened.repo != null) return undefined
+      const id = await (store as BlockStore & { id?: () => Promise<Record<string, unknown>> }).id?.()
+      return typeof id?.http === 'string' ? id.http : undefined
     },
     stop: async () => {
       try { await serving?.stop() } finally { await opened.close() }

@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { startControlServer } from '../daemon/control-server.js'
+import { parseHttpAddress, startHttpGateway, type HttpGateway } from '../http/index.js'
 import { assertHeld } from '../daemon/pin-check.js'
 import { collectGarbage, listHoldings } from '../gc/index.js'
 import { encodeList, getStoredName, nameToJson, publishName, resolveName } from '../names/index.js'
@@ -19,6 +20,12 @@ export interface ServeOptions {
   mdns?: boolean
   /** Node messages (peers connected, dial failures). */
   log?: (message: string) => void
+  /** Also serve the read-only HTTP gateway and viewer on this address (`PORT`, `HOST:PORT`; a bare port binds 127.0.0.1). */
+  http?: string
+  /** Origins other sites may read the HTTP gateway from (CORS); none by default. */
+  httpCors?: string[]
+  /** How long an HTTP request may wait for blocks from peers before it ends in 504 (default 30 s). */
+  httpTimeoutMs?: number
 }
 
 export interface Serving {
@@ -26,6 +33,8 @@ export interface Serving {
   multiaddrs: string[]
   /** The store of the running node: local blocks, and the rest from its peers. */
   store: NetworkStore
+  /** The HTTP gateway's URL, when `http` was given. */
+  http?: string
   stop: () => Promise<void>
 }
 
@@ -35,6 +44,8 @@ export interface Serving {
  * the same repo work while it runs.
  */
 export async function startServing (repo: Repo, options: ServeOptions = {}): Promise<Serving> {
+  // a bad --http address is a usage error before any node starts
+  if (options.http != null) parseHttpAddress(options.http)
   const config = await readRepoConfig(repo.path)
   const privateKey = await loadOrCreateIdentity(repo.path)
   const node = await createMistNode({
@@ -50,6 +61,7 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
     blockProtocol: blockProtocolEnabled(),
     log: options.log
   })
+  let gateway: HttpGateway | undefined
   try {
     const store = new NetworkStore(repo, node)
     // any record the repo holds (its own, or the newest accepted from others) is served to members
@@ -57,6 +69,7 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
       const [peer, name] = key.split('/')
       return peer != null && name != null ? await getStoredName(repo.datastore, peer, name) : undefined
     }, async () => encodeList(repo.datastore, await holdsOfRepo(repo)))
+    if (options.http != null) gateway = await startHttpGateway(store, { listen: options.http, corsOrigins: options.httpCors, timeoutMs: options.httpTimeoutMs, log: options.log })
     const control = await startControlServer(join(repo.path, CONTROL_SOCKET), {
       // every block a local command reads or checks is touched: a gc running beside it spares it
       get: async (cid, o) => {
@@ -72,7 +85,7 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
       isPinned: async cid => store.isPinned(cid),
       id: () => {
         const { rss, heapUsed, external } = process.memoryUsage()
-        return { peerId: node.peerId, multiaddrs: node.multiaddrs(), repo: repo.path, peers: node.connectedPeers(), serving: node.servingStats(), memory: { rss, heapUsed, external } }
+        return { peerId: node.peerId, multiaddrs: node.multiaddrs(), repo: repo.path, peers: node.connectedPeers(), serving: node.servingStats(), memory: { rss, heapUsed, external }, ...(gateway != null ? { http: gateway.url } : {}) }
       },
       dial: async (addr, o) => node.dial(addr, o),
       recordMirror: async (cid, selection) => { await assertHeld(repo, cid, selection, { what: 'record a mirror of' }); await store.recordMirror(cid, selection) },
@@ -87,11 +100,13 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
       peerId: node.peerId,
       multiaddrs: node.multiaddrs(),
       store,
+      http: gateway?.url,
       stop: async () => {
-        try { await control.close() } finally { await node.stop() }
+        try { await gateway?.close(); await control.close() } finally { await node.stop() }
       }
     }
   } catch (err) {
+    await gateway?.close()
     await node.stop()
     throw err
   }

@@ -13,6 +13,31 @@ export interface NetworkStoreOptions {
    * under load @helia/bitswap occasionally loses wants and never answers them.
    */
   rewantMs?: number
+  /** Bytes of recently fetched blocks kept in memory, so a get that fetches a level and then decodes it does not read them back from disk; default 32 MiB. */
+  recentBytes?: number
+}
+
+/** Recently fetched blocks, oldest first, bounded in bytes (content-addressed: never stale). */
+class RecentBlocks {
+  private readonly blocks = new Map<string, Uint8Array>()
+  private bytes = 0
+  constructor (private readonly limit: number) {}
+
+  get (key: string): Uint8Array | undefined {
+    return this.blocks.get(key)
+  }
+
+  add (key: string, block: Uint8Array): void {
+    if (block.byteLength > this.limit || this.blocks.has(key)) return
+    // a view into a larger network buffer would keep all of it alive: keep a copy of its bytes
+    this.blocks.set(key, block.buffer.byteLength > 2 * block.byteLength ? Uint8Array.prototype.slice.call(block) : block)
+    this.bytes += block.byteLength
+    for (const [k, b] of this.blocks) {
+      if (this.bytes <= this.limit) break
+      this.blocks.delete(k)
+      this.bytes -= b.byteLength
+    }
+  }
 }
 
 /**
@@ -38,8 +63,10 @@ export class NetworkStore implements BlockStore {
       this.blocksByPeer.set(peer, (this.blocksByPeer.get(peer) ?? 0) + 1)
     }
   }
+  private readonly recent: RecentBlocks
   constructor (readonly repo: Repo, readonly node: MistNode, private readonly options: NetworkStoreOptions = {}) {
     this.path = repo.path
+    this.recent = new RecentBlocks(options.recentBytes ?? 32 * 1024 * 1024)
   }
 
   async has (cid: CID, options: AbortOptions = {}): Promise<boolean> {
@@ -55,6 +82,9 @@ export class NetworkStore implements BlockStore {
    * so the local check is skipped; `sizeHint`: the block's size if known (leaves), for batching.
    */
   async get (cid: CID, options: AbortOptions & { timeoutMs?: number, sizeHint?: number, notHeld?: boolean } = {}): Promise<Uint8Array> {
+    const key = cid.toString()
+    const recent = this.recent.get(key)
+    if (recent != null) return recent
     if (options.notHeld !== true) {
       // one read attempt (no existence check first: each is a filesystem call per block)
       try {
@@ -77,6 +107,7 @@ export class NetworkStore implements BlockStore {
         // verified by the exchange; into the repo without an existence check (it was just missing;
         // a check costs ~60 µs of main-thread time, and Helia's put would add two more per block)
         await this.repo.putBlock(cid, got.bytes, { signal: options.signal, notHeld: true })
+        this.recent.add(key, got.bytes)
         return got.bytes
       }
     }
@@ -102,6 +133,7 @@ export class NetworkStore implements BlockStore {
     }
     const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
     verifyBlock(cid, bytes, 'network: ')
+    this.recent.add(key, bytes)
     return bytes
   }
 

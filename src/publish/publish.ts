@@ -1,13 +1,14 @@
 import { basename, dirname, posix } from 'node:path'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
-import { buildDatasetDag, buildImageDag, buildVolumeDag, invalidName } from '../chunker/index.js'
+import { buildDatasetDag, buildVolumeDag, invalidName } from '../chunker/index.js'
 import { CodecPool, getDefaultPool } from '../codec/index.js'
 import { describeError, MistError } from '../errors.js'
 import { isDicomFile, planSeries, readInputs, readSeriesGroup, seriesItems, type SeriesGroup } from '../formats/index.js'
 import type { BlockStore } from '../repo/index.js'
 import type { ImageMeta, InputItem, OperationOptions, ProgressEvent, RasterImage, ValueMapping } from '../types.js'
 import { collectInputs, type InputFile, type SkippedEntry } from './collect.js'
+import { isPngPath, publishImageOnPool, publishPngOnPool } from './image-task.js'
 
 /** Bytes a getter moves for one level. */
 export interface LevelSummary { level: number, width: number, height: number, bytes: number }
@@ -105,6 +106,8 @@ export async function publish (paths: string[], options: PublishOptions): Promis
   // without holding a whole dataset in memory.
   const encodeQueue = new PQueue({ concurrency: Math.max(2, pool.stats().workers * 2) })
   const fileQueue = new PQueue({ concurrency: 2 })
+  // a PNG is read, encoded and chunked on a worker (image-task.ts): enough in flight to keep every worker busy while blocks are written
+  const pngQueue = new PQueue({ concurrency: Math.max(2, pool.size * 2) })
   const result: PublishResult = { items: [], failures: [], warnings: [], skipped, bytesWritten: 0 }
   const published = new Map<Unit, PublishedItem[]>()
   const readOptions = { signal, quantize: options.quantize, keepText: options.keepText }
@@ -112,8 +115,8 @@ export async function publish (paths: string[], options: PublishOptions): Promis
   const publishImage = async (label: string, image: RasterImage, meta: ImageMeta): Promise<{ root: CID, levels: LevelSummary[] }> => {
     return encodeQueue.add(async () => {
       signal?.throwIfAborted()
-      const codestream = await pool.encode(image, { decompositions: options.decompositions, signal })
-      const dag = await buildImageDag(codestream, image, meta, { name: label })
+      // encoded and chunked (hashed) on a worker: the main thread only writes the blocks
+      const dag = await publishImageOnPool(pool, image, meta, { name: label, decompositions: options.decompositions, signal })
       // not `+= await`: its left side would be read before the await, and concurrent images would lose their counts
       const written = await repo.putBlocks(dag.blocks, { signal })
       result.bytesWritten += written
@@ -147,9 +150,26 @@ export async function publish (paths: string[], options: PublishOptions): Promis
     return { path, name, kind: 'volume', root: dag.root, images: slices.length, levels: dag.levels, ...extra(input.meta) }
   }
 
+  /** A PNG file on a worker; false when it turned out not to be a PNG (read on this thread then). */
+  const publishPngFile = async (unit: Unit, file: InputFile): Promise<boolean> => {
+    const got = await pngQueue.add(async () => {
+      const done = await publishPngOnPool(pool, { path: file.path, decompositions: options.decompositions }, { signal })
+      if (done != null) result.bytesWritten += await repo.putBlocks(done.blocks, { signal })
+      return done
+    })
+    if (got == null) return false
+    onProgress?.({ type: 'publish:image', detail: { path: file.path, pixels: got.pixels } })
+    const item: PublishedItem = { path: file.path, name: file.name, kind: 'image', root: got.root, images: 1, levels: got.levels }
+    if (got.meta.lossySource === true) item.lossySource = true
+    published.set(unit, [...(published.get(unit) ?? []), item])
+    onProgress?.({ type: 'publish:file', detail: { path: file.path, ok: true } })
+    return true
+  }
+
   const publishFile = async (unit: Unit, file: InputFile): Promise<void> => {
     try {
       signal?.throwIfAborted()
+      if (isPngPath(file.path) && await publishPngFile(unit, file)) return
       const inputs = await readInputs(file.path, readOptions)
       const digits = String(inputs.length - 1).length
       const items: PublishedItem[] = []
@@ -201,9 +221,12 @@ export async function publish (paths: string[], options: PublishOptions): Promis
   }
 
   try {
-    await Promise.all(units.map(async unit => fileQueue.add(async () => unit.kind === 'file' ? publishFile(unit, unit.file) : publishSeries(unit))))
+    await Promise.all(units.map(async unit => unit.kind === 'file' && isPngPath(unit.file.path)
+      ? publishFile(unit, unit.file)
+      : fileQueue.add(async () => unit.kind === 'file' ? publishFile(unit, unit.file) : publishSeries(unit))))
   } finally {
     encodeQueue.clear()
+    pngQueue.clear()
   }
   signal?.throwIfAborted()
   result.items = units.flatMap(u => published.get(u) ?? [])

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs'
-import { link, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { link, lstat, mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
@@ -74,7 +74,7 @@ async function place (tmp: string, path: string, options: AtomicWriteOptions): P
     // link, unlike rename, fails if a file appeared meanwhile: nothing is ever replaced
     try {
       await link(tmp, path)
-      await rm(tmp, { force: true })
+      await unlink(tmp) // not rm: it would lstat the file twice first
       return
     } catch (err: any) {
       if (err?.code !== 'EEXIST') {

@@ -6,6 +6,9 @@ export interface ServeCommandOptions extends CommonOptions {
   peer?: string[]
   allowPeer?: string[]
   mdns?: boolean
+  http?: string
+  httpCors?: string[]
+  httpTimeout?: number
 }
 
 /**
@@ -20,11 +23,14 @@ export async function serveCommand (options: ServeCommandOptions): Promise<numbe
       peers: options.peer,
       allowPeers: options.allowPeer,
       mdns: options.mdns,
+      http: options.http,
+      httpCors: options.httpCors,
+      httpTimeoutMs: options.httpTimeout != null ? options.httpTimeout * 1000 : undefined,
       log: message => { if (options.json !== true) process.stderr.write(`${message}\n`) }
     })
-    const info = { peerId: served.peerId, multiaddrs: served.multiaddrs, repo: mist.store.path }
+    const info = { peerId: served.peerId, multiaddrs: served.multiaddrs, repo: mist.store.path, ...(served.http != null ? { http: served.http } : {}) }
     if (options.json === true) printJson(info)
-    else process.stdout.write(`serving ${info.repo} as ${served.peerId}\n${info.multiaddrs.map(a => `  ${a}\n`).join('')}`)
+    else process.stdout.write(`serving ${info.repo} as ${served.peerId}\n${info.multiaddrs.map(a => `  ${a}\n`).join('')}${served.http != null ? `HTTP gateway and viewer: ${served.http}/\n` : ''}`)
     // the follows of the repo config resume (each round through this node's control socket)
     const following = new AbortController()
     const { readRepoConfig } = await import('../../repo/index.js')

@@ -57,65 +57,88 @@ export function decodeRows (label: string, bytes: Uint8Array, header: PngHeader,
   for (let y = 0; y < height; y++) {
     const at = y * (stride + 1)
     const filter = rows[at]
-    const row = at + 1
-    const up = row - (stride + 1) // the previous row, already unfiltered (unused on the first)
-    switch (filter) {
-      case 0: break
-      case 1: for (let i = bpp; i < stride; i++) rows[row + i] = (rows[row + i] + rows[row + i - bpp]) & 0xff; break
-      case 2: if (y > 0) for (let i = 0; i < stride; i++) rows[row + i] = (rows[row + i] + rows[up + i]) & 0xff; break
-      case 3:
-        for (let i = 0; i < stride; i++) {
-          const left = i >= bpp ? rows[row + i - bpp] : 0
-          const above = y > 0 ? rows[up + i] : 0
-          rows[row + i] = (rows[row + i] + ((left + above) >> 1)) & 0xff
-        }
-        break
-      case 4:
-        for (let i = 0; i < stride; i++) {
-          const a = i >= bpp ? rows[row + i - bpp] : 0
-          const b = y > 0 ? rows[up + i] : 0
-          const c = i >= bpp && y > 0 ? rows[up + i - bpp] : 0
-          const p = a + b - c
-          const pa = Math.abs(p - a)
-          const pb = Math.abs(p - b)
-          const pc = Math.abs(p - c)
-          rows[row + i] = (rows[row + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff
-        }
-        break
-      default:
-        throw new InvalidInputError(`${label}: corrupt PNG (${what}): row ${y} has filter type ${filter} (0..4 exist)`)
-    }
+    if (filter > 4) throw new InvalidInputError(`${label}: corrupt PNG (${what}): row ${y} has filter type ${filter} (0..4 exist)`)
+    unfilterRow(rows, filter, at + 1, y > 0 ? at - stride : -1, stride, bpp)
   }
   const n = width * height
-  // sample `ch` of pixel (x, y): rows are 1 + stride bytes (the filter byte first), 16-bit big-endian
-  const wide = sampleBytes === 2
-  const offset = (x: number, y: number, ch: number): number => y * (stride + 1) + 1 + x * bpp + ch * sampleBytes
-  const sample = (o: number): number => wide ? (rows[o] << 8) | rows[o + 1] : rows[o]
-  /** Calls fn(pixel index, byte offset of its first sample) for every pixel in order. */
-  const each = (fn: (p: number, o: number) => void): void => {
-    let p = 0
-    for (let y = 0; y < height; y++) for (let x = 0, o = offset(0, y, 0); x < width; x++, o += bpp) fn(p++, o)
-  }
   const max = bitDepth === 16 ? 0xffff : 0xff
+  const wide = bitDepth === 16
   if (colorType === 4 || colorType === 6) {
+    // every alpha sample must be opaque
     const alpha = (channels - 1) * sampleBytes
-    each((_p, o) => { if (sample(o + alpha) !== max) throw new UnsupportedInputError(`${label}: ${what} PNG with transparency is not supported yet`) })
+    for (let y = 0; y < height; y++) {
+      const end = y * (stride + 1) + 1 + stride
+      for (let o = y * (stride + 1) + 1 + alpha; o < end; o += bpp) {
+        if ((wide ? (rows[o] << 8) | rows[o + 1] : rows[o]) !== max) throw new UnsupportedInputError(`${label}: ${what} PNG with transparency is not supported yet`)
+      }
+    }
   }
   const sig = header.significantBits?.[0]
   if (colorType === 0 || colorType === 4) {
-    const data = bitDepth === 16 ? new Uint16Array(n) : new Uint8Array(n)
-    each((p, o) => { data[p] = sample(o) })
+    const data = wide ? new Uint16Array(n) : new Uint8Array(n)
+    let p = 0
+    for (let y = 0; y < height; y++) {
+      let o = y * (stride + 1) + 1
+      if (wide) for (let x = 0; x < width; x++, o += bpp) data[p++] = (rows[o] << 8) | rows[o + 1]
+      else for (let x = 0; x < width; x++, o += bpp) data[p++] = rows[o]
+    }
     const bitsStored = sig != null && sig >= 1 && sig <= bitDepth ? sig : bitDepth
     return { width, height, components: 1, bitsStored, signed: false, data }
   }
+  // 8-bit colour (16-bit colour is refused before): gray when every pixel's channels are equal
   let gray = true
-  each((_p, o) => { if (gray && (rows[o] !== rows[o + 1] || rows[o] !== rows[o + 2])) gray = false })
-  if (gray) {
-    const data = new Uint8Array(n)
-    each((p, o) => { data[p] = rows[o] })
-    return { width, height, components: 1, bitsStored: 8, signed: false, data }
+  for (let y = 0; y < height && gray; y++) {
+    const end = y * (stride + 1) + 1 + stride
+    for (let o = y * (stride + 1) + 1; o < end; o += bpp) if (rows[o] !== rows[o + 1] || rows[o] !== rows[o + 2]) { gray = false; break }
   }
-  const data = new Uint8Array(n * 3)
-  each((p, o) => { data[3 * p] = rows[o]; data[3 * p + 1] = rows[o + 1]; data[3 * p + 2] = rows[o + 2] })
-  return { width, height, components: 3, bitsStored: 8, signed: false, data }
+  const data = new Uint8Array(gray ? n : n * 3)
+  let p = 0
+  for (let y = 0; y < height; y++) {
+    let o = y * (stride + 1) + 1
+    if (gray) for (let x = 0; x < width; x++, o += bpp) data[p++] = rows[o]
+    else for (let x = 0; x < width; x++, o += bpp) { data[p++] = rows[o]; data[p++] = rows[o + 1]; data[p++] = rows[o + 2] }
+  }
+  return { width, height, components: gray ? 1 : 3, bitsStored: 8, signed: false, data }
+}
+
+/**
+ * Undoes one row's filter in place: `row` is its first byte, `up` the previous row's (-1 on the
+ * first row, which counts as zeros). The first `bpp` bytes have no left neighbour, so each filter
+ * handles them apart and runs its main loop without bounds tests.
+ */
+function unfilterRow (rows: Uint8Array, filter: number, row: number, up: number, stride: number, bpp: number): void {
+  const first = Math.min(bpp, stride)
+  switch (filter) {
+    case 0: return
+    case 1:
+      for (let i = row + bpp, end = row + stride; i < end; i++) rows[i] = (rows[i] + rows[i - bpp]) & 0xff
+      return
+    case 2:
+      if (up >= 0) for (let i = 0; i < stride; i++) rows[row + i] = (rows[row + i] + rows[up + i]) & 0xff
+      return
+    case 3:
+      if (up < 0) {
+        for (let i = row + bpp, end = row + stride; i < end; i++) rows[i] = (rows[i] + (rows[i - bpp] >> 1)) & 0xff
+        return
+      }
+      for (let i = 0; i < first; i++) rows[row + i] = (rows[row + i] + (rows[up + i] >> 1)) & 0xff
+      for (let i = first; i < stride; i++) rows[row + i] = (rows[row + i] + ((rows[row + i - bpp] + rows[up + i]) >> 1)) & 0xff
+      return
+    case 4:
+      // with no row above, Paeth predicts the left neighbour (filter 1)
+      if (up < 0) {
+        for (let i = row + bpp, end = row + stride; i < end; i++) rows[i] = (rows[i] + rows[i - bpp]) & 0xff
+        return
+      }
+      for (let i = 0; i < first; i++) rows[row + i] = (rows[row + i] + rows[up + i]) & 0xff
+      for (let i = first; i < stride; i++) {
+        const a = rows[row + i - bpp]
+        const b = rows[up + i]
+        const c = rows[up + i - bpp]
+        const pa = b > c ? b - c : c - b
+        const pb = a > c ? a - c : c - a
+        const pc = a + b - c - c > 0 ? a + b - c - c : c + c - a - b
+        rows[row + i] = (rows[row + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff
+      }
+  }
 }
