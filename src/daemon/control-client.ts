@@ -117,6 +117,11 @@ export class ControlClient implements BlockStore {
     return this.json('GET', `/v1/resolve/${encodeURIComponent(peer)}/${encodeURIComponent(name)}`, undefined, options.signal)
   }
 
+  /** What each member connected to the node keeps of a root. */
+  async peerLevels (root: CID, options: AbortOptions = {}): Promise<Array<{ peer: string, levels?: 'full' | number | null }>> {
+    return await this.json('GET', `/v1/holds/${root}`, undefined, options.signal)
+  }
+
   /** The named datasets the node and its members offer. */
   async catalog (options: AbortOptions = {}): Promise<unknown> {
     return this.json('GET', '/v1/catalog', undefined, options.signal)

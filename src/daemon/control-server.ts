@@ -30,6 +30,8 @@ export interface ControlBackend {
   namePublish?: (cid: CID, name: string, options: { lifetimeMs?: number, description?: string }) => Promise<unknown>
   /** Resolves `<peer>/<name>` through the node's members (`name resolve`). */
   resolve?: (peer: string, name: string, options: AbortOptions) => Promise<unknown>
+  /** What each connected member keeps of a root. */
+  peerLevels?: (cid: CID, options: AbortOptions) => Promise<unknown>
   /** The named datasets this node and its members offer (`catalog`). */
   catalog?: (options: AbortOptions) => Promise<unknown>
   /** Removes the blocks nothing keeps (`gc`), beside the running node. */
@@ -145,6 +147,9 @@ async function handle (req: IncomingMessage, res: ServerResponse, backend: Contr
         if (backend.resolve == null) throw new UsageError('this node cannot resolve names')
         send(res, 200, await backend.resolve(parts[2] ?? '', parts[3] ?? '', { signal })); return
       }
+      case 'GET holds':
+        if (backend.peerLevels == null) throw new UsageError('this node cannot ask its members')
+        send(res, 200, await backend.peerLevels(cid as CID, { signal })); return
       case 'GET catalog':
         if (backend.catalog == null) throw new UsageError('this node cannot list a catalog')
         send(res, 200, await backend.catalog({ signal })); return

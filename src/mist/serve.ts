@@ -68,7 +68,7 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
     await handleNames(node.helia.libp2p, async key => {
       const [peer, name] = key.split('/')
       return peer != null && name != null ? await getStoredName(repo.datastore, peer, name) : undefined
-    }, async () => encodeList(repo.datastore, await holdsOfRepo(repo)))
+    }, async () => encodeList(repo.datastore, await holdsOfRepo(repo)), async root => await (await holdsOfRepo(repo))(root))
     if (options.http != null) gateway = await startHttpGateway(store, { listen: options.http, corsOrigins: options.httpCors, timeoutMs: options.httpTimeoutMs, log: options.log })
     const control = await startControlServer(join(repo.path, CONTROL_SOCKET), {
       // every block a local command reads or checks is touched: a gc running beside it spares it
@@ -94,6 +94,7 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
       gc: async o => collectGarbage(repo, o),
       namePublish: async (cid, name, o) => nameToJson(await publishName(repo, repo.datastore, privateKey, cid, name, o)),
       catalog: async o => catalog(repo, store, node, o),
+      peerLevels: async (cid, o) => store.peerLevels(cid, o),
       resolve: async (peer, name, o) => nameToJson(await resolveName(repo.datastore, peer, name, async (key, a) => askNames(node.helia.libp2p, key, a), o))
     })
     return {

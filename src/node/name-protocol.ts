@@ -21,13 +21,22 @@ export const MAX_LIST_BYTES = 4 * 1024 * 1024
 
 export interface NameAnswer { record: Uint8Array, manifest: Uint8Array }
 
-/** Serves the records `lookup` holds (and `list()` for `*`); a malformed request resets its stream. */
-export async function handleNames (libp2p: Libp2p, lookup: (key: string) => Promise<NameAnswer | undefined>, list?: () => Promise<Uint8Array>): Promise<void> {
+const HOLDS = 3
+/** A request `?<root CID>`: what the member keeps of that root. */
+const HOLDS_PREFIX = '?'
+
+/** Serves the records `lookup` holds (`list()` for `*`, `holds(root)` for `?<root>`); a malformed request resets its stream. */
+export async function handleNames (libp2p: Libp2p, lookup: (key: string) => Promise<NameAnswer | undefined>, list?: () => Promise<Uint8Array>, holds?: (root: string) => Promise<'full' | number | null>): Promise<void> {
   await libp2p.handle(NAME_PROTOCOL, async (stream: Stream) => {
     const lp = lpStream(stream, { maxDataLength: MAX_REQUEST })
     try {
       const signal = AbortSignal.timeout(5_000)
       const key = new TextDecoder('utf-8', { fatal: true }).decode((await lp.read({ signal })).subarray())
+      if (key.startsWith(HOLDS_PREFIX) && holds != null) {
+        await lp.writeV([Uint8Array.of(HOLDS), new TextEncoder().encode(JSON.stringify(await holds(key.slice(1))))], { signal })
+        await stream.close({ signal }).catch(() => {})
+        return
+      }
       if (key === LIST_REQUEST && list != null) {
         await lp.writeV([Uint8Array.of(LIST), await list()], { signal })
         await stream.close({ signal }).catch(() => {})
@@ -84,6 +93,28 @@ export async function askLists (libp2p: Libp2p, options: { timeoutMs?: number, s
       return { peer, list }
     } catch (err: any) {
       return { peer, error: err?.name === 'UnsupportedProtocolError' ? 'does not serve names' : String(err?.message ?? err) }
+    }
+  }))
+}
+
+/** Asks every connected peer what it keeps of `root`: 'full', a level, null (nothing), or undefined (no answer). */
+export async function askHolds (libp2p: Libp2p, root: string, options: { timeoutMs?: number, signal?: AbortSignal } = {}): Promise<Array<{ peer: string, levels?: 'full' | number | null }>> {
+  const timeoutMs = options.timeoutMs ?? 5_000
+  const conns = new Map<string, ReturnType<Libp2p['getConnections']>[number]>()
+  for (const c of libp2p.getConnections()) if (c.status === 'open' && !conns.has(c.remotePeer.toString())) conns.set(c.remotePeer.toString(), c)
+  return await Promise.all([...conns].map(async ([peer, conn]) => {
+    const signal = options.signal != null ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs)
+    try {
+      const stream = await conn.newStream(NAME_PROTOCOL, { signal })
+      const lp = lpStream(stream, { maxDataLength: 64 })
+      await lp.write(new TextEncoder().encode(HOLDS_PREFIX + root), { signal })
+      const status = (await lp.read({ signal })).subarray()
+      if (status.byteLength !== 1 || status[0] !== HOLDS) { await stream.close().catch(() => {}); return { peer } }
+      const v = JSON.parse(new TextDecoder().decode((await lp.read({ signal })).subarray()))
+      await stream.close().catch(() => {})
+      return { peer, levels: v === 'full' || v === null || (Number.isInteger(v) && v >= 0) ? v : undefined }
+    } catch {
+      return { peer }
     }
   }))
 }

@@ -137,6 +137,12 @@ export class NetworkStore implements BlockStore {
     return bytes
   }
 
+  /** What each connected peer keeps of `root` (asked over /mist/names/1.0.0). */
+  async peerLevels (root: CID, options: AbortOptions = {}): Promise<Array<{ peer: string, levels?: 'full' | number | null }>> {
+    const { askHolds } = await import('./name-protocol.js')
+    return await askHolds(this.node.helia.libp2p, root.toString(), options)
+  }
+
   async putBlocks (blocks: Iterable<Block>, options: AbortOptions = {}): Promise<number> {
     let written = 0
     for (const block of blocks) {

@@ -177,5 +177,12 @@ describe('names', () => {
     expect((byName.get(`${a.peerId}/followed`) as any).holders.sort((x: any, y: any) => x.peer.localeCompare(y.peer))).toEqual([{ peer: a.peerId, levels: 'full' }, { peer: h.peerId, levels: 0 }].sort((x, y) => x.peer.localeCompare(y.peer)))
     expect(byName.get(`${a.peerId}/chest`)).toMatchObject({ root: v2, seq: '2', description: 'chest X-rays, site A, v2' })
     expect(byName.has(`${a.peerId}/brief`)).toBe(false)
+
+    // a getter whose only peer is H (a level-0 mirror) asking for level 1 is told at once, not after --timeout 60
+    const started = Date.now()
+    const finer = await cli(['get', v2, '--level', '1', '--timeout', '60', '-o', join(dir, 'finer'), '--peer', hAddr, '--repo', k.repo])
+    expect(finer.code).toBe(1)
+    expect(finer.stderr).toContain(`the connected peers hold it only up to level 0 (${h.peerId}: 0..0); level 1 cannot come from them`)
+    expect(Date.now() - started).toBeLessThan(45_000)
   }, 180_000)
 })
