@@ -26,3 +26,4 @@ export {
 } from './dataset.js'
 export { maxLevelBody, oversizedLevel, repeatedLeaf, CODED_PER_RAW_BYTE } from './bounds.js'
 export { rootKind, type NodeKind } from './kind.js'
+export { diffDatasets, type EntryChange } from './dataset-diff.js'

@@ -157,7 +157,11 @@ export async function publish (paths: string[], options: PublishOptions): Promis
   const publishPngFile = async (unit: Unit, file: InputFile): Promise<boolean> => {
     const got = await pngQueue.add(async () => {
       const done = await publishPngOnPool(pool, { path: file.path, decompositions: options.decompositions }, { signal })
-      if (done != null) result.bytesWritten += await repo.putBlocks(done.blocks, { signal })
+      if (done != null) {
+        // not `+= await` (see publishImage): concurrent volume slices would lose their counts
+        const written = await repo.putBlocks(done.blocks, { signal })
+        result.bytesWritten += written
+      }
       return done
     })
     if (got == null) return false

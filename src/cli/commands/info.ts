@@ -1,13 +1,16 @@
-import { abortOnSignals, parseTarget, printJson } from '../common.js'
+import type { CID } from 'multiformats/cid'
+import { abortOnSignals, printJson } from '../common.js'
 import { withMist, type StoreOptions } from '../store.js'
 import { formatBytes } from '../progress.js'
 
 /** `mist-p2p info <cid>`: what a root holds and what each level costs, read from the root alone. */
 export async function infoCommand (cidText: string, options: StoreOptions): Promise<number> {
-  const { cid, path } = parseTarget(cidText)
+  // a CID, or a name <peer-id|alias>/<name> resolved once the repo (and its peers) are open
+  let cid!: CID
+  let path: string | undefined
   const { signal, dispose } = abortOnSignals()
   try {
-    const found = await withMist(options, 'info', async mist => mist.info(cid, { signal, path }))
+    const found = await withMist(options, 'info', async mist => { ({ cid, path } = await mist.target(cidText, { signal })); return await mist.info(cid, { signal, path }) })
     const root: any = found.root
     // a dataset's level directories as plain CID strings (`ipfs ls /ipfs/<dir>` browses level k)
     const levels: Array<{ level: number, width?: number, height?: number, bytes: number, images?: number, dir?: string }> = root.levels.map((l: any) => l.dir != null ? { ...l, dir: l.dir.toString() } : l)
