@@ -5,9 +5,11 @@
  * come from the level walk of the added and changed entries only, against the blocks the old
  * version's removed and changed entries held at the same level.
  */
+import * as dagPb from '@ipld/dag-pb'
+import { UnixFS } from 'ipfs-unixfs'
 import { CID } from 'multiformats/cid'
 import { diffDatasets, EOC_CID, type DatasetEntry } from '../chunker/index.js'
-import { UsageError } from '../errors.js'
+import { FormatError, UsageError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
 import type { AbortOptions, OperationOptions, ProgressEvent } from '../types.js'
 import { cidKey } from '../util/cid-key.js'
@@ -27,7 +29,7 @@ export interface DatasetDiff {
    * For each level K of the new version: the blocks (and bytes) a mirror holding the old version at
    * level K fetches to hold the new one at level K (new root, index nodes, and the added and changed
    * entries' roots, level files and leaves of levels 0..K that the old version's removed and changed
-   * entries did not have).
+   * entries did not have, and a version-2 dataset's level-directory nodes of levels 0..K the old trees lack).
    */
   levels: Array<{ level: number, blocks: number, bytes: number }>
   /** Index nodes read on each side (identical subtrees are skipped unread). */
@@ -66,6 +68,28 @@ async function entryNeeds (source: BlockSource, entry: DatasetEntry, needs: Need
   }
 }
 
+/**
+ * The directory nodes of a version-2 level tree (`next`) that the old version's tree of the same
+ * level (`prev`) does not have, with their sizes: both trees are walked side by side and a link
+ * with the same name and CID on both sides is not read. Level files met on the way are the
+ * entries' (counted by entryNeeds) and end the walk there.
+ */
+async function freshDirectories (source: BlockSource, next: CID, prev: CID | undefined, out: Map<string, number>, options: AbortOptions, depth = 0): Promise<void> {
+  if (prev?.equals(next) === true || out.has(cidKey(next))) return
+  if (next.code !== dagPb.code || depth > 513 * 9) throw new FormatError(`level directory block ${next} is not a dag-pb directory within the nesting bound`)
+  const bytes = await source.get(next, options)
+  const node = dagPb.decode(bytes)
+  const type = UnixFS.unmarshal(node.Data ?? new Uint8Array()).type
+  if (type !== 'directory' && type !== 'hamt-sharded-directory') return
+  out.set(cidKey(next), bytes.byteLength)
+  let before = new Map<string, CID>()
+  if (prev != null && prev.code === dagPb.code) {
+    const old = dagPb.decode(await source.get(prev, options))
+    before = new Map(old.Links.map(l => [l.Name ?? '', l.Hash]))
+  }
+  for (const link of node.Links) await freshDirectories(source, link.Hash, before.get(link.Name ?? ''), out, options, depth + 1)
+}
+
 export async function diffRoots (source: BlockSource, oldCid: CID, newCid: CID, options: DiffOptions = {}): Promise<DatasetDiff> {
   const reads = { old: 0, new: 0 }
   const newIndex = new Map<string, number>()
@@ -96,9 +120,13 @@ export async function diffRoots (source: BlockSource, oldCid: CID, newCid: CID, 
   }
   const structural = (a.cid.equals(b.cid) ? 0 : 1) + [...newIndex.keys()].filter(k => !oldIndex.has(k)).length
   const structuralBytes = (a.cid.equals(b.cid) ? 0 : b.bytes) + [...newIndex].filter(([k]) => !oldIndex.has(k)).reduce((s, [, n]) => s + n, 0)
+  // a version-2 dataset's level directories: the nodes of levels 0..K that the old trees lack
+  const dirs = new Map<string, number>()
   for (let level = 0; level < b.root.levels.length; level++) {
-    let blocks = structural
-    let bytes = structuralBytes
+    const next = b.root.levels[level].dir
+    if (next != null) await freshDirectories(source, next, a.root.levels[level]?.dir, dirs, { signal: options.signal })
+    let blocks = structural + dirs.size
+    let bytes = structuralBytes + [...dirs.values()].reduce((t, n) => t + n, 0)
     for (const [k, need] of fresh) {
       if (need.level > level) continue
       const had = held.get(k)
