@@ -112,8 +112,8 @@ export async function main (argv: string[]): Promise<number> {
     .action(async (opts) => { exitCode = await (await import('./commands/serve.js')).serveCommand(opts) })
 
   program.command('open')
-    .description('print the viewer URL of a root on the HTTP gateway of the `serve --http` running on the repo')
-    .argument('<cid>', 'root CID, or <root>/<path> for one dataset entry')
+    .description('print the viewer URL of a root or a named dataset on the HTTP gateway of the `serve --http` running on the repo')
+    .argument('<cid>', 'root CID or <peer-id|alias>/<name>, with /<path> for one dataset entry')
     .option('--browser', 'also open the URL in the default browser')
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (cid: string, opts) => { exitCode = await (await import('./commands/open.js')).openCommand(cid, opts) })

@@ -81,8 +81,11 @@ describe('names', () => {
 
     // a caching member C resolves v1 through its own serve, then keeps it
     const c = await initRepo(dir, 'c', a.repo)
-    const cAddr = await (await startServe(serves, c.repo, { extra: ['--peer', aAddr] })).addr()
+    const cAddr = await (await startServe(serves, c.repo, { extra: ['--peer', aAddr, '--http', '127.0.0.1:0'] })).addr()
     expect(await ok(['name', 'resolve', `${a.peerId}/chest`, '--repo', c.repo])).toMatchObject({ root: v1, seq: '1' })
+    // the viewer link of a name: the root it resolves to, on C's gateway
+    const opened = await ok(['open', `${a.peerId}/chest`, '--repo', c.repo])
+    expect(opened.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+/\\?root=${v1}$`))
 
     // A publishes v2 through its running serve
     expect(await ok(['name', 'publish', v2, 'chest', '--repo', a.repo, '--description', 'chest X-rays, site A, v2'])).toMatchObject({ root: v2, seq: '2' })
