@@ -15,7 +15,7 @@ const dist = p => import(join(root, 'dist', 'src', p))
 const { gradientImage, patternImage, sheppLoganVolume, writeExamples } = await dist('examples/index.js')
 const { encodePng, writeNifti } = await dist('formats/index.js')
 const { encodeHTJ2K, getDefaultPool } = await dist('codec/index.js')
-const { buildImageDag } = await dist('chunker/index.js')
+const { buildImageDag, buildDatasetDag } = await dist('chunker/index.js')
 const { publish } = await dist('publish/index.js')
 const { Repo } = await dist('repo/index.js')
 
@@ -40,7 +40,14 @@ const published = async paths => {
   try {
     const result = await publish(paths, { repo })
     if (result.failures.length > 0) throw new Error(`publish failed: ${JSON.stringify(result.failures)}`)
-    return { root: result.root.toString(), entries: Object.fromEntries(result.items.map(i => [i.name, i.root.toString()])) }
+    // the version-1 root of the same entries (what releases before format version 2 wrote): readers still take it
+    const v1 = await buildDatasetDag(result.items.map(i => ({ name: i.name, root: i.root, kind: i.kind, levels: i.levels })))
+    return {
+      root: result.root.toString(),
+      entries: Object.fromEntries(result.items.map(i => [i.name, i.root.toString()])),
+      levelDirs: result.directories.dirs.map(String),
+      rootV1: v1.root.toString()
+    }
   } finally { await repo.close() }
 }
 await writeExamples(join(scratch, 'examples'))

@@ -70,6 +70,9 @@ export class OutputPathError extends MistError {}
 /** An output file exists with other content (or is not a regular file) and replacing it was not asked for (`--force`). */
 export class OutputExistsError extends MistError {}
 
+/** A name (`<peer-id>/<name>`) that cannot be resolved: no record, or records refused (forged, older than one already seen, expired, malformed). */
+export class NameError extends MistError {}
+
 /** An HTTP gateway request that cannot be answered as asked; `status` is the HTTP status it ends in. */
 export class HttpRequestError extends MistError {
   constructor (readonly status: number, message: string, options?: ErrorOptions) {
@@ -86,7 +89,7 @@ export function errorToWire (err: any): WireError {
 
 const WIRE_CLASSES: Record<string, new (message: string) => Error> = {
   MistError, CodecError, UnsupportedInputError, InvalidInputError, CodestreamError, FormatError, MissingBlockError, BlockVerificationError,
-  RepoError, UsageError, SwarmKeyError, IdentityError, NetworkError, UnsafeRepoError, OutputPathError, OutputExistsError
+  RepoError, UsageError, SwarmKeyError, IdentityError, NetworkError, UnsafeRepoError, OutputPathError, OutputExistsError, NameError
 }
 
 /** Rebuilds the error class the caller would have seen had it run the operation itself. */

@@ -31,5 +31,7 @@ describe('fixtures/', () => {
     const doc = JSON.parse(res.stdout)
     expect(doc.root).toBe(golden.fixturesDataset.root)
     expect(Object.fromEntries(doc.images.map((i: any) => [i.name, i.root]))).toEqual(golden.fixturesDataset.entries)
+    // format version 2: one UnixFS directory per level (the same for every level whose files do not change)
+    expect(doc.directories.dirs).toEqual(golden.fixturesDataset.levelDirs)
   })
 })

@@ -9,7 +9,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { FormatError } from '../errors.js'
 import { MAX_BLOCK_BYTES } from './block.js'
-import { FORMAT_VERSION } from './format.js'
+import { NODE_VERSION } from './format.js'
 
 /** Validation context: the node's CID or description, for messages. */
 export class Checker {
@@ -86,13 +86,13 @@ export function decodeCbor (bytes: Uint8Array, c: Checker): Record<string, unkno
 
 /**
  * Opens a mist-p2p dag-cbor node for validation: checks the block (codec, size, hash), decodes it
- * and checks its `mist` type and `version`. Returns the checker (for the node's own fields) and the node.
+ * and checks its `mist` type and `version` (one of `versions`). Returns the checker (for the node's own fields) and the node.
  */
-export function openNode (bytes: Uint8Array, cid: CID, what: string, mist: string): { c: Checker, n: Record<string, unknown> } {
+export function openNode (bytes: Uint8Array, cid: CID, what: string, mist: string, versions: readonly number[] = [NODE_VERSION]): { c: Checker, n: Record<string, unknown> } {
   const c = new Checker(`${what} ${cid.toString()}`)
   checkCborBlock(bytes, cid, c)
   const n = decodeCbor(bytes, c)
   c.literal(n.mist, 'mist', mist)
-  c.literal(n.version, 'version', FORMAT_VERSION)
+  c.literal(n.version, 'version', ...versions)
   return { c, n }
 }

@@ -15,13 +15,14 @@
  *   FANOUT x (1024 + 60) bytes = 555 KB < 1 MiB.
  */
 import * as dagCbor from '@ipld/dag-cbor'
+import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
 import { FormatError } from '../errors.js'
 import type { Block } from '../types.js'
 import { BlockSet, cborBlock } from './block.js'
 import { Checker, openNode } from './check.js'
 import { MAX_DECOMPOSITIONS } from '../j2k/index.js'
-import { FORMAT_VERSION, type LevelSummary } from './format.js'
+import { DATASET_VERSIONS, FORMAT_VERSION, NODE_VERSION, type LevelSummary } from './format.js'
 
 /** Most entries in a leaf node / children in an internal node. */
 export const FANOUT = 512
@@ -43,6 +44,8 @@ export interface DatasetLevel {
   bytes: number
   /** Entries that have level k (the others are fetched at their finest level). */
   images: number
+  /** Version 2: the UnixFS directory of the dataset at level k (dag-pb; see dataset-dirs.ts). */
+  dir?: CID
 }
 
 /** A node of the tree: exactly one of entries (leaf) or children (internal). */
@@ -51,7 +54,8 @@ export interface DatasetNode { entries?: DatasetEntry[], children?: DatasetChild
 /** A decoded, validated dataset root. */
 export interface DatasetRoot extends DatasetNode {
   mist: 'dataset'
-  version: 1
+  /** 1: no level directories; 2: `levels[k].dir` on every level. */
+  version: 1 | 2
   /** Number of entries. */
   count: number
   levels: DatasetLevel[]
@@ -130,9 +134,14 @@ export function datasetLevels (entries: Array<{ levels: LevelSummary[] }>): { le
   return { levels, total: levels[depth - 1].bytes }
 }
 
-/** Build the dataset root and its index nodes. Throws FormatError on invalid or duplicate names. */
+/**
+ * Build the dataset root and its index nodes. Throws FormatError on invalid or duplicate names.
+ * With `dirs` (one UnixFS directory per level, from buildDatasetDirectories) the root is a
+ * version-2 root that links them; without, a version-1 root (what earlier releases wrote).
+ */
 export async function buildDatasetDag (
-  entries: Array<{ name: string, root: CID, kind: 'image' | 'volume', levels: LevelSummary[] }>
+  entries: Array<{ name: string, root: CID, kind: 'image' | 'volume', levels: LevelSummary[] }>,
+  options: { dirs?: CID[] } = {}
 ): Promise<{ root: CID, blocks: Block[] }> {
   if (entries.length === 0) throw new FormatError('a dataset needs at least one entry')
   for (const e of entries) {
@@ -157,7 +166,7 @@ export async function buildDatasetDag (
   while (layer.length > 1) {
     const children: DatasetChild[] = []
     for (const [i, node] of layer.entries()) {
-      const b = blocks.add(await cborBlock({ mist: 'index', version: FORMAT_VERSION, ...node }, 'dataset index node'))
+      const b = blocks.add(await cborBlock({ mist: 'index', version: NODE_VERSION, ...node }, 'dataset index node'))
       children.push({ first: firsts[i], cid: b.cid, count: counts[i] })
     }
     layer = groups(children).map(g => ({ children: g }))
@@ -165,7 +174,13 @@ export async function buildDatasetDag (
     firsts = layer.map(n => n.children![0].first)
   }
   const { levels, total } = datasetLevels(entries)
-  const root = blocks.add(await cborBlock({ mist: 'dataset', version: FORMAT_VERSION, count: entries.length, levels, total, ...layer[0] }, 'dataset root'))
+  const dirs = options.dirs
+  if (dirs !== undefined) {
+    if (dirs.length !== levels.length) throw new FormatError(`a dataset of ${levels.length} levels needs ${levels.length} level directories, got ${dirs.length}`)
+    levels.forEach((l, k) => { l.dir = dirs[k] })
+  }
+  const version = dirs !== undefined ? FORMAT_VERSION : 1
+  const root = blocks.add(await cborBlock({ mist: 'dataset', version, count: entries.length, levels, total, ...layer[0] }, 'dataset root'))
   return { root: root.cid, blocks: blocks.toArray() }
 }
 
@@ -205,11 +220,15 @@ function nodeCount (node: DatasetNode): number {
 
 /** Decode and validate a dataset root; FormatError on anything wrong. */
 export function decodeDatasetRoot (bytes: Uint8Array, cid: CID): DatasetRoot {
-  const { c, n } = openNode(bytes, cid, 'dataset root', 'dataset')
+  const { c, n } = openNode(bytes, cid, 'dataset root', 'dataset', DATASET_VERSIONS)
+  const version = n.version as 1 | 2
   const count = c.int(n.count, 'count', 1, Number.MAX_SAFE_INTEGER)
   const levels: DatasetLevel[] = c.array(n.levels, 'levels', MAX_DECOMPOSITIONS + 1, 1).map((x, k) => {
     const o = c.object(x, `levels[${k}]`)
-    return { level: c.int(o.level, `levels[${k}].level`, k, k), bytes: c.int(o.bytes, `levels[${k}].bytes`, 0, Number.MAX_SAFE_INTEGER), images: c.int(o.images, `levels[${k}].images`, 1, count) }
+    const level: DatasetLevel = { level: c.int(o.level, `levels[${k}].level`, k, k), bytes: c.int(o.bytes, `levels[${k}].bytes`, 0, Number.MAX_SAFE_INTEGER), images: c.int(o.images, `levels[${k}].images`, 1, count) }
+    if (version >= 2) level.dir = c.cid(o.dir, `levels[${k}].dir`, dagPb.code)
+    else if (o.dir !== undefined) c.fail(`levels[${k}].dir is not a version-1 field`)
+    return level
   })
   for (let k = 1; k < levels.length; k++) {
     if (levels[k].bytes < levels[k - 1].bytes || levels[k].images > levels[k - 1].images) c.fail(`levels[${k}] is inconsistent with levels[${k - 1}]`)
@@ -219,7 +238,7 @@ export function decodeDatasetRoot (bytes: Uint8Array, cid: CID): DatasetRoot {
   if (total !== levels[levels.length - 1].bytes) c.fail('total differs from the bytes of the finest level')
   const node = checkNode(n, c)
   if (nodeCount(node) !== count) c.fail(`its tree holds ${nodeCount(node)} entries, count is ${count}`)
-  return { mist: 'dataset', version: FORMAT_VERSION, count, levels, total, ...node }
+  return { mist: 'dataset', version, count, levels, total, ...node }
 }
 
 /** Decode and validate an index node, checking it holds `count` entries. */

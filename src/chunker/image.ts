@@ -10,7 +10,7 @@ import { CodestreamError, FormatError } from '../errors.js'
 import type { Block, ImageMeta } from '../types.js'
 import { BlockSet, MAX_BLOCK_BYTES, cborBlock } from './block.js'
 import { openNode } from './check.js'
-import { FORMAT_VERSION, type LevelSummary } from './format.js'
+import { NODE_VERSION, type LevelSummary } from './format.js'
 import { MAX_DECOMPOSITIONS, levelExtent } from '../j2k/index.js'
 import { parseCodestream } from './codestream.js'
 import { buildLevelFile } from './level-file.js'
@@ -115,7 +115,7 @@ export async function buildImageDag (
   }
   const root: ImageRoot = {
     mist: 'image',
-    version: FORMAT_VERSION,
+    version: NODE_VERSION,
     width: layout.width,
     height: layout.height,
     components: layout.components,
@@ -226,7 +226,7 @@ export function decodeImageRoot (bytes: Uint8Array, cid: CID): ImageRoot {
 
   c.object(n.meta, 'meta')
   const meta = normaliseImageMeta(n.meta)
-  return { mist: 'image', version: FORMAT_VERSION, width, height, components, bitsStored, signed, codestream, leaves, eoc, levels, meta }
+  return { mist: 'image', version: NODE_VERSION, width, height, components, bitsStored, signed, codestream, leaves, eoc, levels, meta }
 }
 
 /** What a getter needs to fetch and decode level `level` of an image. */

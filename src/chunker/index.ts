@@ -12,7 +12,9 @@ export {
   buildImageDag, decodeImageRoot, levelPlan, EOC_CID,
   type ImageDag, type ImageRoot, type ImageRootLevel, type ImageRootCodestream, type LevelPlan
 } from './image.js'
-export { FORMAT_VERSION, type LevelSummary } from './format.js'
+export { FORMAT_VERSION, NODE_VERSION, DATASET_VERSIONS, type LevelSummary } from './format.js'
+export { buildUnixfsDirectory, estimateDirectorySize, HAMT_THRESHOLD_BYTES, HAMT_FANOUT, type DirLink, type BuiltDirectory } from './unixfs-dir.js'
+export { LevelDirectoryBuilder, type LevelTarget, type LevelDirectoryStats } from './level-dirs.js'
 export {
   buildVolumeDag, decodeVolumeRoot, decodeSliceShard, volumeSlices, checkVolumeSlice, SLICES_INLINE, SLICES_PER_SHARD, MAX_SHARDS,
   type VolumeRoot, type SliceShard
@@ -24,3 +26,4 @@ export {
 } from './dataset.js'
 export { maxLevelBody, oversizedLevel, repeatedLeaf, CODED_PER_RAW_BYTE } from './bounds.js'
 export { rootKind, type NodeKind } from './kind.js'
+export { diffDatasets, type EntryChange } from './dataset-diff.js'

@@ -15,7 +15,7 @@ import type { Block, VolumeMeta } from '../types.js'
 import { BlockSet, cborBlock } from './block.js'
 import { Checker, openNode } from './check.js'
 import { MAX_DECOMPOSITIONS } from '../j2k/index.js'
-import { FORMAT_VERSION, type LevelSummary } from './format.js'
+import { NODE_VERSION, type LevelSummary } from './format.js'
 import { normaliseVolumeMeta } from './meta.js'
 import { cidKey } from '../util/cid-key.js'
 
@@ -73,7 +73,7 @@ export async function buildVolumeDag (
   const full = levels[levels.length - 1]
   if (full.width !== m.dims[0] || full.height !== m.dims[1]) throw new FormatError(`volume metadata says ${m.dims[0]}x${m.dims[1]} slices (dims) but the slices are ${full.width}x${full.height}`)
   const blocks = new BlockSet()
-  const node: Record<string, unknown> = { mist: 'volume', version: FORMAT_VERSION, meta: m, sliceCount: slices.length, levels }
+  const node: Record<string, unknown> = { mist: 'volume', version: NODE_VERSION, meta: m, sliceCount: slices.length, levels }
   if (slices.length <= SLICES_INLINE) {
     node.slices = slices.map(s => s.root)
   } else {
@@ -81,7 +81,7 @@ export async function buildVolumeDag (
     for (let i = 0; i < slices.length; i += SLICES_PER_SHARD) {
       const part = slices.slice(i, i + SLICES_PER_SHARD).map(s => s.root)
       // `first` (the z of its first slice) makes every shard distinct, even over identical slices
-      const b = blocks.add(await cborBlock({ mist: 'slices', version: FORMAT_VERSION, first: i, slices: part }, 'volume slice shard'))
+      const b = blocks.add(await cborBlock({ mist: 'slices', version: NODE_VERSION, first: i, slices: part }, 'volume slice shard'))
       shards.push({ cid: b.cid, count: part.length })
     }
     node.shards = shards
@@ -119,7 +119,7 @@ export function decodeVolumeRoot (bytes: Uint8Array, cid: CID): VolumeRoot {
   if (meta === undefined) c.fail('meta lacks valid dims, spacing, affine or dtype')
   const sliceCount = c.int(n.sliceCount, 'sliceCount', 1, MAX_SHARDS * SLICES_PER_SHARD)
   const levels = checkLevels(n.levels, c)
-  const root: VolumeRoot = { mist: 'volume', version: FORMAT_VERSION, meta: meta!, sliceCount, levels }
+  const root: VolumeRoot = { mist: 'volume', version: NODE_VERSION, meta: meta!, sliceCount, levels }
   if (n.slices !== undefined) {
     if (n.shards !== undefined) c.fail('has both slices and shards')
     root.slices = c.array(n.slices, 'slices', SLICES_INLINE, 1).map((s, i) => c.cid(s, `slices[${i}]`, dagCbor.code))

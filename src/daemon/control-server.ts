@@ -22,6 +22,20 @@ export interface ControlBackend {
   dial?: (addr: string, options: AbortOptions) => Promise<void>
   /** Records that a root is mirrored up to a level. */
   recordMirror?: (cid: CID, selection: MirrorSelection) => Promise<void>
+  /** What the repo keeps (`ls`). */
+  holdings?: (options: AbortOptions) => Promise<unknown>
+  /** Removes the pin and mirror record of a root (`unpin`). */
+  unpin?: (cid: CID) => Promise<{ pin: boolean, mirror: boolean }>
+  /** Signs and stores a name record for a root (`name publish`). */
+  namePublish?: (cid: CID, name: string, options: { lifetimeMs?: number, description?: string }) => Promise<unknown>
+  /** Resolves `<peer>/<name>` through the node's members (`name resolve`). */
+  resolve?: (peer: string, name: string, options: AbortOptions) => Promise<unknown>
+  /** What each connected member keeps of a root. */
+  peerLevels?: (cid: CID, options: AbortOptions) => Promise<unknown>
+  /** The named datasets this node and its members offer (`catalog`). */
+  catalog?: (options: AbortOptions) => Promise<unknown>
+  /** Removes the blocks nothing keeps (`gc`), beside the running node. */
+  gc?: (options: AbortOptions) => Promise<unknown>
 }
 
 export const MAX_BLOCK_UPLOAD = 2 * 1024 * 1024
@@ -97,7 +111,7 @@ async function handle (req: IncomingMessage, res: ServerResponse, backend: Contr
   const signal = controller.signal
   try {
     if (parts[0] !== 'v1') throw new UsageError(`unknown endpoint ${url.pathname}`)
-    const cid = parts[2] != null ? CID.parse(parts[2]) : undefined
+    const cid = parts[2] != null && parts[1] !== 'resolve' ? CID.parse(parts[2]) : undefined
     switch (`${req.method} ${parts[1]}`) {
       case 'GET id':
         send(res, 200, backend.id()); return
@@ -115,6 +129,33 @@ async function handle (req: IncomingMessage, res: ServerResponse, backend: Contr
       }
       case 'POST pin':
         await backend.pin(cid as CID, { signal }); send(res, 200, { pinned: true }); return
+      case 'DELETE pin':
+        if (backend.unpin == null) throw new UsageError('this node cannot unpin')
+        send(res, 200, await backend.unpin(cid as CID)); return
+      case 'GET holdings':
+        if (backend.holdings == null) throw new UsageError('this node cannot list its records')
+        send(res, 200, await backend.holdings({ signal })); return
+      case 'POST name': {
+        if (backend.namePublish == null) throw new UsageError('this node cannot publish names')
+        const { name, lifetimeMs, description } = JSON.parse(Buffer.from(await readBody(req, 4096)).toString('utf8'))
+        send(res, 200, await backend.namePublish(cid as CID, String(name), {
+          lifetimeMs: typeof lifetimeMs === 'number' ? lifetimeMs : undefined,
+          description: typeof description === 'string' ? description : undefined
+        })); return
+      }
+      case 'GET resolve': {
+        if (backend.resolve == null) throw new UsageError('this node cannot resolve names')
+        send(res, 200, await backend.resolve(parts[2] ?? '', parts[3] ?? '', { signal })); return
+      }
+      case 'GET holds':
+        if (backend.peerLevels == null) throw new UsageError('this node cannot ask its members')
+        send(res, 200, await backend.peerLevels(cid as CID, { signal })); return
+      case 'GET catalog':
+        if (backend.catalog == null) throw new UsageError('this node cannot list a catalog')
+        send(res, 200, await backend.catalog({ signal })); return
+      case 'POST gc':
+        if (backend.gc == null) throw new UsageError('this node cannot collect garbage')
+        send(res, 200, await backend.gc({ signal })); return
       case 'GET pin':
         send(res, 200, { pinned: await backend.isPinned(cid as CID) }); return
       case 'POST dial': {
@@ -124,14 +165,15 @@ async function handle (req: IncomingMessage, res: ServerResponse, backend: Contr
       }
       case 'POST mirror': {
         if (backend.recordMirror == null) throw new UsageError('this node does not record mirrors')
-        const { level, size, path, include, exclude } = JSON.parse(Buffer.from(await readBody(req, 65536)).toString('utf8'))
+        const { level, size, path, include, exclude, follow } = JSON.parse(Buffer.from(await readBody(req, 65536)).toString('utf8'))
         const globs = (x: unknown): string[] | undefined => Array.isArray(x) && x.length <= 256 && x.every(g => typeof g === 'string' && g.length <= 1024) ? x : undefined
         await backend.recordMirror(cid as CID, {
           level: level === 'full' || typeof level === 'number' ? level : undefined,
           size: typeof size === 'number' ? size : undefined,
           path: typeof path === 'string' && path.length <= 1024 ? path : undefined,
           include: globs(include),
-          exclude: globs(exclude)
+          exclude: globs(exclude),
+          ...(typeof follow === 'string' && follow.length <= 256 ? { follow } : {})
         })
         send(res, 200, { ok: true }); return
       }

@@ -1,5 +1,7 @@
 import * as dagPb from '@ipld/dag-pb'
+import { UnixFS } from 'ipfs-unixfs'
 import PQueue from 'p-queue'
+import { FormatError } from '../errors.js'
 import type { CID } from 'multiformats/cid'
 import type { BlockSource } from '../repo/index.js'
 import { cidKey } from '../util/cid-key.js'
@@ -27,7 +29,10 @@ export interface NeededBlock {
 export interface WalkOptions extends LevelSelection, EntrySelection, AbortOptions {
   /** Images walked at once (each costs a root read); default 32. */
   concurrency?: number
-  /** Also visit the UnixFS level files of levels 0..K (for mirrors and CAR export). */
+  /**
+   * Also visit the UnixFS level files of levels 0..K (for mirrors and CAR export), and, for a
+   * whole version-2 dataset chosen by level, its level directories 0..K (after the entries).
+   */
   levelFiles?: boolean
   /** Skip the leaves of a level this release cannot decode (a getter that decodes what it fetches: get); its reader reports the entry's error. */
   decodableOnly?: boolean
@@ -107,5 +112,44 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
     if (plan.kind === 'image') return await image(plan)
     await parallel(volumeSliceRoots(source, plan, read), async (s, z) => image(await planSlice(source, plan, z, s, read)))
   })
+  const dirs = options.levelFiles === true ? levelDirectories(top, options) : []
+  // an honest tree has fewer directory nodes per level than entries have path segments (plus HAMT shards): bound what a hostile root can make us fetch
+  const maxDirectoryBlocks = dirs.length * (images + 1) * (MAX_DIRECTORY_DEPTH + 1)
+  let directoryBlocks = 0
+  for (const dir of dirs) await directory(dir, cid.toString(), 0)
   return { images, leafBytes }
+
+  // Every level file under the directories was visited above, so a link not seen yet must be a
+  // (sub-)directory or HAMT shard: anything else is not part of this dataset.
+  async function directory (c: CID, name: string, depth: number): Promise<void> {
+    if (seen.has(cidKey(c))) return
+    if (c.code !== dagPb.code || depth > MAX_DIRECTORY_DEPTH) throw new FormatError(`${name}: level directory block ${c} is not a dag-pb directory within ${MAX_DIRECTORY_DEPTH} levels`)
+    if (++directoryBlocks > maxDirectoryBlocks) throw new FormatError(`${name}: its level directories have more than ${maxDirectoryBlocks} nodes for ${images} images; the dataset root is corrupt or hostile`)
+    const bytes = await readBlock(source, c, 'dir', name, read)
+    let node: dagPb.PBNode
+    let type: string
+    try {
+      node = dagPb.decode(bytes)
+      type = UnixFS.unmarshal(node.Data ?? new Uint8Array()).type
+    } catch (err: any) {
+      throw new FormatError(`${name}: level directory block ${c} is not a UnixFS node: ${err.message}`, { cause: err })
+    }
+    if (type !== 'directory' && type !== 'hamt-sharded-directory') throw new FormatError(`${name}: level directory block ${c} links a UnixFS ${type} that is none of the dataset's level files`)
+    for (const link of node.Links) await directory(link.Hash, name, depth + 1)
+  }
+}
+
+/** Deepest directory nesting followed: entry names have at most 512 segments (1024 bytes), a volume adds one, HAMTs at most 8 shard levels each. */
+const MAX_DIRECTORY_DEPTH = 513 * 9
+
+/**
+ * The level directories a walk includes: those of levels 0..K of a version-2 dataset walked
+ * whole (no entry selection) at a level (not --size, whose per-image levels no directory matches).
+ */
+export function levelDirectories (top: Awaited<ReturnType<typeof openRoot>>, selection: LevelSelection & EntrySelection): CID[] {
+  if (top.kind !== 'dataset' || selection.size != null || selection.path != null) return []
+  if ((selection.include ?? []).length + (selection.exclude ?? []).length > 0) return []
+  const levels = top.root.levels
+  const k = selection.level == null || selection.level === 'full' ? levels.length - 1 : Math.min(selection.level, levels.length - 1)
+  return levels.slice(0, k + 1).flatMap(l => l.dir != null ? [l.dir] : [])
 }

@@ -3,6 +3,7 @@ import type { CID } from 'multiformats/cid'
 import { MissingBlockError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
 import { walkLevel, type NeededBlock } from './blocks.js'
+import { checkPeersHoldLevel } from './peer-levels.js'
 import type { EntrySelection } from './entries.js'
 import type { LevelSelection } from './select.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
@@ -40,6 +41,8 @@ export async function fetchLevelBlocks (store: BlockSource, cid: CID, options: F
   const queue = new PQueue({ concurrency: options.concurrency ?? 128 })
   const result: FetchLevelResult = { images: 0, blocks: 0, bytes: 0, freshBlocks: 0, freshBytes: 0 }
   let failure: unknown
+  // asked once, at the first block the store lacks: a complete local copy never asks
+  let peersChecked: Promise<void> | undefined
   const take = async (block: NeededBlock, bytesIfFetched?: number): Promise<void> => {
     result.blocks++
     if (bytesIfFetched != null) {
@@ -53,6 +56,7 @@ export async function fetchLevelBlocks (store: BlockSource, cid: CID, options: F
       onProgress?.({ type: 'fetch:block', detail: { bytes: block.size, fresh: false } })
       return
     }
+    if (!had) await (peersChecked ??= checkPeersHoldLevel(store, cid, options, { signal }))
     let bytes: Uint8Array
     try {
       bytes = await store.get(block.cid, { signal, sizeHint: block.size, notHeld: !had })

@@ -11,7 +11,7 @@ export interface MirrorResult extends FetchLevelResult, LevelSelection, EntrySel
  * level files (so IPFS tools can cat each level from the mirror); a full mirror is a pin (every
  * block present), a partial one a mirror record. A running or later `serve` seeds it.
  */
-export async function mirrorLevel (store: BlockStore, cid: CID, options: Omit<FetchBlocksOptions, 'levelFiles'> = {}): Promise<MirrorResult> {
+export async function mirrorLevel (store: BlockStore, cid: CID, options: Omit<FetchBlocksOptions, 'levelFiles'> & { follow?: string } = {}): Promise<MirrorResult> {
   const fetched = await fetchLevelBlocks(store, cid, { ...options, levelFiles: true })
   const selection: LevelSelection = options.size != null ? { size: options.size } : { level: options.level ?? 'full' }
   const entries: EntrySelection = {}
@@ -21,6 +21,6 @@ export async function mirrorLevel (store: BlockStore, cid: CID, options: Omit<Fe
   const whole = Object.keys(entries).length === 0
   // a pin promises every block of the root: only a full mirror of all its entries is one
   if (selection.level === 'full' && whole) await store.pin(cid, { signal: options.signal })
-  await store.recordMirror(cid, { ...selection, ...entries })
+  await store.recordMirror(cid, { ...selection, ...entries, ...(options.follow != null ? { follow: options.follow } : {}) })
   return { ...fetched, ...selection, ...entries }
 }

@@ -1,6 +1,7 @@
 import type { CID } from 'multiformats/cid'
 import type { BlockSource } from '../repo/index.js'
-import { walkLevel } from './blocks.js'
+import { levelDirectories, walkLevel } from './blocks.js'
+import { openRoot } from './plan.js'
 import type { LevelSelection } from './select.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
 
@@ -9,14 +10,17 @@ import type { OperationOptions, ProgressEvent } from '../types.js'
  * Level files are pinned recursively: each links its level's leaves and the EOC leaf, so
  * the pin holds that level's codestream and nothing finer. Root, index, volume, shard and
  * image-root blocks are pinned directly: they link every level, so a recursive pin of them
- * would pull the whole archive.
+ * would pull the whole archive. The level directories 0..K of a version-2 dataset are pinned
+ * recursively too: they link only level files of those levels.
  */
 export interface PinPlan {
   root: string
   /** The level asked for ('full', a level index, or the --size it was chosen by). */
   selection: LevelSelection
-  /** UnixFS level files of levels 0..k of every image (pin recursively). */
+  /** UnixFS level files of levels 0..k of every image, and a version-2 dataset's level directories 0..K (pin recursively). */
   recursive: string[]
+  /** The level directories among `recursive`, one per level 0..K (a CID repeats where levels share a node): `ipfs ls /ipfs/<dirs[k]>` browses level k. */
+  dirs: string[]
   /** Dataset, index, volume, shard and image-root blocks (pin directly); the top root first. */
   direct: string[]
   images: number
@@ -59,12 +63,15 @@ export async function planPins (source: BlockSource, cid: CID, options: PinPlanO
       options.onProgress?.({ type: 'pin-plan:image', detail: { images: 1 } })
     }
   })
+  const dirs = levelDirectories(await openRoot(source, cid, { signal: options.signal }), options).map(String)
+  for (const d of dirs) recursive.add(d)
   const top = cid.toString()
   const rest = direct.filter(c => c !== top).sort()
   return {
     root: top,
     selection: options.size != null ? { size: options.size } : { level: options.level ?? 'full' },
     recursive: [...recursive].sort(),
+    dirs,
     direct: [top, ...rest],
     images: result.images,
     leafBytes: leafBytes + (eoc ? EOC_BYTES : 0),

@@ -10,7 +10,7 @@ export type AnyRoot =
   | { kind: 'dataset', cid: CID, root: DatasetRoot, bytes: number }
 
 /** What a structural block is to the DAG (named in errors, and by the block walk). */
-export type BlockRole = 'dataset' | 'index' | 'volume' | 'shard' | 'image' | 'file'
+export type BlockRole = 'dataset' | 'index' | 'volume' | 'shard' | 'image' | 'file' | 'dir'
 
 export interface ReadBlockOptions extends AbortOptions {
   /** Sees every structural block as it is read (the block walk visits them, verify counts them). */

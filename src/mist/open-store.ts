@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import { NetworkError, RepoBusyError } from '../errors.js'
 import { CONTROL_SOCKET, defaultRepoPath, readRepoConfig, Repo, type BlockStore } from '../repo/index.js'
 import { checkRepoFileTrusted } from '../repo/trust.js'
+import type { ControlClient } from '../daemon/control-client.js'
 
 export interface OpenStoreOptions {
   /** Repo directory (default `$MIST_P2P_REPO`, else `~/.mist-p2p`). */
@@ -21,6 +22,10 @@ export interface OpenStoreOptions {
 
 export interface OpenedStore {
   store: BlockStore
+  /** This process's node, when one was started for the peers. */
+  node?: import('../node/index.js').MistNode
+  /** The control socket of a running `serve`, when the store goes through it. */
+  control?: ControlClient
   /** The repo on disk, when this process holds it (not when a running `serve` does). */
   repo?: Repo
   close: () => Promise<void>
@@ -45,14 +50,14 @@ export async function openStore (options: OpenStoreOptions = {}): Promise<Opened
       // another local user who can write the repo could plant a socket: trust only our own
       await checkRepoFileTrusted(socket, 'socket', { private: true })
       const { ControlClient } = await import('../daemon/control-client.js')
-      const client = new ControlClient(path, socket, { blockTimeoutMs: options.blockTimeoutMs })
+      const client = new ControlClient(path, socket, { blockTimeoutMs: options.blockTimeoutMs, command })
       try {
         for (const addr of options.peers ?? []) await client.dial(addr)
       } catch (dialErr) {
         await client.close()
         throw dialErr
       }
-      return { store: client, close: async () => client.close() }
+      return { store: client, control: client, close: async () => client.close() }
     }
     throw err
   }
@@ -87,6 +92,7 @@ export async function openStore (options: OpenStoreOptions = {}): Promise<Opened
     return {
       store,
       repo,
+      node,
       close: async () => {
         try { await node.stop() } finally { await repo.close() }
       }

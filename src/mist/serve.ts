@@ -2,6 +2,10 @@ import { join } from 'node:path'
 import { startControlServer } from '../daemon/control-server.js'
 import { parseHttpAddress, startHttpGateway, type HttpGateway } from '../http/index.js'
 import { assertHeld } from '../daemon/pin-check.js'
+import { collectGarbage, listHoldings } from '../gc/index.js'
+import { encodeList, getStoredName, nameToJson, publishName, resolveName } from '../names/index.js'
+import { catalog, holdsOfRepo } from './catalog.js'
+import { askNames, handleNames } from '../node/name-protocol.js'
 import { blockProtocolEnabled, createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } from '../node/index.js'
 import { CONTROL_SOCKET, readRepoConfig, type Repo } from '../repo/index.js'
 
@@ -43,10 +47,11 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
   // a bad --http address is a usage error before any node starts
   if (options.http != null) parseHttpAddress(options.http)
   const config = await readRepoConfig(repo.path)
+  const privateKey = await loadOrCreateIdentity(repo.path)
   const node = await createMistNode({
     blockstore: repo.blockstore,
     datastore: repo.datastore,
-    privateKey: await loadOrCreateIdentity(repo.path),
+    privateKey,
     swarmKey: await loadSwarmKey(repo.path),
     swarmKeySource: join(repo.path, 'swarm.key'),
     listen: options.listen ?? config.listen ?? ['/ip4/127.0.0.1/tcp/4011'],
@@ -59,10 +64,21 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
   let gateway: HttpGateway | undefined
   try {
     const store = new NetworkStore(repo, node)
+    // any record the repo holds (its own, or the newest accepted from others) is served to members
+    await handleNames(node.helia.libp2p, async key => {
+      const [peer, name] = key.split('/')
+      return peer != null && name != null ? await getStoredName(repo.datastore, peer, name) : undefined
+    }, async () => encodeList(repo.datastore, await holdsOfRepo(repo)), async root => await (await holdsOfRepo(repo))(root))
     if (options.http != null) gateway = await startHttpGateway(store, { listen: options.http, corsOrigins: options.httpCors, timeoutMs: options.httpTimeoutMs, log: options.log })
     const control = await startControlServer(join(repo.path, CONTROL_SOCKET), {
-      get: async (cid, o) => store.get(cid, o),
-      has: async cid => store.has(cid),
+      // every block a local command reads or checks is touched: a gc running beside it spares it
+      get: async (cid, o) => {
+        const bytes = await store.get(cid, o)
+        // set aside by a gc between the read and the touch: put it back, the caller relies on it
+        if (!(await repo.touch(cid))) await repo.putBlock(cid, bytes, { notHeld: true })
+        return bytes
+      },
+      has: async cid => repo.touch(cid),
       put: async (cid, bytes) => store.put(cid, bytes),
       // a pin or mirror record is refused until the repo holds what it promises to keep (pin-check.ts)
       pin: async (cid, o) => { await assertHeld(repo, cid, { level: 'full' }, { signal: o.signal, what: 'pin' }); await store.pin(cid, o) },
@@ -72,7 +88,14 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
         return { peerId: node.peerId, multiaddrs: node.multiaddrs(), repo: repo.path, peers: node.connectedPeers(), serving: node.servingStats(), memory: { rss, heapUsed, external }, ...(gateway != null ? { http: gateway.url } : {}) }
       },
       dial: async (addr, o) => node.dial(addr, o),
-      recordMirror: async (cid, selection) => { await assertHeld(repo, cid, selection, { what: 'record a mirror of' }); await store.recordMirror(cid, selection) }
+      recordMirror: async (cid, selection) => { await assertHeld(repo, cid, selection, { what: 'record a mirror of' }); await store.recordMirror(cid, selection) },
+      holdings: async o => listHoldings(repo, o),
+      unpin: async cid => repo.unpin(cid),
+      gc: async o => collectGarbage(repo, o),
+      namePublish: async (cid, name, o) => nameToJson(await publishName(repo, repo.datastore, privateKey, cid, name, o)),
+      catalog: async o => catalog(repo, store, node, o),
+      peerLevels: async (cid, o) => store.peerLevels(cid, o),
+      resolve: async (peer, name, o) => nameToJson(await resolveName(repo.datastore, peer, name, async (key, a) => askNames(node.helia.libp2p, key, a), o))
     })
     return {
       peerId: node.peerId,

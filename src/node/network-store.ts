@@ -137,6 +137,12 @@ export class NetworkStore implements BlockStore {
     return bytes
   }
 
+  /** What each connected peer keeps of `root` (asked over /mist/names/1.0.0). */
+  async peerLevels (root: CID, options: AbortOptions = {}): Promise<Array<{ peer: string, levels?: 'full' | number | null }>> {
+    const { askHolds } = await import('./name-protocol.js')
+    return await askHolds(this.node.helia.libp2p, root.toString(), options)
+  }
+
   async putBlocks (blocks: Iterable<Block>, options: AbortOptions = {}): Promise<number> {
     let written = 0
     for (const block of blocks) {
@@ -147,7 +153,8 @@ export class NetworkStore implements BlockStore {
 
   /** Stores one block through Helia (bitswap wanters are notified). Returns whether it was new. */
   async put (cid: CID, bytes: Uint8Array, options: AbortOptions = {}): Promise<boolean> {
-    if (await this.repo.has(cid)) return false
+    // held: touched (a gc beside us spares it), not rewritten
+    if (await this.repo.touch(cid)) return false
     await this.node.helia.blockstore.put(cid, bytes, options)
     return true
   }

@@ -1,12 +1,13 @@
 import { basename, dirname, posix } from 'node:path'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
-import { buildDatasetDag, buildVolumeDag, invalidName } from '../chunker/index.js'
+import { buildDatasetDag, buildVolumeDag, compareNames, invalidName } from '../chunker/index.js'
+import { buildDatasetDirectories } from './dataset-dirs.js'
 import { CodecPool, getDefaultPool } from '../codec/index.js'
 import { describeError, MistError } from '../errors.js'
 import { isDicomFile, planSeries, readInputs, readSeriesGroup, seriesItems, type SeriesGroup } from '../formats/index.js'
 import type { BlockStore } from '../repo/index.js'
-import type { ImageMeta, InputItem, OperationOptions, ProgressEvent, RasterImage, ValueMapping } from '../types.js'
+import type { Block, ImageMeta, InputItem, OperationOptions, ProgressEvent, RasterImage, ValueMapping } from '../types.js'
 import { collectInputs, type InputFile, type SkippedEntry } from './collect.js'
 import { isPngPath, publishImageOnPool, publishPngOnPool } from './image-task.js'
 
@@ -51,6 +52,8 @@ export interface PublishResult {
   skipped: SkippedEntry[]
   /** Bytes of new blocks written to the repo. */
   bytesWritten: number
+  /** For a dataset: its per-level UnixFS directories (docs/FORMAT.md section 6) and what they cost. */
+  directories?: { dirs: CID[], blocks: number, bytes: number, sharded: number }
 }
 
 export type PublishProgressEvent =
@@ -154,7 +157,11 @@ export async function publish (paths: string[], options: PublishOptions): Promis
   const publishPngFile = async (unit: Unit, file: InputFile): Promise<boolean> => {
     const got = await pngQueue.add(async () => {
       const done = await publishPngOnPool(pool, { path: file.path, decompositions: options.decompositions }, { signal })
-      if (done != null) result.bytesWritten += await repo.putBlocks(done.blocks, { signal })
+      if (done != null) {
+        // not `+= await` (see publishImage): concurrent volume slices would lose their counts
+        const written = await repo.putBlocks(done.blocks, { signal })
+        result.bytesWritten += written
+      }
       return done
     })
     if (got == null) return false
@@ -243,7 +250,23 @@ export async function publish (paths: string[], options: PublishOptions): Promis
 
   if (result.items.length === 0) return result
   if (isDataset || result.items.length > 1) {
-    const dag = await buildDatasetDag(result.items.map(i => ({ name: i.name, root: i.root, kind: i.kind, levels: i.levels })))
+    const entries = result.items.map(i => ({ name: i.name, root: i.root, kind: i.kind, levels: i.levels }))
+    const sorted = [...entries].sort((a, b) => compareNames(a.name, b.name))
+    const depth = entries.reduce((d, e) => Math.max(d, e.levels.length), 0)
+    // directory nodes go to the repo in batches as they are made; the entries' roots are read back from it
+    let batch: Block[] = []
+    const flush = async (): Promise<void> => { result.bytesWritten += await repo.putBlocks(batch, { signal }); batch = [] }
+    const made = await buildDatasetDirectories(repo, sorted, depth, {
+      signal,
+      put: async block => { batch.push(block); if (batch.length >= 256) await flush() }
+    })
+    await flush()
+    for (const o of made.omitted) {
+      const item = result.items.find(i => i.name === o.name)
+      result.warnings.push({ path: item?.path ?? o.name, message: `left out of the dataset's browsable directories (it is in the dataset): ${o.reason}` })
+    }
+    result.directories = { dirs: made.dirs, ...made.stats }
+    const dag = await buildDatasetDag(entries, { dirs: made.dirs })
     result.bytesWritten += await repo.putBlocks(dag.blocks, { signal })
     result.root = dag.root
   } else {

@@ -16,6 +16,12 @@ export interface BlockSource {
   readonly remote?: boolean
   /** What a networked source has received so far, by peer and by protocol. */
   transferStats?: () => TransferStats
+  /**
+   * What each connected peer says it keeps of a root: 'full', the level K of a partial mirror, null
+   * (no record of it), or undefined (it did not say). A getter asking only partial mirrors for a finer
+   * level is then told at once (level/fetch.ts).
+   */
+  peerLevels?: (root: CID, options?: AbortOptions) => Promise<Array<{ peer: string, levels?: 'full' | number | null }>>
 }
 
 export interface TransferStats {

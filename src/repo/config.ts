@@ -11,6 +11,10 @@ export interface RepoConfig {
   allowPeers?: string[]
   /** Listen multiaddrs for serve when --listen is not given. */
   listen?: string[]
+  /** Short names for peer IDs in `<alias>/<name>` (e.g. "site-a": "12D3Koo…"). */
+  aliases?: Record<string, string>
+  /** Names `serve` keeps mirrored (`mirror --follow`), resumed whenever it starts. */
+  follow?: Array<{ name: string, level?: number | 'full', size?: number, keep?: number, intervalSeconds?: number }>
 }
 
 export async function readRepoConfig (repoPath: string): Promise<RepoConfig> {
@@ -27,5 +31,18 @@ export async function readRepoConfig (repoPath: string): Promise<RepoConfig> {
     if (!Array.isArray(v) || v.some(x => typeof x !== 'string')) throw new RepoError(`${file}: "${key}" must be a list of strings`)
     return v
   }
-  return { version: parsed?.version, peers: list('peers'), allowPeers: list('allowPeers'), listen: list('listen') }
+  const aliases = parsed?.aliases
+  if (aliases != null && (typeof aliases !== 'object' || Array.isArray(aliases) || Object.values(aliases).some(v => typeof v !== 'string'))) {
+    throw new RepoError(`${file}: "aliases" must map short names to peer IDs, e.g. { "site-a": "12D3Koo…" }`)
+  }
+  const follow = parsed?.follow
+  const goodFollow = (f: any): boolean => typeof f?.name === 'string' &&
+    (f.level == null || f.level === 'full' || (Number.isInteger(f.level) && f.level >= 0)) &&
+    (f.size == null || (Number.isInteger(f.size) && f.size > 0)) &&
+    (f.keep == null || (Number.isInteger(f.keep) && f.keep >= 1)) &&
+    (f.intervalSeconds == null || (typeof f.intervalSeconds === 'number' && f.intervalSeconds >= 1))
+  if (follow != null && (!Array.isArray(follow) || follow.length > 64 || !follow.every(goodFollow))) {
+    throw new RepoError(`${file}: "follow" must list at most 64 entries like { "name": "site-a/chest", "level": 1, "keep": 1, "intervalSeconds": 300 }`)
+  }
+  return { version: parsed?.version, peers: list('peers'), allowPeers: list('allowPeers'), listen: list('listen'), aliases, follow }
 }

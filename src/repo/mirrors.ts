@@ -4,7 +4,13 @@ import type { CID } from 'multiformats/cid'
 import type { LevelSelection } from '../types.js'
 
 /** The levels a mirror holds every block of (a level index, clamped per image, 'full', or a target size), and of which entries (all when none is named). */
-export interface MirrorSelection extends LevelSelection { path?: string, include?: string[], exclude?: string[] }
+export interface MirrorSelection extends LevelSelection {
+  path?: string
+  include?: string[]
+  exclude?: string[]
+  /** The name (`<peer-id>/<name>`) whose versions this mirror follows (`mirror --follow`). */
+  follow?: string
+}
 
 /** What a repo mirrors: a root and its selection. */
 export interface MirrorRecord extends MirrorSelection { root: string, at: string }
@@ -24,4 +30,12 @@ export async function * listMirrors (datastore: Datastore): AsyncGenerator<Mirro
   for await (const { value } of datastore.query({ prefix: PREFIX })) {
     yield JSON.parse(new TextDecoder().decode(value)) as MirrorRecord
   }
+}
+
+/** Removes the mirror record of `cid`; whether there was one. */
+export async function removeMirror (datastore: Datastore, cid: CID): Promise<boolean> {
+  const key = new Key(PREFIX + cid.toString())
+  if (!(await datastore.has(key))) return false
+  await datastore.delete(key)
+  return true
 }

@@ -12,7 +12,7 @@ const PREFIX = '/mist/pin/'
  * stored (publish, import) or fetched and checked (mirror) every block under it, so a pinned
  * root never lacks blocks. Helia's own pins walk the whole DAG and write a record per block,
  * seconds for a dataset of a few thousand blocks (docs/DESIGN.md, "Measurements behind choices").
- * (mist-p2p has no garbage collection yet, so nothing else reads pins.)
+ * `gc` keeps every block under a pinned root (src/gc/).
  */
 export async function addPin (datastore: Datastore, cid: CID): Promise<void> {
   const record: PinRecord = { root: cid.toString(), at: new Date().toISOString() }
@@ -27,4 +27,12 @@ export async function * listPins (datastore: Datastore): AsyncGenerator<PinRecor
   for await (const { value } of datastore.query({ prefix: PREFIX })) {
     yield JSON.parse(new TextDecoder().decode(value)) as PinRecord
   }
+}
+
+/** Removes the pin of `cid`; whether there was one. */
+export async function removePin (datastore: Datastore, cid: CID): Promise<boolean> {
+  const key = new Key(PREFIX + cid.toString())
+  if (!(await datastore.has(key))) return false
+  await datastore.delete(key)
+  return true
 }

@@ -11,8 +11,8 @@ import { RepoLock } from './lock.js'
 import { defaultRepoPath } from './paths.js'
 import { verifyBlock } from './verify.js'
 import { cidKey } from '../util/cid-key.js'
-import { recordMirror, type MirrorSelection } from './mirrors.js'
-import { addPin, isPinned, listPins, type PinRecord } from './pins.js'
+import { listMirrors, recordMirror, removeMirror, type MirrorRecord, type MirrorSelection } from './mirrors.js'
+import { addPin, isPinned, listPins, removePin, type PinRecord } from './pins.js'
 
 export interface RepoOpenOptions {
   /** Repo directory; default `$MIST_P2P_REPO` or `~/.mist-p2p`. */
@@ -123,7 +123,8 @@ export class Repo implements BlockStore {
     const inFlight = this.putting.get(key)
     if (inFlight != null) { await inFlight; return false }
     const put = (async () => {
-      if (options.notHeld !== true && await this.blockstore.has(cid)) return false
+      // a held block is touched, not rewritten: a gc beside us then spares it (blockstore.ts touch)
+      if (options.notHeld !== true && await this.blockstore.touch(cid)) return false
       await this.blockstore.put(cid, bytes, { signal: options.signal })
       return true
     })()
@@ -154,6 +155,23 @@ export class Repo implements BlockStore {
 
   async recordMirror (cid: CID, selection: MirrorSelection): Promise<void> {
     await recordMirror(this.datastore, cid, selection)
+  }
+
+  /** The mirror records (full and partial). */
+  mirrors (): AsyncGenerator<MirrorRecord> {
+    return listMirrors(this.datastore)
+  }
+
+  /** Whether the block is held; if so it is marked as just used, so a gc running beside us spares it. */
+  async touch (cid: CID): Promise<boolean> {
+    return this.blockstore.touch(cid)
+  }
+
+  /** Removes the pin and the mirror record of `cid` (its blocks stay until `gc`); what was removed. */
+  async unpin (cid: CID): Promise<{ pin: boolean, mirror: boolean }> {
+    const pin = await removePin(this.datastore, cid)
+    const mirror = await removeMirror(this.datastore, cid)
+    return { pin, mirror }
   }
 
   async close (): Promise<void> {

@@ -8,6 +8,7 @@ import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
 import { getDefaultPool, type CodecPool } from '../codec/index.js'
 import { BlockVerificationError, CodecError, CodestreamError, FormatError, MissingBlockError, MistError, UsageError } from '../errors.js'
+import { levelDirectories } from '../level/blocks.js'
 import { openRoot, planEntry, planImageLevel, planSlice, rootEntries, volumeSliceRoots, walkLevel, type AnyRoot, type EntrySelection, type ImagePlan, type LevelSelection, type NeededBlock, type PlanReadOptions, type VolumePlan } from '../level/index.js'
 import type { BlockSource } from '../repo/index.js'
 import { decodeImageLevel } from '../retrieve/image-level.js'
@@ -228,6 +229,17 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
   } catch (err: any) {
     rethrowAbort(err)
     problem({ kind: classify(err), name: cid.toString(), block: blockOf(err), ...describe(err) })
+  }
+  // a version-2 dataset verified whole at a level: its level directories 0..K too (the walk reads
+  // each directory node and refuses one that links anything but those levels' files)
+  const entrySelection = { path: options.path, include: options.include, exclude: options.exclude }
+  if (result.problems.length === 0 && levelDirectories(top, { ...selection, ...entrySelection }).length > 0) {
+    try {
+      await walkLevel(source, cid, () => {}, { ...selection, ...entrySelection, levelFiles: true, signal, onRead: reading.onRead })
+    } catch (err: any) {
+      rethrowAbort(err)
+      problem({ kind: classify(err), name: cid.toString(), block: blockOf(err), ...describe(err) })
+    }
   }
   return finish(result)
 }

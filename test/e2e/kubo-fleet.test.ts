@@ -101,9 +101,9 @@ describe('Kubo as a partial mirror: level-k CARs and pin plans', () => {
     const car = join(dir, 'level1.car')
     const exp = await cli(['export', root, '--level', '1', '-o', car, '--repo', seeder.repo, '--json'])
     expect(exp.code, exp.stderr).toBe(0)
-    expect(JSON.parse(exp.stdout).layout).toBe('level-files')
+    expect(JSON.parse(exp.stdout).layout).toBe('level-dirs') // a version-2 dataset: its level directories 0..1
     const { roots, blocks } = await readCar(car)
-    // every declared root is a UnixFS file whose every link is in the CAR
+    // every declared root is a UnixFS directory whose every block is in the CAR
     expect(roots.length).toBeGreaterThan(1)
     for (const r of roots) {
       expect(r.code).toBe(dagPb.code)

@@ -77,8 +77,10 @@ describe('pin-plan and CAR roots', () => {
       expect(exp.layout).toBe('root')
       expect(roots.map(String)).toEqual([root.toString()])
     } else {
-      expect(exp.layout).toBe('level-files')
-      expect(roots.length).toBe(plan.images) // every image has its own level file here
+      // a version-2 dataset: its level directories 0..K, which the plan pins recursively too
+      expect(exp.layout).toBe('level-dirs')
+      expect(plan.dirs.length).toBe(level + 1)
+      expect(roots.map(String)).toEqual(plan.dirs)
       for (const r of roots) {
         expect(r.code).toBe(dagPb.code)
         const under = new Set<string>()
@@ -92,6 +94,22 @@ describe('pin-plan and CAR roots', () => {
     expect(imp.code, imp.stderr).toBe(0)
     expect(JSON.parse(imp.stdout).roots).toEqual([{ root: root.toString(), level: level === 'full' ? 'full' : level }])
   }, 120_000)
+
+  it('a CAR chosen by --size (no level directory matches it) declares the level file of every image', async () => {
+    const car = join(dir, 'size64.car')
+    const exp = await exportCar(repo, root, car, { size: 64 })
+    const { roots, blocks } = await readCar(car)
+    expect(exp.layout).toBe('level-files')
+    const plan = await planPins(repo, root, { size: 64 })
+    expect(plan.dirs).toEqual([])
+    expect(roots.length).toBe(plan.images) // every image has its own level file here
+    for (const r of roots) {
+      expect(r.code).toBe(dagPb.code)
+      const under = new Set<string>()
+      await closure(r, under)
+      for (const b of under) expect(blocks.has(b), `${b} under declared root ${r}`).toBe(true)
+    }
+  }, 60_000)
 
   it('the CLI prints marked lines, bare CIDs for ipfs pin add, and JSON', async () => {
     await repo.close()

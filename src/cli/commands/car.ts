@@ -16,7 +16,7 @@ export async function exportCommand (cidText: string, options: StoreOptions & Le
     }))
     progress.stop()
     if (options.json === true) printJson({ root: cid.toString(), car: out, ...result })
-    else process.stdout.write(`wrote ${out}: ${result.blocks} blocks, ${formatBytes(result.bytes)}; declared roots: ${result.layout === 'root' ? `the root ${cid} (its whole DAG)` : `${result.roots.length} level file(s)`}\n`)
+    else process.stdout.write(`wrote ${out}: ${result.blocks} blocks, ${formatBytes(result.bytes)}; declared roots: ${result.layout === 'root' ? `the root ${cid} (its whole DAG)` : result.layout === 'level-dirs' ? `the dataset's level directories 0..${result.roots.length - 1} (ipfs ls /ipfs/${result.roots[result.roots.length - 1]})` : `${result.roots.length} level file(s)`}\n`)
     return 0
   } finally {
     progress.stop()

@@ -1,6 +1,7 @@
 import type { LevelSelection } from '../../level/index.js'
 import type { OutputFormat } from '../../retrieve/index.js'
-import { abortOnSignals, parseTarget, printJson } from '../common.js'
+import type { CID } from 'multiformats/cid'
+import { abortOnSignals, printJson } from '../common.js'
 import { createProgress, formatBytes } from '../progress.js'
 import { withMist, type StoreOptions } from '../store.js'
 
@@ -15,13 +16,15 @@ export interface GetCommandOptions extends StoreOptions, LevelSelection {
 
 /** `mist-p2p get <cid> [--level K | --size PX] [-o OUT] [--format ...] [--peer ADDR]` */
 export async function getCommand (cidText: string, options: GetCommandOptions): Promise<number> {
-  const { cid, path } = parseTarget(cidText)
+  // a CID, or a name <peer-id|alias>/<name> resolved once the repo (and its peers) are open
+  let cid!: CID
+  let path: string | undefined
   const { signal, dispose } = abortOnSignals()
   const progress = createProgress('fetching', 'bytes', options.json !== true)
   try {
     // from peers, the bar shows the prefetch (the bytes that move); offline, the blocks read
     let prefetching = false
-    const result = await withMist(options, 'get', async mist => mist.get(cid, {
+    const result = await withMist(options, 'get', async mist => { ({ cid, path } = await mist.target(cidText, { signal })); return await mist.get(cid, {
       level: options.level,
       size: options.size,
       path,
@@ -39,7 +42,7 @@ export async function getCommand (cidText: string, options: GetCommandOptions): 
         if (event.type === 'retrieve:planned') progress.addTotal(event.detail.bytes)
         if (event.type === 'retrieve:bytes') progress.increment(event.detail.bytes)
       }
-    }))
+    }) })
     progress.stop()
     if (options.json === true) {
       printJson(result)

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { UsageError } from '../../errors.js'
-import { abortOnSignals, parseTarget, printJson, type CommonOptions } from '../common.js'
+import { abortOnSignals, printJson, type CommonOptions } from '../common.js'
 import { withMist } from '../store.js'
 
 export interface OpenCommandOptions extends CommonOptions {
@@ -23,16 +23,17 @@ function openInBrowser (url: string): void {
 }
 
 /**
- * `mist-p2p open <root>[/<path>]`: the viewer URL of a dataset, image or volume on the HTTP
- * gateway of the `serve --http` running on the repo (the root is checked through it first).
+ * `mist-p2p open <root|name>[/<path>]`: the viewer URL of a dataset, image or volume on the HTTP
+ * gateway of the `serve --http` running on the repo (a name is resolved among the members, the
+ * root is checked through the serve first). The URL names the root, so it keeps showing that version.
  */
 export async function openCommand (target: string, options: OpenCommandOptions): Promise<number> {
-  const { cid, path } = parseTarget(target)
   const { signal, dispose } = abortOnSignals()
   try {
     const url = await withMist({ repo: options.repo, create: false, network: false }, 'open', async mist => {
       const gateway = await mist.gatewayUrl()
       if (gateway == null) throw new UsageError(`no \`mist-p2p serve --http\` is running on ${mist.store.path}: start one (e.g. \`mist-p2p serve --http 127.0.0.1:8080\`) and run open again`)
+      const { cid, path } = await mist.target(target, { signal })
       const found = await mist.info(cid, { signal, path })
       return { url: viewerUrl(gateway, cid.toString(), path), kind: found.kind }
     })

@@ -22,7 +22,7 @@ export async function pinPlanCommand (cidText: string, options: StoreOptions & L
     if (options.only === 'recursive') process.stdout.write(plan.recursive.map(c => `${c}\n`).join(''))
     else if (options.only === 'direct') process.stdout.write(plan.direct.map(c => `${c}\n`).join(''))
     else process.stdout.write([...plan.recursive.map(c => `recursive ${c}\n`), ...plan.direct.map(c => `direct ${c}\n`)].join(''))
-    process.stderr.write(`${plan.images} image(s): ${plan.recursive.length} recursive pins (level files, ${formatBytes(plan.leafBytes)} of leaves), ${plan.direct.length} direct pins (${formatBytes(plan.directBytes)} of roots and index)\n`)
+    process.stderr.write(`${plan.images} image(s): ${plan.recursive.length} recursive pins (level files${plan.dirs.length > 0 ? ` and the level directories 0..${plan.dirs.length - 1}` : ''}, ${formatBytes(plan.leafBytes)} of leaves), ${plan.direct.length} direct pins (${formatBytes(plan.directBytes)} of roots and index)\n`)
     return 0
   } finally {
     dispose()

@@ -38,7 +38,7 @@ export async function publishCommand (paths: string[], options: PublishCommandOp
       ...(item.valueMapping != null ? { valueMapping: item.valueMapping, maxAbsError: item.valueMapping.maxAbsError } : {})
     }))
     if (options.json === true) {
-      printJson({ root: result.root?.toString() ?? null, images, failures: result.failures, warnings: result.warnings, skipped: result.skipped, bytesWritten: result.bytesWritten })
+      printJson({ root: result.root?.toString() ?? null, images, failures: result.failures, warnings: result.warnings, skipped: result.skipped, bytesWritten: result.bytesWritten, ...(result.directories != null ? { directories: { ...result.directories, dirs: result.directories.dirs.map(d => d.toString()) } } : {}) })
     } else {
       for (const item of images) {
         const full = item.levels[item.levels.length - 1]

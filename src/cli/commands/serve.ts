@@ -31,11 +31,18 @@ export async function serveCommand (options: ServeCommandOptions): Promise<numbe
     const info = { peerId: served.peerId, multiaddrs: served.multiaddrs, repo: mist.store.path, ...(served.http != null ? { http: served.http } : {}) }
     if (options.json === true) printJson(info)
     else process.stdout.write(`serving ${info.repo} as ${served.peerId}\n${info.multiaddrs.map(a => `  ${a}\n`).join('')}${served.http != null ? `HTTP gateway and viewer: ${served.http}/\n` : ''}`)
+    // the follows of the repo config resume (each round through this node's control socket)
+    const following = new AbortController()
+    const { readRepoConfig } = await import('../../repo/index.js')
+    const { startFollowing } = await import('../../mist/follow-serve.js')
+    const loops = startFollowing(mist.store.path, await readRepoConfig(mist.store.path), following.signal, message => { process.stderr.write(`${message}\n`) })
     await new Promise<void>(resolve => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
     })
     if (options.json !== true) process.stderr.write('stopping\n')
+    following.abort()
+    await Promise.allSettled(loops)
     return 0
   })
 }

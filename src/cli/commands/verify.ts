@@ -1,5 +1,6 @@
 import type { LevelSelection } from '../../level/index.js'
-import { abortOnSignals, parseTarget, printJson } from '../common.js'
+import type { CID } from 'multiformats/cid'
+import { abortOnSignals, printJson } from '../common.js'
 import { formatBytes } from '../progress.js'
 import { withMist, type StoreOptions } from '../store.js'
 
@@ -9,10 +10,12 @@ import { withMist, type StoreOptions } from '../store.js'
  * the size its root states. Lists every problem; exit code 1 if there is any.
  */
 export async function verifyCommand (cidText: string, options: StoreOptions & LevelSelection & { include?: string[], exclude?: string[] }): Promise<number> {
-  const { cid, path } = parseTarget(cidText)
+  // a CID, or a name <peer-id|alias>/<name> resolved once the repo (and its peers) are open
+  let cid!: CID
+  let path: string | undefined
   const { signal, dispose } = abortOnSignals()
   try {
-    const result = await withMist(options, 'verify', async mist => mist.verify(cid, { level: options.level, size: options.size, path, include: options.include, exclude: options.exclude, signal }))
+    const result = await withMist(options, 'verify', async mist => { ({ cid, path } = await mist.target(cidText, { signal })); return await mist.verify(cid, { level: options.level, size: options.size, path, include: options.include, exclude: options.exclude, signal }) })
     if (options.json === true) {
       printJson(result)
     } else {

@@ -1,0 +1,8 @@
+export { checkName, type NameManifest } from './manifest.js'
+export { checkNameRecord, signNameRecord, type NameRecord } from './record.js'
+export { getStoredName, listNames, putNameRecord } from './store.js'
+export { resolveName, type AskNames, type Resolved } from './resolve.js'
+export { publishName, DEFAULT_LIFETIME_MS, type NamePublishOptions } from './publish.js'
+export { parseTargetText, type Target } from './target.js'
+export { nameToJson, type NameJson } from './json.js'
+export { buildCatalog, encodeList, type CatalogEntry, type Holds } from './catalog.js'
