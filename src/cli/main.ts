@@ -167,7 +167,7 @@ export async function main (argv: string[]): Promise<number> {
 
   program.command('unpin')
     .description('stop keeping a root: remove its pin and mirror record (its blocks are freed by the next gc)')
-    .argument('<cid>', 'root CID')
+    .argument('<cid>', 'root CID, or <peer-id|alias>/<name> (the root it resolves to now)')
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (cid: string, opts) => { exitCode = await (await import('./commands/unpin.js')).unpinCommand(cid, opts) })
 

@@ -5,6 +5,7 @@
  */
 import { CID } from 'multiformats/cid'
 import { openRoot } from '../level/plan.js'
+import { getNameRecord, listNames } from '../names/store.js'
 import type { MirrorSelection, Repo } from '../repo/index.js'
 import type { AbortOptions } from '../types.js'
 
@@ -23,6 +24,8 @@ export interface Holding {
   levelCount?: number
   /** What the held levels cost (all entries; a mirror of some entries holds less). */
   bytes?: number
+  /** Names (`<peer-id>/<name>`) that point at this root: records the repo holds, and the name a mirror follows. */
+  names?: string[]
   /** The root block is not in the repo (the record is broken: verify, mirror again or unpin). */
   error?: string
   at: string
@@ -38,8 +41,18 @@ export async function listHoldings (repo: Repo, options: AbortOptions = {}): Pro
     if (!h.pinned) h.levels = selection.size != null ? { size: selection.size } : (selection.level ?? 'full')
     byRoot.set(root, h)
   }
+  // the names pointing at each root: valid records held here (its own and accepted ones), and followed names
+  const names = new Map<string, Set<string>>()
+  const add = (root: string, name: string): void => { names.set(root, (names.get(root) ?? new Set()).add(name)) }
+  for await (const { peer, name } of listNames(repo.datastore)) {
+    const record = await getNameRecord(repo.datastore, peer, name)
+    if (record != null && byRoot.has(record.root.toString())) add(record.root.toString(), `${peer}/${name}`)
+  }
+  for (const h of byRoot.values()) if (h.mirror?.follow != null) add(h.root, h.mirror.follow)
   const out: Holding[] = []
   for (const h of byRoot.values()) {
+    const named = names.get(h.root)
+    if (named != null) h.names = [...named].sort()
     options.signal?.throwIfAborted()
     try {
       const top = await openRoot(repo, CID.parse(h.root), { signal: options.signal })

@@ -157,6 +157,13 @@ describe('names', () => {
     }
     expect([...(await blockKeys(g.repo))].sort()).toEqual([...level1].sort())
     expect((await ok(['verify', v2, '--level', '1', '--repo', g.repo])).ok).toBe(true)
+
+    // ls names the root by the name it follows (and the record it holds); unpin by name drops it, gc frees all
+    expect(await ok(['ls', '--repo', g.repo])).toEqual([expect.objectContaining({ root: v2, names: [`${a.peerId}/followed`] })])
+    expect(await ok(['unpin', `${a.peerId}/followed`, '--repo', g.repo])).toMatchObject({ root: v2, mirror: true })
+    expect(await ok(['ls', '--repo', g.repo])).toEqual([])
+    await ok(['gc', '--repo', g.repo])
+    expect((await blockKeys(g.repo)).size).toBe(0)
   }, 180_000)
 
   it('serve resumes the follows of its repo config: a new node mirrors the current version by itself', async () => {

@@ -20,7 +20,7 @@ export async function lsCommand (options: StoreOptions): Promise<number> {
       const kept = h.pinned ? 'pin' : 'mirror'
       const subset = h.mirror != null && (h.mirror.path != null || h.mirror.include != null || h.mirror.exclude != null) ? ' (some entries)' : ''
       const what = h.error != null ? `MISSING: ${h.error}` : `${h.kind}${h.entries != null ? `, ${h.entries} ${h.kind === 'volume' ? 'slices' : 'entries'}` : ''}, levels ${levelsText(h)} of ${h.levelCount}${subset}${h.bytes != null ? `, ${formatBytes(h.bytes)}` : ''}`
-      return `${h.root}  ${kept.padEnd(6)}  ${what}`
+      return `${h.root}  ${kept.padEnd(6)}  ${what}${h.names != null ? `  (${h.names.join(', ')})` : ''}`
     })
     process.stdout.write(rows.join('\n') + '\n')
     return 0
