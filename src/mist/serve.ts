@@ -3,7 +3,7 @@ import { startControlServer } from '../daemon/control-server.js'
 import { parseHttpAddress, startHttpGateway, type HttpGateway } from '../http/index.js'
 import { assertHeld } from '../daemon/pin-check.js'
 import { collectGarbage, listHoldings } from '../gc/index.js'
-import { encodeList, getStoredName, nameToJson, publishName, resolveName } from '../names/index.js'
+import { encodeList, getStoredName, nameToJson, publishName, refreshOwnNames, resolveName } from '../names/index.js'
 import { catalog, holdsOfRepo } from './catalog.js'
 import { askNames, handleNames } from '../node/name-protocol.js'
 import { blockProtocolEnabled, createMistNode, loadOrCreateIdentity, loadSwarmKey, NetworkStore } from '../node/index.js'
@@ -26,6 +26,8 @@ export interface ServeOptions {
   httpCors?: string[]
   /** How long an HTTP request may wait for blocks from peers before it ends in 504 (default 30 s). */
   httpTimeoutMs?: number
+  /** How often this node's own name records are checked and signed again when half their lifetime is gone (default: the repo config's `nameRefreshSeconds`, else 10 min). */
+  nameRefreshMs?: number
 }
 
 export interface Serving {
@@ -97,12 +99,22 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
       peerLevels: async (cid, o) => store.peerLevels(cid, o),
       resolve: async (peer, name, o) => nameToJson(await resolveName(repo.datastore, peer, name, async (key, a) => askNames(node.helia.libp2p, key, a), o))
     })
+    // this node's names stay valid while it serves (names/refresh.ts): checked now and then periodically
+    const refresh = async (): Promise<void> => {
+      const done = await refreshOwnNames(repo, repo.datastore, privateKey, { onError: (name, err) => options.log?.(`name ${name}: not signed again: ${err.message}`) })
+      for (const r of done) options.log?.(`name ${r.peer}/${r.name}: signed again, sequence ${r.seq}, valid until ${r.validity}`)
+    }
+    let refreshing = refresh().catch(() => {})
+    const refreshTimer = setInterval(() => { refreshing = refreshing.then(refresh).catch(() => {}) }, options.nameRefreshMs ?? (config.nameRefreshSeconds ?? 600) * 1000)
+    refreshTimer.unref()
     return {
       peerId: node.peerId,
       multiaddrs: node.multiaddrs(),
       store,
       http: gateway?.url,
       stop: async () => {
+        clearInterval(refreshTimer)
+        await refreshing
         try { await gateway?.close(); await control.close() } finally { await node.stop() }
       }
     }

@@ -6,3 +6,4 @@ export { publishName, DEFAULT_LIFETIME_MS, type NamePublishOptions } from './pub
 export { parseTargetText, type Target } from './target.js'
 export { nameToJson, type NameJson } from './json.js'
 export { buildCatalog, encodeList, type CatalogEntry, type Holds } from './catalog.js'
+export { refreshOwnNames, type RefreshOptions } from './refresh.js'

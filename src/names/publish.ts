@@ -30,6 +30,6 @@ export async function publishName (repo: BlockSource, datastore: Datastore, key:
   if (!(lifetime > 0)) throw new UsageError('a name record\'s lifetime must be positive')
   const record = await signNameRecord(key, manifest.cid, seq, lifetime)
   const checked = await checkNameRecord(peer, name, record, manifest.bytes, 'this repo')
-  await putNameRecord(datastore, checked)
+  await putNameRecord(datastore, checked, lifetime)
   return checked
 }

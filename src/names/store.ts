@@ -9,23 +9,25 @@ import { MAX_MANIFEST_BYTES } from './manifest.js'
 
 const PREFIX = '/mist/names/'
 
-interface Stored { record: string, manifest: string }
+/** `lifetimeMs`: what the publisher asked for (local only, not signed), so `serve` signs it again for as long (refresh.ts). */
+interface Stored { record: string, manifest: string, lifetimeMs?: number }
 
 const keyOf = (peer: string, name: string): Key => new Key(`${PREFIX}${peer}/${name}`)
 
-export async function putNameRecord (datastore: Datastore, r: NameRecord): Promise<void> {
-  const value: Stored = { record: Buffer.from(r.record).toString('base64'), manifest: Buffer.from(r.manifest).toString('base64') }
+export async function putNameRecord (datastore: Datastore, r: NameRecord, lifetimeMs?: number): Promise<void> {
+  const value: Stored = { record: Buffer.from(r.record).toString('base64'), manifest: Buffer.from(r.manifest).toString('base64'), ...(lifetimeMs != null ? { lifetimeMs } : {}) }
   await datastore.put(keyOf(r.peer, r.name), new TextEncoder().encode(JSON.stringify(value)))
 }
 
 /** The stored record and manifest bytes of `peer/name`, unchecked (to serve or check). */
-export async function getStoredName (datastore: Datastore, peer: string, name: string): Promise<{ record: Uint8Array, manifest: Uint8Array } | undefined> {
+export async function getStoredName (datastore: Datastore, peer: string, name: string): Promise<{ record: Uint8Array, manifest: Uint8Array, lifetimeMs?: number } | undefined> {
   let bytes: Uint8Array
   try { bytes = await datastore.get(keyOf(peer, name)) } catch { return undefined }
   if (bytes.byteLength > 4 * (MAX_RECORD_BYTES + MAX_MANIFEST_BYTES)) return undefined
   try {
     const s = JSON.parse(new TextDecoder().decode(bytes)) as Stored
-    return { record: Buffer.from(s.record, 'base64'), manifest: Buffer.from(s.manifest, 'base64') }
+    const lifetimeMs = typeof s.lifetimeMs === 'number' && s.lifetimeMs > 0 ? s.lifetimeMs : undefined
+    return { record: Buffer.from(s.record, 'base64'), manifest: Buffer.from(s.manifest, 'base64'), ...(lifetimeMs != null ? { lifetimeMs } : {}) }
   } catch {
     return undefined
   }

@@ -15,6 +15,8 @@ export interface RepoConfig {
   aliases?: Record<string, string>
   /** Names `serve` keeps mirrored (`mirror --follow`), resumed whenever it starts. */
   follow?: Array<{ name: string, level?: number | 'full', size?: number, keep?: number, intervalSeconds?: number }>
+  /** How often `serve` checks this node's own name records and signs again those with less than half their lifetime left (default 600). */
+  nameRefreshSeconds?: number
 }
 
 export async function readRepoConfig (repoPath: string): Promise<RepoConfig> {
@@ -44,5 +46,9 @@ export async function readRepoConfig (repoPath: string): Promise<RepoConfig> {
   if (follow != null && (!Array.isArray(follow) || follow.length > 64 || !follow.every(goodFollow))) {
     throw new RepoError(`${file}: "follow" must list at most 64 entries like { "name": "site-a/chest", "level": 1, "keep": 1, "intervalSeconds": 300 }`)
   }
-  return { version: parsed?.version, peers: list('peers'), allowPeers: list('allowPeers'), listen: list('listen'), aliases, follow }
+  const nameRefreshSeconds = parsed?.nameRefreshSeconds
+  if (nameRefreshSeconds != null && !(typeof nameRefreshSeconds === 'number' && nameRefreshSeconds >= 1 && nameRefreshSeconds <= 86400)) {
+    throw new RepoError(`${file}: "nameRefreshSeconds" must be a number of seconds from 1 to 86400`)
+  }
+  return { version: parsed?.version, peers: list('peers'), allowPeers: list('allowPeers'), listen: list('listen'), aliases, follow, nameRefreshSeconds }
 }

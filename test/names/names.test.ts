@@ -127,6 +127,21 @@ describe('names', () => {
     expect(expired.stderr).toMatch(/brief from .*: refused, the record has expired/)
   }, 180_000)
 
+  it('a serving publisher signs its own records again before they expire; members resolve it past the first lifetime', async () => {
+    const k = await initRepo(dir, 'k', a.repo)
+    const root = (await ok(['publish', join(dir, 'v1'), '--repo', k.repo])).root
+    await ok(['name', 'publish', root, 'live', '--lifetime', '3s', '--repo', k.repo])
+    const config = JSON.parse(await readFile(join(k.repo, 'config.json'), 'utf8'))
+    await writeFile(join(k.repo, 'config.json'), JSON.stringify({ ...config, nameRefreshSeconds: 1 }))
+    const kAddr = await (await startServe(serves, k.repo)).addr()
+    await sleep(4500) // past the first record's validity
+    const m = await initRepo(dir, 'm', a.repo)
+    const got = await ok(['name', 'resolve', `${k.peerId}/live`, '--peer', kAddr, '--repo', m.repo])
+    expect(got).toMatchObject({ root })
+    expect(BigInt(got.seq)).toBeGreaterThan(1n)
+    expect(Date.parse(got.validity)).toBeGreaterThan(Date.now())
+  }, 120_000)
+
   it('a follower mirrors the named dataset at level 1, fetches only the new blocks of v2, and after gc holds exactly v2\'s level 1', async () => {
     await ok(['name', 'publish', v1, 'followed', '--repo', a.repo])
     const g = await initRepo(dir, 'g', a.repo)
