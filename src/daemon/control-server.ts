@@ -18,7 +18,8 @@ export interface ControlBackend {
   pin: (cid: CID, options: AbortOptions) => Promise<void>
   isPinned: (cid: CID) => Promise<boolean>
   /** Node identity and addresses; dial a peer. */
-  id: () => Record<string, unknown>
+  /** Node identity, addresses and what it holds for clients; `collect`: collect garbage first where the process allows it (`node --expose-gc`), so `memory` shows live data. */
+  id: (options?: { collect?: boolean }) => Record<string, unknown>
   dial?: (addr: string, options: AbortOptions) => Promise<void>
   /** Records that a root is mirrored up to a level. */
   recordMirror?: (cid: CID, selection: MirrorSelection) => Promise<void>
@@ -114,7 +115,7 @@ async function handle (req: IncomingMessage, res: ServerResponse, backend: Contr
     const cid = parts[2] != null && parts[1] !== 'resolve' ? CID.parse(parts[2]) : undefined
     switch (`${req.method} ${parts[1]}`) {
       case 'GET id':
-        send(res, 200, backend.id()); return
+        send(res, 200, backend.id({ collect: url.searchParams.get('collect') === '1' })); return
       case 'GET block': {
         const timeout = Number(url.searchParams.get('timeout') ?? '')
         const bytes = await backend.get(cid as CID, { signal, timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : undefined })

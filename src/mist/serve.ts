@@ -85,7 +85,9 @@ export async function startServing (repo: Repo, options: ServeOptions = {}): Pro
       // a pin or mirror record is refused until the repo holds what it promises to keep (pin-check.ts)
       pin: async (cid, o) => { await assertHeld(repo, cid, { level: 'full' }, { signal: o.signal, what: 'pin' }); await store.pin(cid, o) },
       isPinned: async cid => store.isPinned(cid),
-      id: () => {
+      id: (o = {}) => {
+        const gc = (globalThis as { gc?: () => void }).gc
+        if (o.collect === true && typeof gc === 'function') gc()
         const { rss, heapUsed, external } = process.memoryUsage()
         return { peerId: node.peerId, multiaddrs: node.multiaddrs(), repo: repo.path, peers: node.connectedPeers(), serving: node.servingStats(), memory: { rss, heapUsed, external }, ...(gateway != null ? { http: gateway.url } : {}) }
       },

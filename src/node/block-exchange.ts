@@ -163,13 +163,16 @@ export class BlockExchange {
       const free = peers.filter(p => (this.inFlight.get(p) ?? 0) < maxStreams)
       if (free.length === 0) return
       free.sort((a, b) => (this.inFlight.get(a) ?? 0) - (this.inFlight.get(b) ?? 0))
+      // what is pending is shared among the free peers, so a pull that asks for everything at once
+      // still goes to every seeder rather than in one batch to the first
+      const share = Math.max(1, Math.min(maxBlocks, Math.ceil(this.pending.length / free.length)))
       let sent = false
       for (const peer of free) {
         const batch: Want[] = []
         let bytes = 0
         const rest: Want[] = []
         for (const w of this.pending) {
-          if (batch.length < maxBlocks && !w.tried.has(peer) && (batch.length === 0 || bytes + w.size <= maxBytes)) {
+          if (batch.length < share && !w.tried.has(peer) && (batch.length === 0 || bytes + w.size <= maxBytes)) {
             batch.push(w)
             bytes += w.size
           } else {
