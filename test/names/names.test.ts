@@ -128,15 +128,15 @@ describe('names', () => {
   }, 180_000)
 
   it('a serving publisher signs its own records again before they expire; members resolve it past the first lifetime', async () => {
-    const k = await initRepo(dir, 'k', a.repo)
-    const root = (await ok(['publish', join(dir, 'v1'), '--repo', k.repo])).root
-    await ok(['name', 'publish', root, 'live', '--lifetime', '3s', '--repo', k.repo])
-    const config = JSON.parse(await readFile(join(k.repo, 'config.json'), 'utf8'))
-    await writeFile(join(k.repo, 'config.json'), JSON.stringify({ ...config, nameRefreshSeconds: 1 }))
-    const kAddr = await (await startServe(serves, k.repo)).addr()
+    const p = await initRepo(dir, 'refresher', a.repo)
+    const root = (await ok(['publish', join(dir, 'v1'), '--repo', p.repo])).root
+    await ok(['name', 'publish', root, 'live', '--lifetime', '3s', '--repo', p.repo])
+    const config = JSON.parse(await readFile(join(p.repo, 'config.json'), 'utf8'))
+    await writeFile(join(p.repo, 'config.json'), JSON.stringify({ ...config, nameRefreshSeconds: 1 }))
+    const pAddr = await (await startServe(serves, p.repo)).addr()
     await sleep(4500) // past the first record's validity
-    const m = await initRepo(dir, 'm', a.repo)
-    const got = await ok(['name', 'resolve', `${k.peerId}/live`, '--peer', kAddr, '--repo', m.repo])
+    const q = await initRepo(dir, 'asker', a.repo)
+    const got = await ok(['name', 'resolve', `${p.peerId}/live`, '--peer', pAddr, '--repo', q.repo])
     expect(got).toMatchObject({ root })
     expect(BigInt(got.seq)).toBeGreaterThan(1n)
     expect(Date.parse(got.validity)).toBeGreaterThan(Date.now())
