@@ -134,7 +134,9 @@ describe('unpin and gc', () => {
     await ok(['unpin', x, '--repo', repo]) // every block of X is now garbage, and still on disk
     await mkdir(join(dir, 'X2'))
     for (const s of [11, 12, 13, 14, 15, 16]) await copyFile(join(dir, 'X', `img${s}.png`), join(dir, 'X2', `img${s}.png`))
-    await images(join(dir, 'X2'), [17, 18], 384)
+    // new images large enough that the publish (PNGs decoded and encoded on the codec workers) lasts
+    // several gc runs: the overlap is what this test is about
+    await images(join(dir, 'X2'), [17, 18, 19, 20, 21, 22, 23, 24, 25, 26], 1024)
     await startServe(serves, repo)
 
     // the publish reuses X's blocks (already on disk, unkept) while gc runs again and again beside it
@@ -145,8 +147,8 @@ describe('unpin and gc', () => {
     const pub = await publishing
     expect(pub.code, pub.stderr).toBe(0)
     const x2 = JSON.parse(pub.stdout).root
-    expect(gcs.some(g => g.pendingWriters > 0)).toBe(true)
-    expect((await ok(['verify', x2, '--repo', repo])).ok).toBe(true)
+    expect(gcs.some(g => g.pendingWriters > 0), `no gc of ${gcs.length} ran beside the publish`).toBe(true)
+    expect((await ok(['verify', x2, '--repo', repo])).ok, 'verify after the concurrent gc runs').toBe(true)
     // once the publish is recorded, gc frees X's leftovers and keeps X2 whole
     await ok(['gc', '--repo', repo])
     expect((await ok(['verify', x2, '--repo', repo])).ok).toBe(true)
