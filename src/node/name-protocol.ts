@@ -52,69 +52,59 @@ export async function handleNames (libp2p: Libp2p, lookup: (key: string) => Prom
   }, { maxInboundStreams: 4, maxOutboundStreams: 4 })
 }
 
-/** Asks every connected peer for `key` at once; the answers that came within `timeoutMs`, by peer. */
-export async function askNames (libp2p: Libp2p, key: string, options: { timeoutMs?: number, signal?: AbortSignal } = {}): Promise<Array<{ peer: string, answer?: NameAnswer, error?: string }>> {
-  const timeoutMs = options.timeoutMs ?? 5_000
+type Lp = ReturnType<typeof lpStream>
+
+/**
+ * Asks every connected peer one question of NAME_PROTOCOL at once (one stream each, bounded by
+ * `timeoutMs`): `ask` writes the request and reads the answer; a failed peer gets `onError`'s result.
+ */
+async function askEveryPeer<T> (libp2p: Libp2p, options: { timeoutMs: number, signal?: AbortSignal, maxDataLength: number }, ask: (lp: Lp, signal: AbortSignal) => Promise<T>, onError: (err: any) => T): Promise<Array<{ peer: string } & T>> {
   const conns = new Map<string, ReturnType<Libp2p['getConnections']>[number]>()
   for (const c of libp2p.getConnections()) if (c.status === 'open' && !conns.has(c.remotePeer.toString())) conns.set(c.remotePeer.toString(), c)
   return await Promise.all([...conns].map(async ([peer, conn]) => {
-    const signal = options.signal != null ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs)
+    const signal = options.signal != null ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]) : AbortSignal.timeout(options.timeoutMs)
     try {
       const stream = await conn.newStream(NAME_PROTOCOL, { signal })
-      const lp = lpStream(stream, { maxDataLength: MAX_ANSWER })
-      await lp.write(new TextEncoder().encode(key), { signal })
-      const status = (await lp.read({ signal })).subarray()
-      if (status.byteLength !== 1 || status[0] === NOT_HELD) { await stream.close().catch(() => {}); return { peer } }
-      const record = (await lp.read({ signal })).subarray()
-      const manifest = (await lp.read({ signal })).subarray()
+      const got = await ask(lpStream(stream, { maxDataLength: options.maxDataLength }), signal)
       await stream.close().catch(() => {})
-      return { peer, answer: { record, manifest } }
+      return { peer, ...got }
     } catch (err: any) {
-      return { peer, error: err?.name === 'UnsupportedProtocolError' ? 'does not serve names' : String(err?.message ?? err) }
+      return { peer, ...onError(err) }
     }
   }))
+}
+
+const unanswered = (err: any): { error: string } => ({ error: err?.name === 'UnsupportedProtocolError' ? 'does not serve names' : String(err?.message ?? err) })
+
+/** Asks every connected peer for `key` at once; the answers that came within `timeoutMs`, by peer. */
+export async function askNames (libp2p: Libp2p, key: string, options: { timeoutMs?: number, signal?: AbortSignal } = {}): Promise<Array<{ peer: string, answer?: NameAnswer, error?: string }>> {
+  return await askEveryPeer<{ answer?: NameAnswer, error?: string }>(libp2p, { timeoutMs: options.timeoutMs ?? 5_000, signal: options.signal, maxDataLength: MAX_ANSWER }, async (lp, signal) => {
+    await lp.write(new TextEncoder().encode(key), { signal })
+    const status = (await lp.read({ signal })).subarray()
+    if (status.byteLength !== 1 || status[0] === NOT_HELD) return {}
+    const record = (await lp.read({ signal })).subarray()
+    const manifest = (await lp.read({ signal })).subarray()
+    return { answer: { record, manifest } }
+  }, unanswered)
 }
 
 /** Asks every connected peer for the list of what it holds (`catalog`): each peer's list bytes, unchecked. */
 export async function askLists (libp2p: Libp2p, options: { timeoutMs?: number, signal?: AbortSignal } = {}): Promise<Array<{ peer: string, list?: Uint8Array, error?: string }>> {
-  const timeoutMs = options.timeoutMs ?? 10_000
-  const conns = new Map<string, ReturnType<Libp2p['getConnections']>[number]>()
-  for (const c of libp2p.getConnections()) if (c.status === 'open' && !conns.has(c.remotePeer.toString())) conns.set(c.remotePeer.toString(), c)
-  return await Promise.all([...conns].map(async ([peer, conn]) => {
-    const signal = options.signal != null ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs)
-    try {
-      const stream = await conn.newStream(NAME_PROTOCOL, { signal })
-      const lp = lpStream(stream, { maxDataLength: MAX_LIST_BYTES })
-      await lp.write(new TextEncoder().encode(LIST_REQUEST), { signal })
-      const status = (await lp.read({ signal })).subarray()
-      if (status.byteLength !== 1 || status[0] !== LIST) { await stream.close().catch(() => {}); return { peer, list: undefined } }
-      const list = (await lp.read({ signal })).subarray()
-      await stream.close().catch(() => {})
-      return { peer, list }
-    } catch (err: any) {
-      return { peer, error: err?.name === 'UnsupportedProtocolError' ? 'does not serve names' : String(err?.message ?? err) }
-    }
-  }))
+  return await askEveryPeer<{ list?: Uint8Array, error?: string }>(libp2p, { timeoutMs: options.timeoutMs ?? 10_000, signal: options.signal, maxDataLength: MAX_LIST_BYTES }, async (lp, signal) => {
+    await lp.write(new TextEncoder().encode(LIST_REQUEST), { signal })
+    const status = (await lp.read({ signal })).subarray()
+    if (status.byteLength !== 1 || status[0] !== LIST) return { list: undefined }
+    return { list: (await lp.read({ signal })).subarray() }
+  }, unanswered)
 }
 
 /** Asks every connected peer what it keeps of `root`: 'full', a level, null (nothing), or undefined (no answer). */
 export async function askHolds (libp2p: Libp2p, root: string, options: { timeoutMs?: number, signal?: AbortSignal } = {}): Promise<Array<{ peer: string, levels?: 'full' | number | null }>> {
-  const timeoutMs = options.timeoutMs ?? 5_000
-  const conns = new Map<string, ReturnType<Libp2p['getConnections']>[number]>()
-  for (const c of libp2p.getConnections()) if (c.status === 'open' && !conns.has(c.remotePeer.toString())) conns.set(c.remotePeer.toString(), c)
-  return await Promise.all([...conns].map(async ([peer, conn]) => {
-    const signal = options.signal != null ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs)
-    try {
-      const stream = await conn.newStream(NAME_PROTOCOL, { signal })
-      const lp = lpStream(stream, { maxDataLength: 64 })
-      await lp.write(new TextEncoder().encode(HOLDS_PREFIX + root), { signal })
-      const status = (await lp.read({ signal })).subarray()
-      if (status.byteLength !== 1 || status[0] !== HOLDS) { await stream.close().catch(() => {}); return { peer } }
-      const v = JSON.parse(new TextDecoder().decode((await lp.read({ signal })).subarray()))
-      await stream.close().catch(() => {})
-      return { peer, levels: v === 'full' || v === null || (Number.isInteger(v) && v >= 0) ? v : undefined }
-    } catch {
-      return { peer }
-    }
-  }))
+  return await askEveryPeer<{ levels?: 'full' | number | null }>(libp2p, { timeoutMs: options.timeoutMs ?? 5_000, signal: options.signal, maxDataLength: 64 }, async (lp, signal) => {
+    await lp.write(new TextEncoder().encode(HOLDS_PREFIX + root), { signal })
+    const status = (await lp.read({ signal })).subarray()
+    if (status.byteLength !== 1 || status[0] !== HOLDS) return {}
+    const v = JSON.parse(new TextDecoder().decode((await lp.read({ signal })).subarray()))
+    return { levels: v === 'full' || v === null || (Number.isInteger(v) && v >= 0) ? v : undefined }
+  }, () => ({}))
 }

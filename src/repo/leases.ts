@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import { lstat, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import { isAlive } from './lock.js'
 import { makePrivateDir, PRIVATE_FILE_MODE } from './private-fs.js'
 
 export const LEASE_DIR = 'pending'
@@ -43,15 +44,6 @@ export async function openLease (repoPath: string, command: string): Promise<Lea
       released = true
       await unlink(file).catch(() => {})
     }
-  }
-}
-
-function isAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err: any) {
-    return err?.code === 'EPERM'
   }
 }
 

@@ -10,7 +10,8 @@ export interface LockInfo {
   since: string
 }
 
-function isAlive (pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, under another user). */
+export function isAlive (pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
