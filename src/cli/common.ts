@@ -37,7 +37,39 @@ export async function withRepo<T> (options: CommonOptions & { create?: boolean }
 
 /** Writes one JSON document to stdout (CIDs as strings). */
 export function printJson (value: unknown): void {
-  process.stdout.write(JSON.stringify(value, (_k, v) => (v instanceof CID ? v.toString() : v), 2) + '\n')
+  jsonText(value, chunk => { process.stdout.write(chunk) })
+}
+
+const cidsAsText = (_k: string, v: unknown): unknown => (v instanceof CID ? v.toString() : v)
+
+/**
+ * `JSON.stringify(value, …, 2)` plus a newline, byte for byte, but an object's long arrays (the
+ * images of an archive's publish, the outputs of its get) are written an element at a time, so a
+ * 100,000-entry result never becomes one string.
+ */
+export function jsonText (value: unknown, write?: (chunk: string) => void): string {
+  const out: string[] = []
+  const emit = write ?? ((chunk: string) => { out.push(chunk) })
+  const isPlainObject = value != null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof CID) && typeof (value as any).toJSON !== 'function'
+  const hasLongArray = isPlainObject && Object.values(value as object).some(v => Array.isArray(v) && v.length > 256)
+  if (!hasLongArray) {
+    emit(JSON.stringify(value, cidsAsText, 2) + '\n')
+  } else {
+    const fields = Object.entries(value as object).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol')
+    emit(fields.length === 0 ? '{}\n' : '{\n')
+    fields.forEach(([k, v], i) => {
+      const end = i < fields.length - 1 ? ',\n' : '\n'
+      if (Array.isArray(v) && v.length > 0) {
+        emit(`  ${JSON.stringify(k)}: [\n`)
+        v.forEach((el, j) => emit('    ' + (JSON.stringify(el, cidsAsText, 2) ?? 'null').replace(/\n/g, '\n    ') + (j < v.length - 1 ? ',\n' : '\n')))
+        emit('  ]' + end)
+      } else {
+        emit(`  ${JSON.stringify(k)}: ${JSON.stringify(v, cidsAsText, 2).replace(/\n/g, '\n  ')}${end}`)
+      }
+    })
+    if (fields.length > 0) emit('}\n')
+  }
+  return out.join('')
 }
 
 /** SIGINT/SIGTERM abort the running command cleanly (temp files removed, lock released). */

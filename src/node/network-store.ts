@@ -2,6 +2,7 @@ import type { CID } from 'multiformats/cid'
 import { MissingBlockError } from '../errors.js'
 import { verifyBlock, type BlockStore, type MirrorSelection, type Repo, type TransferStats } from '../repo/index.js'
 import type { Block, AbortOptions } from '../types.js'
+import { cidKey } from '../util/cid-key.js'
 import { describePeers } from './peer-report.js'
 import type { MistNode } from './node.js'
 
@@ -17,7 +18,14 @@ export interface NetworkStoreOptions {
   recentBytes?: number
 }
 
-/** Recently fetched blocks, oldest first, bounded in bytes (content-addressed: never stale). */
+/**
+ * What one kept block costs besides its bytes (its Map slot, key string, Uint8Array and
+ * ArrayBuffer objects): counted against the limit, or a level of tiny blocks would hold
+ * hundreds of thousands of them within the byte budget.
+ */
+const ENTRY_OVERHEAD = 256
+
+/** Recently fetched blocks, oldest first, bounded in bytes, per-block overhead included (content-addressed: never stale). */
 class RecentBlocks {
   private readonly blocks = new Map<string, Uint8Array>()
   private bytes = 0
@@ -31,11 +39,11 @@ class RecentBlocks {
     if (block.byteLength > this.limit || this.blocks.has(key)) return
     // a view into a larger network buffer would keep all of it alive: keep a copy of its bytes
     this.blocks.set(key, block.buffer.byteLength > 2 * block.byteLength ? Uint8Array.prototype.slice.call(block) : block)
-    this.bytes += block.byteLength
+    this.bytes += block.byteLength + ENTRY_OVERHEAD
     for (const [k, b] of this.blocks) {
       if (this.bytes <= this.limit) break
       this.blocks.delete(k)
-      this.bytes -= b.byteLength
+      this.bytes -= b.byteLength + ENTRY_OVERHEAD
     }
   }
 }
@@ -82,7 +90,7 @@ export class NetworkStore implements BlockStore {
    * so the local check is skipped; `sizeHint`: the block's size if known (leaves), for batching.
    */
   async get (cid: CID, options: AbortOptions & { timeoutMs?: number, sizeHint?: number, notHeld?: boolean } = {}): Promise<Uint8Array> {
-    const key = cid.toString()
+    const key = cidKey(cid)
     const recent = this.recent.get(key)
     if (recent != null) return recent
     if (options.notHeld !== true) {

@@ -228,9 +228,19 @@ export async function publish (paths: string[], options: PublishOptions): Promis
   }
 
   try {
-    await Promise.all(units.map(async unit => unit.kind === 'file' && isPngPath(unit.file.path)
-      ? publishFile(unit, unit.file)
-      : fileQueue.add(async () => unit.kind === 'file' ? publishFile(unit, unit.file) : publishSeries(unit))))
+    // a bounded number of units in flight: an archive's files are not all queued (and held) at once
+    const running = new Set<Promise<void>>()
+    const inFlight = Math.max(8, pool.size * 4)
+    for (const unit of units) {
+      signal?.throwIfAborted()
+      const task = unit.kind === 'file' && isPngPath(unit.file.path)
+        ? publishFile(unit, unit.file)
+        : fileQueue.add(async () => unit.kind === 'file' ? publishFile(unit, unit.file) : publishSeries(unit)) as Promise<void>
+      running.add(task)
+      void task.finally(() => running.delete(task)).catch(() => {})
+      if (running.size >= inFlight) await Promise.race(running)
+    }
+    await Promise.all(running)
   } finally {
     encodeQueue.clear()
     pngQueue.clear()

@@ -26,9 +26,25 @@ export interface AtomicWriteOptions {
   overwrite?: boolean
 }
 
+/**
+ * Output directories this process has already checked (`within` + NUL + directory): a dataset
+ * writes thousands of files into the same few folders, and checking each folder's path again
+ * for every file cost more than writing the file. If one is removed meanwhile, the write's
+ * ENOENT makes it checked (and made) again.
+ */
+const checkedDirs = new Set<string>()
+
 async function prepareDirectory (path: string, options: AtomicWriteOptions): Promise<void> {
-  if (options.within != null) await ensureDirectoryInside(options.within, dirname(path))
-  else await mkdir(dirname(path), { recursive: true })
+  if (options.within == null) { await mkdir(dirname(path), { recursive: true }); return }
+  const key = `${options.within}\0${dirname(path)}`
+  if (checkedDirs.has(key)) return
+  await ensureDirectoryInside(options.within, dirname(path))
+  if (checkedDirs.size >= 4096) checkedDirs.clear()
+  checkedDirs.add(key)
+}
+
+function forgetDirectory (path: string, options: AtomicWriteOptions): boolean {
+  return options.within != null && checkedDirs.delete(`${options.within}\0${dirname(path)}`)
 }
 
 /** Whether two files hold the same bytes (sizes first, then 1 MiB chunks side by side). */
@@ -62,10 +78,9 @@ async function sameContent (a: string, b: string): Promise<boolean> {
 
 /** Moves the finished temp file to `path`, following options.overwrite; removes `tmp` unless it was renamed. */
 async function place (tmp: string, path: string, options: AtomicWriteOptions): Promise<void> {
-  const existing = await lstat(path).catch((err: any) => { if (err?.code === 'ENOENT') return undefined; throw err })
-  if (existing?.isDirectory() === true) {
-    throw new OutputPathError(`${path} is a directory; give a file name, or a directory only where a dataset or a volume of per-slice files is written`)
-  }
+  // never replacing: the link below fails on anything already there, so look only then
+  const existing = options.overwrite === false ? undefined : await lstat(path).catch((err: any) => { if (err?.code === 'ENOENT') return undefined; throw err })
+  if (existing?.isDirectory() === true) throw new OutputPathError(`${path} is a directory; give a file name, or a directory only where a dataset or a volume of per-slice files is written`)
   if (options.overwrite !== false) {
     await rename(tmp, path)
     return
@@ -78,13 +93,14 @@ async function place (tmp: string, path: string, options: AtomicWriteOptions): P
       return
     } catch (err: any) {
       if (err?.code !== 'EEXIST') {
-        // a file system without hard links: the check above has to do
-        if (err?.code === 'EPERM' || err?.code === 'ENOTSUP' || err?.code === 'ENOSYS' || err?.code === 'EXDEV') { await rename(tmp, path); return }
-        throw err
+        // a file system without hard links: a look, then a rename, has to do
+        if (!(err?.code === 'EPERM' || err?.code === 'ENOTSUP' || err?.code === 'ENOSYS' || err?.code === 'EXDEV')) throw err
+        if (await lstat(path).then(() => false, () => true)) { await rename(tmp, path); return }
       }
     }
   }
   const now = await lstat(path)
+  if (now.isDirectory()) throw new OutputPathError(`${path} is a directory; give a file name, or a directory only where a dataset or a volume of per-slice files is written`)
   if (now.isFile() && await sameContent(tmp, path)) {
     await rm(tmp, { force: true })
     return
@@ -101,7 +117,14 @@ export async function writeFileAtomic (path: string, data: Uint8Array | string, 
   await prepareDirectory(path, options)
   const tmp = tempPath(path)
   try {
-    await writeFile(tmp, data, { flag: 'wx' })
+    try {
+      await writeFile(tmp, data, { flag: 'wx' })
+    } catch (err: any) {
+      // a directory checked earlier was removed: check (and make) it again, once
+      if (err?.code !== 'ENOENT' || !forgetDirectory(path, options)) throw err
+      await prepareDirectory(path, options)
+      await writeFile(tmp, data, { flag: 'wx' })
+    }
     await place(tmp, path, options)
   } catch (err) {
     await rm(tmp, { force: true })

@@ -1,0 +1,28 @@
+import { CID } from 'multiformats/cid'
+import { describe, expect, it } from 'vitest'
+import { jsonText } from '../../src/cli/common.js'
+
+const cid = CID.parse('bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy')
+const reference = (v: unknown): string => JSON.stringify(v, (_k, x) => (x instanceof CID ? x.toString() : x), 2) + '\n'
+
+describe('jsonText', () => {
+  it('writes exactly what JSON.stringify writes, long arrays an element at a time', () => {
+    const item = (i: number): unknown => ({ path: `a/b-${i}.png`, root: cid, levels: [{ level: 0, width: 8, height: 8 }], extra: undefined, nested: { list: [1, [2, 3]], text: 'line\nbreak' } })
+    const values = [
+      { root: cid, items: Array.from({ length: 300 }, (_, i) => item(i)), failures: [], warnings: Array.from({ length: 1000 }, (_, i) => i % 2 === 0 ? `w${i}` : null), skipped: undefined, bytesWritten: 5 },
+      { outputs: Array.from({ length: 257 }, (_, i) => ({ paths: [`o/${i}.png`], spacing: [0.5, 0.5] })) },
+      { only: Array.from({ length: 400 }, () => []) },
+      { short: [1, 2, 3], root: cid },
+      [1, 2, 3],
+      'text',
+      null
+    ]
+    for (const v of values) {
+      const chunks: string[] = []
+      expect(jsonText(v)).toBe(reference(v))
+      jsonText(v, c => { chunks.push(c) })
+      expect(chunks.join('')).toBe(reference(v))
+      if ((v as any)?.items != null) expect(chunks.length).toBeGreaterThan(300)
+    }
+  })
+})
