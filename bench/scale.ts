@@ -85,10 +85,15 @@ export async function runScale (ctx: Ctx, n: number, px: number): Promise<{ n: n
     const get = async (step: string, repo: string, args: string[], images: number): Promise<void> => {
       ctx.log(`  ${step}…`)
       const out = join(ctx.dir, `out-${step.replace(/\W+/g, '-')}`)
-      const r = await mist(['get', ...args, '-o', out, '--repo', repo, '--peer', addr, '--timeout', '120', '--json'], { meterDir: ctx.dir, allowFail: true })
+      // as a user runs it on an archive: no --json (which keeps every output's record to print them
+      // all at the end); the outputs are counted from the summary line, the bytes from the repo
+      const before = await repoSize(repo)
+      const r = await mist(['get', ...args, '-o', out, '--repo', repo, '--peer', addr, '--timeout', '120'], { meterDir: ctx.dir, allowFail: true })
       if (r.code !== 0) throw new Error(`${step}: get exited ${r.code}: ${r.stderr.slice(-2000)}`)
-      const got = JSON.parse(r.stdout)
-      steps.push({ step, wallMs: r.wallMs, images, bytes: got.fetched?.freshBytes, rssKiB: { get: rss(r) }, repo: await repoSize(repo), note: `${got.outputs.length} outputs, ${got.failures.length} failed` })
+      const summary = /wrote (\d+) output\(s\)[^\n]*?(?:, (\d+) failed)?\n*$/.exec(r.stdout)
+      if (summary == null) throw new Error(`${step}: no summary line in get's output: ${r.stdout.slice(-500)}`)
+      const after = await repoSize(repo)
+      steps.push({ step, wallMs: r.wallMs, images, bytes: after.bytes - before.bytes, rssKiB: { get: rss(r) }, repo: after, note: `${summary[1]} outputs, ${summary[2] ?? 0} failed` })
     }
     await get('get --size 64', await freshGetter('g64'), [root, '--size', '64'], n)
     const full = await freshGetter('gfull')

@@ -4,12 +4,14 @@ import cliProgress from 'cli-progress'
 export interface Progress {
   addTotal: (n: number) => void
   increment: (n: number) => void
+  /** Prints a line on stdout above the bar (the bar's line is cleared first and drawn again at the next update). */
+  log: (line: string) => void
   stop: () => void
 }
 
 export function createProgress (label: string, unit: 'bytes' | 'files', enabled: boolean): Progress {
   if (!enabled || process.stderr.isTTY !== true) {
-    return { addTotal () {}, increment () {}, stop () {} }
+    return { addTotal () {}, increment () {}, log (line) { process.stdout.write(line) }, stop () {} }
   }
   const format = unit === 'bytes'
     ? `${label} [{bar}] {percentage}% | {value_h} / {total_h} | eta {eta_formatted}`
@@ -22,6 +24,7 @@ export function createProgress (label: string, unit: 'bytes' | 'files', enabled:
   return {
     addTotal (n) { total += n; bar.setTotal(total); bar.update(value, human()) },
     increment (n) { value += n; bar.update(value, human()) },
+    log (line) { if (process.stdout.isTTY === true) process.stderr.write('\r\x1b[2K'); process.stdout.write(line) },
     stop () { bar.stop() }
   }
 }

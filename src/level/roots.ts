@@ -1,3 +1,4 @@
+import { cidKey } from '../util/cid-key.js'
 import type { CID } from 'multiformats/cid'
 import { decodeDatasetRoot, decodeImageRoot, decodeVolumeRoot, rootKind, type DatasetRoot, type ImageRoot, type VolumeRoot } from '../chunker/index.js'
 import { FormatError, MissingBlockError } from '../errors.js'
@@ -50,7 +51,7 @@ const DECODED_PER_SOURCE = 4096
 /** Reads a mist-p2p root block of any kind and validates it (FormatError on anything else). */
 export async function readRoot (source: BlockSource, cid: CID, options: ReadRootOptions = {}): Promise<AnyRoot> {
   if (cid.code !== 0x71) throw new FormatError(`${cid} is not a mist-p2p root (a dag-cbor block is expected, this CID has codec 0x${cid.code.toString(16)}); give the root CID that publish printed`)
-  const key = cid.toString()
+  const key = cidKey(cid)
   let cache = source.remote === true ? decoded.get(source) : undefined
   const hit = options.onRead == null ? cache?.get(key) : undefined
   if (hit != null) return hit

@@ -14,16 +14,16 @@ export interface NetworkStoreOptions {
    * under load @helia/bitswap occasionally loses wants and never answers them.
    */
   rewantMs?: number
-  /** Bytes of recently fetched blocks kept in memory, so a get that fetches a level and then decodes it does not read them back from disk; default 32 MiB. */
+  /** Bytes of recently fetched blocks kept in memory, so a get that fetches a level and then decodes it does not read them back from disk; default 16 MiB. */
   recentBytes?: number
 }
 
 /**
- * What one kept block costs besides its bytes (its Map slot, key string, Uint8Array and
+ * What one kept block costs besides its bytes (measured in a heap snapshot: its Map slot, key string, Uint8Array and
  * ArrayBuffer objects): counted against the limit, or a level of tiny blocks would hold
  * hundreds of thousands of them within the byte budget.
  */
-const ENTRY_OVERHEAD = 256
+const ENTRY_OVERHEAD = 320
 
 /** Recently fetched blocks, oldest first, bounded in bytes, per-block overhead included (content-addressed: never stale). */
 class RecentBlocks {
@@ -74,7 +74,7 @@ export class NetworkStore implements BlockStore {
   private readonly recent: RecentBlocks
   constructor (readonly repo: Repo, readonly node: MistNode, private readonly options: NetworkStoreOptions = {}) {
     this.path = repo.path
-    this.recent = new RecentBlocks(options.recentBytes ?? 32 * 1024 * 1024)
+    this.recent = new RecentBlocks(options.recentBytes ?? 16 * 1024 * 1024)
   }
 
   async has (cid: CID, options: AbortOptions = {}): Promise<boolean> {

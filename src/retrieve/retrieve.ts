@@ -12,7 +12,8 @@ import type { BlockSource, TransferStats } from '../repo/index.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
 import { decodeImageLevel } from './image-level.js'
 import { defaultFormat, extensionFor, volumeIsDirectory, writeImageOutput, writeVolumeOutput, type OutputFormat } from './output.js'
-import { writeFileAtomic } from '../util/atomic-write.js'
+import { writeStreamAtomic } from '../util/atomic-write.js'
+import { cidText } from '../util/cid-key.js'
 import { ensureDirectoryInside } from '../util/output-dir.js'
 import { OutputNames, outputCandidates, pathInside } from './output-names.js'
 import { volumeLevelSlices } from './volume-slices.js'
@@ -22,6 +23,7 @@ export type RetrieveProgressEvent =
   | ProgressEvent<'retrieve:planned', { bytes: number }>
   | ProgressEvent<'retrieve:bytes', { bytes: number }>
   | ProgressEvent<'retrieve:written', { name: string, paths: string[] }>
+  | ProgressEvent<'retrieve:output', RetrievedOutput>
 
 export interface RetrieveOptions extends LevelSelection, EntrySelection, OperationOptions<RetrieveProgressEvent> {
   /**
@@ -43,6 +45,12 @@ export interface RetrieveOptions extends LevelSelection, EntrySelection, Operati
   prefetch?: boolean
   /** Replace existing output files that hold other content (default: refuse them; identical files are kept). */
   force?: boolean
+  /**
+   * Keep every output's record in `outputs` (default true). An archive's get that only needs the
+   * files and the manifest passes false: each record then goes out as a `retrieve:output` event
+   * and nothing is kept per entry, so memory stays flat however many entries there are.
+   */
+  keepOutputs?: boolean
 }
 
 export interface RetrievedOutput {
@@ -67,7 +75,10 @@ export interface RetrievedOutput {
 export interface RetrieveResult {
   root: string
   kind: AnyRoot['kind']
+  /** Every output, sorted by entry name (empty with keepOutputs: false; `written` counts them). */
   outputs: RetrievedOutput[]
+  /** How many outputs were written. */
+  written: number
   failures: Array<{ name: string, error: { name: string, message: string } }>
   /** Datasets: the manifest written beside the outputs (one JSON line per output). */
   manifest?: string
@@ -84,7 +95,13 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
     fetched = { ...fetched, ...source.transferStats?.() }
   }
   const top = await openRoot(source, cid, { signal })
-  const result: RetrieveResult = { root: cid.toString(), kind: top.kind, outputs: [], failures: [], fetched }
+  const result: RetrieveResult = { root: cid.toString(), kind: top.kind, outputs: [], written: 0, failures: [], fetched }
+  const keep = options.keepOutputs !== false
+  const record = (o: RetrievedOutput): void => {
+    result.written++
+    if (keep) result.outputs.push(o)
+    onProgress?.({ type: 'retrieve:output', detail: o })
+  }
   if (fetched == null) delete result.fetched
   const overwrite = options.force === true
   const decodeOptions = { pool: options.pool, signal, onProgress }
@@ -110,12 +127,12 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
       paths = await writeVolumeOutput(path, format, { root: entry.root, level, meta: entry.root.meta, slices }, outputOptions)
     }
     onProgress?.({ type: 'retrieve:written', detail: { name, paths } })
-    return { name, root: entry.cid.toString(), kind: entry.kind, level, paths, ...describeOutput(entry) }
+    return { name, root: cidText(entry.cid), kind: entry.kind, level, paths, ...describeOutput(entry) }
   }
 
   if (top.kind !== 'dataset') {
     const plan = await planEntry(source, { name: cid.toString(), cid, clamp: false, root: top }, options, { signal })
-    result.outputs.push(await one(plan, options.out != null ? resolve(options.out) : undefined))
+    record(await one(plan, options.out != null ? resolve(options.out) : undefined))
     return result
   }
   // a path that names one entry (not a sub-directory): that entry alone, written like a lone root
@@ -127,7 +144,7 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
     const isDir = plan.kind === 'volume' && volumeIsDirectory(format)
     // the entry's own file name, checked like any output name (it comes from a root)
     const fallback = pathInside(process.cwd(), `${stripImageExtension(basename(exact.name))}-L${plan.level}${isDir ? '' : extensionFor(format)}`, exact.name)
-    result.outputs.push(await one(plan, options.out != null ? await singleOutputPath(resolve(options.out), basename(fallback), isDir) : fallback))
+    record(await one(plan, options.out != null ? await singleOutputPath(resolve(options.out), basename(fallback), isDir) : fallback))
     return result
   }
 
@@ -137,6 +154,10 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
   await ensureDirectoryInside(outDir, outDir)
   const concurrency = options.concurrency ?? 8
   const running = new Set<Promise<void>>()
+  // the manifest is written as entries finish, in entry order, and appears (replacing the one an
+  // earlier get wrote; no link is followed) only if something was written
+  const manifest = new ManifestWriter(join(outDir, MANIFEST), outDir, signal)
+  let sequence = 0
   // output paths are claimed in entry (name) order, whatever order the roots arrive in, so
   // which of two colliding entries keeps the plain name does not depend on timing
   const names = new OutputNames()
@@ -145,6 +166,7 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
   for await (const ref of rootEntries(source, top, { signal, path: options.path, include: options.include, exclude: options.exclude })) {
     signal?.throwIfAborted()
     const myTurn = turn
+    const mySequence = sequence++
     let release!: () => void
     turn = new Promise<void>(resolve => { release = resolve })
     const task = (async () => {
@@ -162,8 +184,11 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
         } finally {
           void myTurn.then(release)
         }
-        result.outputs.push(await one(claimed.entry, claimed.path, outDir))
+        const output = await one(claimed.entry, claimed.path, outDir)
+        record(output)
+        manifest.add(mySequence, JSON.stringify(manifestLine(output, outDir)) + '\n')
       } catch (err: any) {
+        manifest.add(mySequence, undefined)
         if (signal?.aborted === true) throw err
         result.failures.push({ name: ref.name, error: describeError(err, ref.name) })
       }
@@ -172,15 +197,66 @@ export async function retrieve (source: BlockSource, cid: CID, options: Retrieve
     void task.finally(() => running.delete(task))
     if (running.size >= concurrency) await Promise.race(running)
   }
-  await Promise.all(running)
+  try {
+    await Promise.all(running)
+  } finally {
+    await manifest.finish(result.written > 0 && signal?.aborted !== true)
+  }
   result.outputs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   result.failures.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  if (result.outputs.length > 0) {
-    result.manifest = join(outDir, MANIFEST)
-    // the manifest describes this run's outputs: it replaces the one an earlier get wrote (no link is followed)
-    await writeFileAtomic(result.manifest, result.outputs.map(o => JSON.stringify(manifestLine(o, outDir)) + '\n').join(''), { within: outDir, overwrite: true })
-  }
+  if (result.written > 0) result.manifest = join(outDir, MANIFEST)
   return result
+}
+
+/**
+ * manifest.jsonl written while a dataset's entries are retrieved: each entry's line (or nothing,
+ * for a failed entry) is added under its sequence number and goes out once every earlier entry
+ * has been decided, so the file is in entry order and holds only the entries still in flight.
+ */
+class ManifestWriter {
+  private readonly waiting = new Map<number, string | undefined>()
+  private next = 0
+  private readonly ready: string[] = []
+  private wake?: () => void
+  private closed = false
+  private readonly cancel = new AbortController()
+  private readonly written: Promise<void>
+
+  constructor (path: string, within: string, signal?: AbortSignal) {
+    const abort = signal != null ? AbortSignal.any([signal, this.cancel.signal]) : this.cancel.signal
+    this.written = writeStreamAtomic(path, () => this.lines(), { within, overwrite: true, signal: abort })
+    this.written.catch(() => {})
+  }
+
+  private async * lines (): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      if (this.ready.length > 0) { yield Buffer.from(this.ready.splice(0).join('')); continue }
+      if (this.closed) return
+      await new Promise<void>(resolve => { this.wake = resolve })
+    }
+  }
+
+  add (sequence: number, line: string | undefined): void {
+    this.waiting.set(sequence, line)
+    while (this.waiting.has(this.next)) {
+      const out = this.waiting.get(this.next)
+      this.waiting.delete(this.next++)
+      if (out != null) this.ready.push(out)
+    }
+    this.wake?.()
+  }
+
+  /** Closes the file: kept under its name when `keep`, else removed (nothing was written). */
+  async finish (keep: boolean): Promise<void> {
+    this.closed = true
+    if (!keep) this.cancel.abort()
+    this.wake?.()
+    try {
+      await this.written
+    } catch (err) {
+      if (keep) throw err
+    }
+  }
 }
 
 /** The metadata a data loader needs, from the plan's root, at the written level. */

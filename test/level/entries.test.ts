@@ -92,6 +92,28 @@ describe('a 20,000-entry dataset', () => {
     expect(indexNodes.length).toBeLessThan(depth1Nodes / 10)
   })
 
+  it('keepOutputs: false keeps no record per entry: each output is an event, the manifest is written in entry order as they finish', async () => {
+    const outDir = join(dir, 'site08-streamed')
+    const events: string[] = []
+    const result = await retrieve(repo, root, {
+      path: 'site08/',
+      size: 8,
+      out: outDir,
+      keepOutputs: false,
+      onProgress: e => { if (e.type === 'retrieve:output') events.push(e.detail.name) }
+    })
+    expect(result.outputs).toEqual([])
+    expect(result.written).toBe(500)
+    expect(result.failures).toEqual([])
+    expect(new Set(events).size).toBe(500)
+    const names = Array.from({ length: 500 }, (_, i) => `site08/case${String(4000 + i).padStart(5, '0')}.png`)
+    expect([...events].sort()).toEqual(names)
+    const lines = (await readFile(join(outDir, 'manifest.jsonl'), 'utf8')).trim().split('\n').map(l => JSON.parse(l))
+    expect(lines.map(l => l.entry)).toEqual(names)
+    expect(lines.every(l => l.output === l.entry && l.width === 8)).toBe(true)
+    expect(await files(outDir)).toEqual([...names, 'manifest.jsonl'].sort())
+  })
+
   it('a path that names nothing is a clear usage error', async () => {
     await expect(retrieve(repo, root, { path: 'site99', out: join(dir, 'none') })).rejects.toMatchObject({ name: 'UsageError', message: expect.stringContaining('no entry or sub-directory "site99"') })
   })
@@ -119,6 +141,12 @@ describe('get of part of a dataset from the CLI', () => {
     expect(res.code, res.stderr).toBe(0)
     const doc = JSON.parse(res.stdout)
     expect(doc.outputs.map((o: any) => o.name)).toEqual(['ct/a.png', 'ct/sub/c.png', 'mr/d.png'])
+    // without --json: one line per output as it is written, then the summary
+    const plain = await cli(['get', cid, '--repo', repoDir, '--level', 'full', '-o', join(dir, 'globbed-plain'), '--include', 'ct/**', '--include', 'mr/*', '--exclude', '**/b.png', '--exclude', '*/*.PNG'])
+    expect(plain.code, plain.stderr).toBe(0)
+    const printed = plain.stdout.trim().split('\n')
+    expect(printed.slice(0, -1).map(l => relative(join(dir, 'globbed-plain'), l.split('  ')[0])).sort()).toEqual(['ct/a.png', 'ct/sub/c.png', 'mr/d.png'])
+    expect(printed.at(-1)).toMatch(/^wrote 3 output\(s\) from /)
     expect(await files(out)).toEqual(['ct/a.png', 'ct/sub/c.png', 'manifest.jsonl', 'mr/d.png'])
     const lines = (await readFile(join(out, 'manifest.jsonl'), 'utf8')).trim().split('\n').map(l => JSON.parse(l))
     expect(lines.map(l => [l.entry, l.output, l.kind, l.level])).toEqual([['ct/a.png', 'ct/a.png', 'image', 2], ['ct/sub/c.png', 'ct/sub/c.png', 'image', 2], ['mr/d.png', 'mr/d.png', 'image', 2]].map(([e, o, k]) => [e, o, k, lines[0].level]))

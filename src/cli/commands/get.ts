@@ -1,5 +1,5 @@
 import type { LevelSelection } from '../../level/index.js'
-import type { OutputFormat } from '../../retrieve/index.js'
+import type { OutputFormat, RetrievedOutput } from '../../retrieve/index.js'
 import type { CID } from 'multiformats/cid'
 import { abortOnSignals, printJson } from '../common.js'
 import { createProgress, formatBytes } from '../progress.js'
@@ -24,6 +24,13 @@ export async function getCommand (cidText: string, options: GetCommandOptions): 
   try {
     // from peers, the bar shows the prefetch (the bytes that move); offline, the blocks read
     let prefetching = false
+    // without --json each output is printed as it is written and no record is kept per entry
+    const json = options.json === true
+    let total = 0
+    const printOutput = (out: RetrievedOutput): void => {
+      total += out.bytes
+      progress.log(`${out.paths.length === 1 ? out.paths[0] : `${out.paths.length} files under ${out.paths[0]}…`}  level ${out.level} ${out.width}x${out.height}  ${formatBytes(out.bytes)}\n`)
+    }
     const result = await withMist(options, 'get', async mist => { ({ cid, path } = await mist.target(cidText, { signal })); return await mist.get(cid, {
       level: options.level,
       size: options.size,
@@ -34,8 +41,10 @@ export async function getCommand (cidText: string, options: GetCommandOptions): 
       format: options.format,
       applyRescale: options.applyRescale === true,
       force: options.force === true,
+      keepOutputs: json,
       signal,
       onProgress: event => {
+        if (event.type === 'retrieve:output' && !json) printOutput(event.detail)
         if (event.type === 'fetch:planned') { prefetching = true; progress.addTotal(event.detail.bytes) }
         if (event.type === 'fetch:block') progress.increment(event.detail.bytes)
         if (prefetching) return
@@ -44,15 +53,11 @@ export async function getCommand (cidText: string, options: GetCommandOptions): 
       }
     }) })
     progress.stop()
-    if (options.json === true) {
+    if (json) {
       printJson(result)
     } else {
-      for (const out of result.outputs) {
-        process.stdout.write(`${out.paths.length === 1 ? out.paths[0] : `${out.paths.length} files under ${out.paths[0]}…`}  level ${out.level} ${out.width}x${out.height}  ${formatBytes(out.bytes)}\n`)
-      }
       for (const failure of result.failures) process.stderr.write(`failed: ${failure.error.name}: ${failure.error.message}\n`)
-      const total = result.outputs.reduce((n, o) => n + o.bytes, 0)
-      process.stdout.write(`wrote ${result.outputs.length} output(s) from ${formatBytes(total)} of blocks${result.fetched != null ? ` (${formatBytes(result.fetched.freshBytes)} fetched from peers)` : ''}${result.failures.length > 0 ? `, ${result.failures.length} failed` : ''}\n`)
+      process.stdout.write(`wrote ${result.written} output(s) from ${formatBytes(total)} of blocks${result.fetched != null ? ` (${formatBytes(result.fetched.freshBytes)} fetched from peers)` : ''}${result.failures.length > 0 ? `, ${result.failures.length} failed` : ''}\n`)
     }
     return result.failures.length > 0 ? 1 : 0
   } finally {
