@@ -103,5 +103,59 @@ export async function runCodec (ctx: Ctx): Promise<any> {
     runs.push({ workers: size, images: n, ms, imagesPerS: n / (ms / 1000), mpxPerS, ofCodec: mpxPerS / (rows[0].encodeMpxs * size) })
   }
   await rm(src, { recursive: true, force: true })
-  return { opjStartupMs: { encode: opj0.encodeMs, decode: opj0.decodeMs }, rows, publish: { runs, scaling: runs[runs.length - 1].imagesPerS / runs[0].imagesPerS } }
+  const series = await publishCtSeries(ctx)
+  return { opjStartupMs: { encode: opj0.encodeMs, decode: opj0.decodeMs }, rows, publish: { runs, scaling: runs[runs.length - 1].imagesPerS / runs[0].imagesPerS, series } }
+}
+
+/**
+ * The other publish goal of issue 12: an uncompressed DICOM CT series, against the encode Mpx/s of
+ * one of its slices on one core times the workers. The real CT series of the fixtures
+ * (TotalSegmentator's example, JPEG 2000) is made uncompressed by GDCM (`gdcmconv --raw`), and
+ * published as copies in several directories (each its own series volume; the same slices, so the
+ * figure is reading, encoding and hashing, not new blocks only). Skipped without the fixtures or gdcmconv.
+ */
+async function publishCtSeries (ctx: Ctx): Promise<any> {
+  const files = realFiles(false).filter(f => f.path.includes('/example_ct_dicom/')).map(f => f.path)
+  if (files.length < 2) return { skipped: 'no real CT series (MIST_REAL_FIXTURES)' }
+  const copies = ctx.quick ? 2 : 6
+  const root = join(ctx.dir, 'ct-series-raw')
+  try {
+    for (const f of files) await sh('gdcmconv', ['--raw', f, join(ctx.dir, `ct-raw-${f.split('/').pop() as string}`)])
+  } catch (err) {
+    return { skipped: `gdcmconv --raw failed or is missing: ${(err as Error).message.slice(0, 200)}` }
+  }
+  for (let c = 0; c < copies; c++) {
+    await mkdir(join(root, `series-${c}`), { recursive: true })
+    for (const f of files) {
+      const name = f.split('/').pop() as string
+      await (await import('node:fs/promises')).copyFile(join(ctx.dir, `ct-raw-${name}`), join(root, `series-${c}`, name))
+    }
+  }
+  const [first] = await readInputs(join(root, 'series-0', files[0].split('/').pop() as string))
+  if (first.kind !== 'image') return { skipped: 'the CT slice did not read as an image' }
+  const slice = first.image
+  const mpxSlice = slice.width * slice.height / 1e6
+  const encodeMs = await timeMs(ctx.quick ? 3 : 7, async () => encodeHTJ2K(slice))
+  const encodeMpxs = mpxSlice / (encodeMs / 1000)
+  const size = Math.max(1, cpus().length)
+  const times: number[] = []
+  let volumes = 0
+  for (let rep = 0; rep < ctx.reps; rep++) {
+    const pool = new CodecPool({ size })
+    await pool.encode(syntheticRadiograph(64, 64, 1))
+    const path = join(ctx.dir, `publish-ct-${rep}`)
+    const repo = await Repo.open({ path, create: true, command: 'bench' })
+    const t0 = performance.now()
+    const res = await publish([root], { repo, pool })
+    times.push(performance.now() - t0)
+    await repo.close(); await pool.close()
+    await rm(path, { recursive: true, force: true })
+    if (res.failures.length > 0) throw new Error(`CT series publish failed: ${JSON.stringify(res.failures[0])}`)
+    volumes = res.items.filter(i => i.kind === 'volume').length
+  }
+  await rm(root, { recursive: true, force: true })
+  const ms = median(times)
+  const slices = copies * files.length
+  const mpxPerS = slices * mpxSlice / (ms / 1000)
+  return { slices, volumes, width: slice.width, height: slice.height, workers: size, ms, mpxPerS, sliceEncodeMpxs: encodeMpxs, ofCodec: mpxPerS / (encodeMpxs * size) }
 }

@@ -79,6 +79,9 @@ export async function renderAll (r: any, benchDir: string): Promise<string> {
     L.push('', `Publish throughput (library \`publish()\` of ${c.publish.runs[0].images} PNG 512x512 12-bit into a fresh repo):`, '', '| workers | ms | images/s | Mpx/s | of the codec (encode Mpx/s of the 512x512 row x workers) |', '|---:|---:|---:|---:|---:|')
     for (const x of c.publish.runs) L.push(`| ${x.workers} | ${f(x.ms, 0)} | ${f(x.imagesPerS, 1)} | ${f(x.mpxPerS, 1)} | ${x.ofCodec != null ? f(x.ofCodec, 2) : '–'} |`)
     L.push('', `Scaling, all cores against one worker: **${f(c.publish.scaling, 2)}x**.`, '')
+    const cs = c.publish.series
+    if (cs != null && cs.skipped == null) L.push(`Uncompressed DICOM CT series (the fixtures' TotalSegmentator CT made uncompressed by \`gdcmconv --raw\`, ${cs.slices} slices of ${cs.width}x${cs.height} in ${cs.volumes} series directories), \`publish()\` with ${cs.workers} workers: ${f(cs.ms, 0)} ms = ${f(cs.mpxPerS, 1)} Mpx/s against ${f(cs.sliceEncodeMpxs, 1)} Mpx/s encode of one slice on one core = **${f(cs.ofCodec, 2)}** of the codec x workers.`, '')
+    else if (cs?.skipped != null) L.push(`Uncompressed DICOM CT series: skipped (${cs.skipped}).`, '')
   }
   if (s.pulls != null && s.pulls.error == null) {
     const d = r.dataset
