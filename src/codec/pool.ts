@@ -94,7 +94,7 @@ function compiled (): CompiledWasm {
  * Not `view.slice()`: a Node Buffer's slice is a view of the same memory, and transferring it
  * would detach the caller's whole buffer (e.g. the DICOM file a frame was cut from).
  */
-function ownBuffer<T extends ArrayBufferView> (view: T, transfer: boolean | undefined): T {
+export function ownBuffer<T extends ArrayBufferView> (view: T, transfer: boolean | undefined): T {
   if (transfer === true) return view
   const copy = view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer
   if (Buffer.isBuffer(view)) return new Uint8Array(copy) as unknown as T

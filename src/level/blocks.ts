@@ -140,7 +140,7 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
 }
 
 /** Deepest directory nesting followed: entry names have at most 512 segments (1024 bytes), a volume adds one, HAMTs at most 8 shard levels each. */
-const MAX_DIRECTORY_DEPTH = 513 * 9
+export const MAX_DIRECTORY_DEPTH = 513 * 9
 
 /**
  * The level directories a walk includes: those of levels 0..K of a version-2 dataset walked

@@ -13,7 +13,7 @@ import { FormatError, UsageError } from '../errors.js'
 import type { BlockSource } from '../repo/index.js'
 import type { AbortOptions, OperationOptions, ProgressEvent } from '../types.js'
 import { cidKey } from '../util/cid-key.js'
-import { walkLevel } from './blocks.js'
+import { MAX_DIRECTORY_DEPTH, walkLevel } from './blocks.js'
 import { openRoot } from './plan.js'
 import { readRoot, type AnyRoot } from './roots.js'
 
@@ -76,7 +76,7 @@ async function entryNeeds (source: BlockSource, entry: DatasetEntry, needs: Need
  */
 async function freshDirectories (source: BlockSource, next: CID, prev: CID | undefined, out: Map<string, number>, options: AbortOptions, depth = 0): Promise<void> {
   if (prev?.equals(next) === true || out.has(cidKey(next))) return
-  if (next.code !== dagPb.code || depth > 513 * 9) throw new FormatError(`level directory block ${next} is not a dag-pb directory within the nesting bound`)
+  if (next.code !== dagPb.code || depth > MAX_DIRECTORY_DEPTH) throw new FormatError(`level directory block ${next} is not a dag-pb directory within ${MAX_DIRECTORY_DEPTH} levels`)
   const bytes = await source.get(next, options)
   const node = dagPb.decode(bytes)
   const type = UnixFS.unmarshal(node.Data ?? new Uint8Array()).type

@@ -6,7 +6,7 @@
  */
 import { CID } from 'multiformats/cid'
 import { buildImageDag } from '../chunker/index.js'
-import { jobModuleUrl, type CodecPool, type TaskCodec, type TaskOutput } from '../codec/index.js'
+import { jobModuleUrl, ownBuffer, type CodecPool, type TaskCodec, type TaskOutput } from '../codec/index.js'
 import { sniffFormat } from '../formats/index.js'
 import { readInputBytes } from '../formats/input-file.js'
 import { readPngBytes } from '../formats/png/read.js'
@@ -97,19 +97,12 @@ export async function publishPngOnPool (pool: CodecPool, input: { path: string, 
  */
 export async function publishImageOnPool (pool: CodecPool, image: RasterImage, meta: ImageMeta, options: AbortOptions & { name: string, decompositions?: number }): Promise<PublishedImage> {
   if (image == null || !ArrayBuffer.isView(image.data)) throw new CodecError('cannot encode: image.data must be a typed array of samples')
-  const data = ownCopy(image.data)
+  const data = ownBuffer(image.data, false)
   const input: ImageTaskInput = { image: { ...image, data }, meta, name: options.name, decompositions: options.decompositions }
   return await unpack(await pool.runTask<PackedImage>(MODULE, input, { signal: options.signal, transfer: [data.buffer as ArrayBuffer] })) as PublishedImage
 }
 
 /** An exact-size copy in a buffer of its own (a Node Buffer may share its memory with others). */
-function ownCopy<T extends ArrayBufferView> (view: T): T {
-  const copy = new Uint8Array(view.byteLength)
-  copy.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength))
-  const Ctor = (Buffer.isBuffer(view) ? Uint8Array : view.constructor) as new (b: ArrayBuffer) => T
-  return new Ctor(copy.buffer)
-}
-
 function unpack (got: PackedImage): PublishedImage | undefined {
   if (got.notPng === true) return undefined
   const { root, levels, pixels, meta, cids, ends, bytes } = got as Required<PackedImage>
