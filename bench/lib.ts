@@ -134,7 +134,7 @@ export class Daemon {
 }
 
 /** The CLI, to completion; throws unless it exits 0. */
-export async function mist (args: string[], opts: { netns?: string, meterDir?: string, allowFail?: boolean, env?: Record<string, string> } = {}): Promise<Metered> {
+export async function mist (args: string[], opts: { netns?: string, meterDir?: string, allowFail?: boolean, env?: Record<string, string>, timeoutMs?: number } = {}): Promise<Metered> {
   const r = await runNode(BIN, args, opts)
   if (r.code !== 0 && opts.allowFail !== true) throw new Error(`mist-p2p ${args.join(' ')} exited ${r.code}: ${r.stderr.slice(-3000)}`)
   return r

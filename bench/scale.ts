@@ -54,11 +54,12 @@ async function repoSize (repo: string): Promise<{ files: number, bytes: number }
 
 const rss = (m: Metered): number => m.meter?.maxRssKiB ?? NaN
 
-export async function runScale (ctx: Ctx, n: number, px: number): Promise<{ n: number, px: number, root: string, steps: ScaleStep[] }> {
+export async function runScale (ctx: Ctx, n: number, px: number, steps: ScaleStep[] = []): Promise<{ n: number, px: number, root: string, steps: ScaleStep[] }> {
   const input = join(ctx.cache, `scale-${n}-${px}`)
+  // a step of an archive-sized run takes many minutes: the runner's 10-minute default would kill it
+  const timeoutMs = Math.max(600_000, n * 40 * (px / 128) ** 2)
   ctx.log(`scale: ${n} images of ${px}x${px} in ${input}`)
   await writeArchive(input, n, px, ctx.log)
-  const steps: ScaleStep[] = []
   const seeder = join(ctx.dir, 'seeder')
   await mist(['init', '--repo', seeder, '--json'])
   const key = join(seeder, 'swarm.key')
@@ -69,13 +70,13 @@ export async function runScale (ctx: Ctx, n: number, px: number): Promise<{ n: n
   }
 
   ctx.log('  publish…')
-  const pub = await mist(['publish', input, '--repo', seeder, '--json'], { meterDir: ctx.dir })
+  const pub = await mist(['publish', input, '--repo', seeder, '--json'], { meterDir: ctx.dir, timeoutMs })
   const doc = JSON.parse(pub.stdout)
   const root: string = doc.root
   const published = await repoSize(seeder)
   steps.push({ step: 'publish', wallMs: pub.wallMs, images: doc.images.length, bytes: published.bytes, rssKiB: { publish: rss(pub) }, repo: published, note: `${doc.failures.length} failed` })
 
-  const info = await mist(['info', root, '--repo', seeder, '--json'], { meterDir: ctx.dir })
+  const info = await mist(['info', root, '--repo', seeder, '--json'], { meterDir: ctx.dir, timeoutMs })
   steps.push({ step: 'info', wallMs: info.wallMs, images: n, rssKiB: { info: rss(info) } })
 
   const served = performance.now()
@@ -88,7 +89,7 @@ export async function runScale (ctx: Ctx, n: number, px: number): Promise<{ n: n
       // as a user runs it on an archive: no --json (which keeps every output's record to print them
       // all at the end); the outputs are counted from the summary line, the bytes from the repo
       const before = await repoSize(repo)
-      const r = await mist(['get', ...args, '-o', out, '--repo', repo, '--peer', addr, '--timeout', '120'], { meterDir: ctx.dir, allowFail: true })
+      const r = await mist(['get', ...args, '-o', out, '--repo', repo, '--peer', addr, '--timeout', '120'], { meterDir: ctx.dir, allowFail: true, timeoutMs })
       if (r.code !== 0) throw new Error(`${step}: get exited ${r.code}: ${r.stderr.slice(-2000)}`)
       const summary = /wrote (\d+) output\(s\)[^\n]*?(?:, (\d+) failed)?\n*$/.exec(r.stdout)
       if (summary == null) throw new Error(`${step}: no summary line in get's output: ${r.stdout.slice(-500)}`)
@@ -107,7 +108,8 @@ export async function runScale (ctx: Ctx, n: number, px: number): Promise<{ n: n
   }
   // the seeder's repo holds every block (a getter's has no UnixFS level files: get does not fetch them)
   ctx.log('  verify…')
-  const v = await mist(['verify', root, '--repo', seeder, '--json'], { meterDir: ctx.dir, allowFail: true })
+  const v = await mist(['verify', root, '--repo', seeder, '--json'], { meterDir: ctx.dir, allowFail: true, timeoutMs })
+  if (v.stdout.trim() === '') throw new Error(`verify exited ${v.code} without a result after ${(v.wallMs / 1000).toFixed(0)} s: ${v.stderr.slice(-1000)}`)
   const vd = JSON.parse(v.stdout)
   steps.push({ step: 'verify (every block, every level decoded)', wallMs: v.wallMs, images: vd.images, bytes: vd.bytes, rssKiB: { verify: rss(v) }, note: vd.ok === true ? 'ok' : `${vd.problems.length} problems` })
   return { n, px, root, steps }
@@ -117,7 +119,15 @@ export async function runScale (ctx: Ctx, n: number, px: number): Promise<{ n: n
 export async function scaleMain (ctx: Ctx, n: number, px: number): Promise<string> {
   const t0 = performance.now()
   const atStart = machine()
-  const result = await runScale(ctx, n, px)
+  // the steps measured are kept (and written) even when a later step fails
+  const steps: ScaleStep[] = []
+  let result: { n: number, px: number, root?: string, steps: ScaleStep[], failed?: string } = { n, px, steps }
+  try {
+    result = await runScale(ctx, n, px, steps)
+  } catch (err: any) {
+    result.failed = String(err?.message ?? err).slice(0, 2000)
+    ctx.log(`scale run failed: ${result.failed}`)
+  }
   const doc = { machine: atStart, command: `npm run bench -- --scale ${n} --px ${px}`, started: new Date().toISOString(), seconds: (performance.now() - t0) / 1000, ...result }
   const dir = join(ROOT, 'bench', 'results')
   await mkdir(dir, { recursive: true })
@@ -147,6 +157,7 @@ function renderScale (runs: any[]): string {
       const rssCell = Object.entries(s.rssKiB as Record<string, number>).map(([k, v]) => `${k} ${cell(v / 1024, 0)}`).join(', ')
       lines.push(`| ${s.step} | ${cell(sec)} | ${cell(s.images / sec, 0)} | ${s.bytes != null ? cell(s.bytes / 1e6 / sec) : '–'} | ${rssCell} | ${s.repo?.files ?? '–'} | ${s.repo != null ? cell(s.repo.bytes / 1e6) : '–'} | ${s.note ?? ''} |`)
     }
+    if (r.failed != null) lines.push('', `**This run stopped at a failed step**: ${r.failed}`)
     lines.push('')
   }
   return lines.join('\n')
