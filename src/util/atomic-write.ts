@@ -76,11 +76,15 @@ async function sameContent (a: string, b: string): Promise<boolean> {
   }
 }
 
+function isDirectoryError (path: string): OutputPathError {
+  return new OutputPathError(`${path} is a directory; give a file name, or a directory only where a dataset or a volume of per-slice files is written`)
+}
+
 /** Moves the finished temp file to `path`, following options.overwrite; removes `tmp` unless it was renamed. */
 async function place (tmp: string, path: string, options: AtomicWriteOptions): Promise<void> {
   // never replacing: the link below fails on anything already there, so look only then
   const existing = options.overwrite === false ? undefined : await lstat(path).catch((err: any) => { if (err?.code === 'ENOENT') return undefined; throw err })
-  if (existing?.isDirectory() === true) throw new OutputPathError(`${path} is a directory; give a file name, or a directory only where a dataset or a volume of per-slice files is written`)
+  if (existing?.isDirectory() === true) throw isDirectoryError(path)
   if (options.overwrite !== false) {
     await rename(tmp, path)
     return
@@ -100,7 +104,7 @@ async function place (tmp: string, path: string, options: AtomicWriteOptions): P
     }
   }
   const now = await lstat(path)
-  if (now.isDirectory()) throw new OutputPathError(`${path} is a directory; give a file name, or a directory only where a dataset or a volume of per-slice files is written`)
+  if (now.isDirectory()) throw isDirectoryError(path)
   if (now.isFile() && await sameContent(tmp, path)) {
     await rm(tmp, { force: true })
     return
