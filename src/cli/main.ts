@@ -95,6 +95,7 @@ export async function main (argv: string[]): Promise<number> {
     .description('check that every block of a root (up to a level) is present and intact and that every level decodes to its stated size')
     .argument('<cid>', 'root CID, or <root>/<path> for one entry or sub-directory of a dataset, or a name <peer-id|alias>/<name>[/<path>]')
     .addOption(levelOption()).addOption(sizeOption()).addOption(includeOption()).addOption(excludeOption())
+    .option('--drop-corrupt', 'remove from the repo each block whose bytes do not hash to its CID, so `mirror` or `get` fetches it again (not beside a running serve)')
     .addOption(peerOption()).addOption(timeoutOption())
     .addOption(repoOption()).addOption(jsonOption())
     .action(async (cid: string, opts) => { exitCode = await (await import('./commands/verify.js')).verifyCommand(cid, opts) })

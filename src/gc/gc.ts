@@ -18,6 +18,7 @@ import { PRIVATE_FILE_MODE } from '../repo/private-fs.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
 import { markRecords, type KeepRecord } from './mark.js'
 import { sweepBlocks } from './sweep.js'
+import { sweepLmdb } from './sweep-lmdb.js'
 
 export type GcProgressEvent =
   | ProgressEvent<'gc:marked', { records: number, blocks: number }>
@@ -76,10 +77,10 @@ export async function collectGarbage (repo: Repo, options: GcOptions = {}): Prom
     const live = new Set<string>()
     await markRecords(repo, records, live, { signal: options.signal })
     options.onProgress?.({ type: 'gc:marked', detail: { records: records.length, blocks: live.size } })
-    const swept = await sweepBlocks(join(repo.path, 'blocks'), live, cutoffMs, {
-      signal: options.signal,
-      onBlock: bytes => options.onProgress?.({ type: 'gc:freed', detail: { bytes } })
-    })
+    const sweepOptions = { signal: options.signal, onBlock: (bytes: number) => options.onProgress?.({ type: 'gc:freed', detail: { bytes } }) }
+    const swept = repo.blockstore.kind === 'lmdb'
+      ? await sweepLmdb(repo.blockstore, live, cutoffMs, sweepOptions)
+      : await sweepBlocks(join(repo.path, 'blocks'), live, cutoffMs, sweepOptions)
     await rm(marker, { force: true })
     return {
       records: records.length,

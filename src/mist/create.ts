@@ -9,7 +9,7 @@ import { publish, type PublishOptions, type PublishResult } from '../publish/ind
 import type { BlockStore } from '../repo/index.js'
 import { getImage, getVolume, retrieve, type GetOptions, type ImageResult, type RetrieveOptions, type RetrieveResult, type VolumeResult, type VolumeSliceOptions } from '../retrieve/index.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
-import { verifyRoot, type VerifyOptions, type VerifyResult } from '../verify/index.js'
+import { dropCorruptBlocks, verifyRoot, type VerifyOptions, type VerifyResult } from '../verify/index.js'
 import { openStore, type OpenStoreOptions } from './open-store.js'
 import type { ServeOptions, Serving } from './serve.js'
 
@@ -94,7 +94,12 @@ export async function createMist (options: MistOptions = {}): Promise<Mist> {
     pinPlan: async (cid, o) => planPins(store, cid, o),
     export: async (cid, path, o) => exportCar(store, cid, path, o),
     import: async (path, o) => importCar(store, path, o),
-    verify: async (cid, o) => verifyRoot(store, cid, o),
+    verify: async (cid, o = {}) => {
+      if (o.dropCorrupt === true && opened.repo == null) throw new UsageError('verify --drop-corrupt removes blocks from the repo itself: stop the `serve` running on it, then run it again')
+      const result = await verifyRoot(store, cid, o)
+      if (o.dropCorrupt === true) result.dropped = await dropCorruptBlocks(opened.repo!, result)
+      return result
+    },
     diff: async (a, b, o) => diffRoots(store, a, b, o),
     catalog: async (o = {}) => {
       if (opened.repo == null) return await opened.control!.catalog(o) as any

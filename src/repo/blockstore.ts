@@ -17,6 +17,7 @@ import type { AbortOptions } from '../types.js'
  * Writes stay atomic: a uniquely named temp file in the shard directory, then rename.
  */
 export class MistBlockstore extends FsBlockstore {
+  readonly kind = 'fs' as const
   private readonly madeDirs = new Set<string>()
   /** blockstore-fs's default layout (base32 multihash, directory = its last 2 characters), kept explicitly. */
   private readonly sharding: NextToLast

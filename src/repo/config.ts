@@ -2,9 +2,14 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { RepoError } from '../errors.js'
 
+export type BlockstoreKind = 'fs' | 'lmdb'
+export const BLOCKSTORE_KINDS: readonly BlockstoreKind[] = ['fs', 'lmdb']
+
 /** `<repo>/config.json`: the repo's settings. */
 export interface RepoConfig {
   version: number
+  /** Where blocks live: "lmdb" (one LMDB database, new repos) or "fs" (a file per block; repos made before "blockstore" was recorded). */
+  blockstore?: BlockstoreKind
   /** Multiaddrs (with /p2p/<id>) of consortium peers, dialed by serve, get and mirror. */
   peers?: string[]
   /** If present, only these peer IDs may connect. */
@@ -50,5 +55,9 @@ export async function readRepoConfig (repoPath: string): Promise<RepoConfig> {
   if (nameRefreshSeconds != null && !(typeof nameRefreshSeconds === 'number' && nameRefreshSeconds >= 1 && nameRefreshSeconds <= 86400)) {
     throw new RepoError(`${file}: "nameRefreshSeconds" must be a number of seconds from 1 to 86400`)
   }
-  return { version: parsed?.version, peers: list('peers'), allowPeers: list('allowPeers'), listen: list('listen'), aliases, follow, nameRefreshSeconds }
+  const blockstore = parsed?.blockstore
+  if (blockstore != null && !BLOCKSTORE_KINDS.includes(blockstore)) {
+    throw new RepoError(`${file}: "blockstore" is ${JSON.stringify(blockstore)}; this mist-p2p knows ${BLOCKSTORE_KINDS.map(k => `"${k}"`).join(' and ')} (a repo made by a newer mist-p2p needs that version)`)
+  }
+  return { version: parsed?.version, blockstore, peers: list('peers'), allowPeers: list('allowPeers'), listen: list('listen'), aliases, follow, nameRefreshSeconds }
 }

@@ -1,6 +1,8 @@
-import { readdir, readFile, writeFile, access } from 'node:fs/promises'
+import { readdir, writeFile, access } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { MistBlockstore } from './blockstore.js'
+import { BLOCKSTORE_KINDS, type BlockstoreKind } from './config.js'
+import { LmdbBlockstore } from './lmdb-blockstore.js'
 import { PrivateDatastore } from './datastore.js'
 import { makePrivateDir, PRIVATE_FILE_MODE, repoPermissionWarnings } from './private-fs.js'
 import type { CID } from 'multiformats/cid'
@@ -9,6 +11,7 @@ import type { Block, AbortOptions } from '../types.js'
 import type { BlockStore } from './block-source.js'
 import { RepoLock } from './lock.js'
 import { defaultRepoPath } from './paths.js'
+import { readRepoConfig } from './config.js'
 import { verifyBlock } from './verify.js'
 import { cidKey } from '../util/cid-key.js'
 import { listMirrors, recordMirror, removeMirror, type MirrorRecord, type MirrorSelection } from './mirrors.js'
@@ -21,6 +24,11 @@ export interface RepoOpenOptions {
   create?: boolean
   /** The command taking the lock, shown to anyone else who finds the repo busy. */
   command?: string
+  /**
+   * The blockstore of a repo this call creates: default \`$MIST_P2P_BLOCKSTORE\`, else "lmdb".
+   * An existing repo keeps the one its config.json records ("fs" if it records none).
+   */
+  blockstore?: BlockstoreKind
   /** Where warnings go (an existing repo other users can read or write); default: stderr. */
   onWarning?: (message: string) => void
 }
@@ -31,8 +39,20 @@ function defaultWarning (message: string): void {
 
 export const REPO_VERSION = 1
 
+/** The repo's blockstore: a file per block (repos made before LMDB) or one LMDB database. */
+export type RepoBlockstore = MistBlockstore | LmdbBlockstore
+
+function newRepoBlockstore (path: string, wanted: BlockstoreKind | undefined): BlockstoreKind {
+  const kind = wanted ?? (process.env.MIST_P2P_BLOCKSTORE === '' ? undefined : process.env.MIST_P2P_BLOCKSTORE) ?? 'lmdb'
+  if (!BLOCKSTORE_KINDS.includes(kind as BlockstoreKind)) {
+    throw new RepoError(`${path}: cannot create a repo with blockstore "${kind}" (MIST_P2P_BLOCKSTORE or the blockstore option): use ${BLOCKSTORE_KINDS.map(k => `"${k}"`).join(' or ')}`)
+  }
+  return kind as BlockstoreKind
+}
+
 /**
- * A persistent mist-p2p repo on disk: `blocks/` (an IPFS blockstore, blockstore-fs),
+ * A persistent mist-p2p repo on disk: `blocks/` (an IPFS blockstore: one LMDB database, or
+ * blockstore-fs's file per block in repos made before it),
  * `datastore/` (pins and node state, datastore-fs), `config.json`, and `repo.lock`
  * held while a command uses it.
  */
@@ -42,7 +62,7 @@ export class Repo implements BlockStore {
 
   private constructor (
     readonly path: string,
-    readonly blockstore: MistBlockstore,
+    readonly blockstore: RepoBlockstore,
     readonly datastore: PrivateDatastore,
     private readonly lock: RepoLock
   ) {}
@@ -51,10 +71,12 @@ export class Repo implements BlockStore {
     const path = resolve(options.path ?? defaultRepoPath())
     const configFile = join(path, 'config.json')
     const exists = await access(configFile).then(() => true, () => false)
+    let kind: BlockstoreKind | undefined
     if (!exists) {
       if (options.create !== true) {
         throw new RepoError(`${path} is not a mist-p2p repo (no config.json). Publish something into it first, or pass --repo DIR.`)
       }
+      kind = newRepoBlockstore(path, options.blockstore)
       try {
         // a new or empty directory becomes the private repo; a directory that already holds other
         // things (--repo .) keeps its mode, and its files are private (a warning says if it is not)
@@ -65,13 +87,14 @@ export class Repo implements BlockStore {
     }
     const lock = await RepoLock.acquire(path, options.command ?? 'library')
     try {
-      if (!exists) await writeFile(configFile, JSON.stringify({ version: REPO_VERSION }, null, 2) + '\n', { mode: PRIVATE_FILE_MODE })
+      if (!exists) await writeFile(configFile, JSON.stringify({ version: REPO_VERSION, blockstore: kind }, null, 2) + '\n', { mode: PRIVATE_FILE_MODE })
       for (const warning of await repoPermissionWarnings(path)) (options.onWarning ?? defaultWarning)(warning)
-      const config = JSON.parse(await readFile(configFile, 'utf8'))
-      if (config?.version !== REPO_VERSION) {
-        throw new RepoError(`${path}: repo version ${config?.version} is not supported by this mist-p2p (expects ${REPO_VERSION})`)
+      const config = await readRepoConfig(path)
+      if (config.version !== REPO_VERSION) {
+        throw new RepoError(`${path}: repo version ${config.version} is not supported by this mist-p2p (expects ${REPO_VERSION})`)
       }
-      const blockstore = new MistBlockstore(join(path, 'blocks'))
+      // a repo that records no blockstore was made before LMDB: its blocks are files
+      const blockstore = (config.blockstore ?? 'fs') === 'lmdb' ? new LmdbBlockstore(join(path, 'blocks')) : new MistBlockstore(join(path, 'blocks'))
       const datastore = new PrivateDatastore(join(path, 'datastore'))
       await blockstore.open()
       await datastore.open()

@@ -5,12 +5,12 @@
  * level that does not decode, naming the image, the level and the block.
  */
 import * as dagPb from '@ipld/dag-pb'
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
 import { getDefaultPool, type CodecPool } from '../codec/index.js'
 import { BlockVerificationError, CodecError, CodestreamError, FormatError, MissingBlockError, MistError, UsageError } from '../errors.js'
 import { levelDirectories } from '../level/blocks.js'
 import { openRoot, planEntry, planImageLevel, planSlice, rootEntries, volumeSliceRoots, walkLevel, type AnyRoot, type EntrySelection, type ImagePlan, type LevelSelection, type NeededBlock, type PlanReadOptions, type VolumePlan } from '../level/index.js'
-import type { BlockSource } from '../repo/index.js'
+import type { BlockSource, Repo } from '../repo/index.js'
 import { decodeImageLevel } from '../retrieve/image-level.js'
 import { cidKey } from '../util/cid-key.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
@@ -43,6 +43,8 @@ export interface VerifyResult {
   /** Image levels decoded and found to have their stated size. */
   levelsDecoded: number
   problems: VerifyProblem[]
+  /** Corrupt blocks removed from the repo (`dropCorrupt`), so a mirror or get fetches them again. */
+  dropped?: number
 }
 
 export interface VerifyOptions extends LevelSelection, EntrySelection, OperationOptions<ProgressEvent<'verify:image', { name: string }>> {
@@ -51,6 +53,15 @@ export interface VerifyOptions extends LevelSelection, EntrySelection, Operation
   decode?: boolean
   /** Stop listing after this many problems (default 1000). */
   maxProblems?: number
+  /** Remove from the repo each block found corrupt (its bytes do not hash to its CID); needs the repo itself, not a running serve. */
+  dropCorrupt?: boolean
+}
+
+/** Removes from the repo's blockstore every block `result` found corrupt; how many were removed. */
+export async function dropCorruptBlocks (repo: Repo, result: VerifyResult): Promise<number> {
+  const corrupt = new Set(result.problems.filter(p => p.kind === 'corrupt' && p.error === 'BlockVerificationError' && p.block != null).map(p => p.block as string))
+  for (const block of corrupt) await repo.blockstore.delete(CID.parse(block))
+  return corrupt.size
 }
 
 /** Errors that crossed a worker or the control socket are rebuilt as their classes (codec pool, wire-errors.ts). */

@@ -7,7 +7,6 @@
 import { readdir, stat, writeFile, mkdir, copyFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { base32upper } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { synthesizeImage } from '../../src/codec/index.js'
@@ -17,9 +16,11 @@ import { Repo } from '../../src/repo/index.js'
 import { cli } from '../helpers/cli.js'
 import { initRepo, startServe } from '../helpers/repos.js'
 import type { ServeProc } from '../helpers/serve.js'
+import { storedBlocks, storeKind } from '../helpers/stored-blocks.js'
 import { tempDir } from '../helpers/tmp.js'
 
 const KILL_HOOK = fileURLToPath(new URL('../helpers/gc-kill-hook.mjs', import.meta.url))
+const KILL_HOOK_LMDB = fileURLToPath(new URL('../helpers/gc-kill-hook-lmdb.mjs', import.meta.url))
 let dir: string
 let cleanup: () => Promise<void>
 const serves: ServeProc[] = []
@@ -38,17 +39,14 @@ async function needed (repoPath: string, root: string, level: number | 'full' = 
   return out
 }
 
-/** The block files on disk (by multihash), and any file a gc set aside. */
+/** The blocks the repo holds (by multihash), and any block file a gc of an fs repo set aside. */
 async function onDisk (repoPath: string): Promise<{ blocks: Set<string>, aside: string[] }> {
-  const blocks = new Set<string>()
+  const blocks = new Set((await storedBlocks(repoPath)).keys())
   const aside: string[] = []
   const base = join(repoPath, 'blocks')
   for (const shard of await readdir(base)) {
     if (!(await stat(join(base, shard))).isDirectory()) continue
-    for (const name of await readdir(join(base, shard))) {
-      if (name.endsWith('.data.gc')) aside.push(name)
-      else if (name.endsWith('.data')) blocks.add(key(base32upper.decode(name.slice(0, -5))))
-    }
+    for (const name of await readdir(join(base, shard))) if (name.endsWith('.data.gc')) aside.push(name)
   }
   return { blocks, aside }
 }
@@ -154,12 +152,13 @@ describe('unpin and gc', () => {
     expect((await ok(['verify', x2, '--repo', repo])).ok).toBe(true)
   }, 180_000)
 
-  it('a gc killed -9 in the middle of its sweep is finished by a rerun; every remaining pin verifies', async () => {
+  it('a gc killed -9 in the middle of its sweep is finished by a rerun; every remaining pin verifies (a file per block)', async () => {
     const repo = join(dir, 'crash')
     await images(join(dir, 'Y'), [21, 22])
     await images(join(dir, 'Z'), [22, 23, 24])
-    const y = (await ok(['publish', join(dir, 'Y'), '--repo', repo])).root
+    const y = (await ok(['publish', join(dir, 'Y'), '--repo', repo], { MIST_P2P_BLOCKSTORE: 'fs' })).root
     const z = (await ok(['publish', join(dir, 'Z'), '--repo', repo])).root
+    expect(await storeKind(repo)).toBe('fs')
     const onlyZ = minus(await needed(repo, z), await needed(repo, y))
     await ok(['unpin', z, '--repo', repo])
 
@@ -177,6 +176,31 @@ describe('unpin and gc', () => {
     const after = await onDisk(repo)
     expect(after.aside).toEqual([])
     expect([...after.blocks].sort()).toEqual([...(await needed(repo, y)).keys()].sort())
+    expect((await ok(['verify', y, '--repo', repo])).ok).toBe(true)
+  }, 180_000)
+
+  it('a gc of an LMDB repo killed -9 between two removals is finished by a rerun; every remaining pin verifies', async () => {
+    const repo = join(dir, 'crash-lmdb')
+    await images(join(dir, 'Y2'), [31, 32])
+    await images(join(dir, 'Z2'), [32, 33, 34])
+    const y = (await ok(['publish', join(dir, 'Y2'), '--repo', repo], { MIST_P2P_BLOCKSTORE: 'lmdb' })).root
+    const z = (await ok(['publish', join(dir, 'Z2'), '--repo', repo])).root
+    expect(await storeKind(repo)).toBe('lmdb')
+    const onlyZ = minus(await needed(repo, z), await needed(repo, y))
+    await ok(['unpin', z, '--repo', repo])
+    const before = (await onDisk(repo)).blocks.size
+
+    for (const at of [1, 3]) {
+      const killed = await cli(['gc', '--repo', repo], { env: { NODE_OPTIONS: `--import=${KILL_HOOK_LMDB}`, MIST_TEST_GC_KILL_AT: String(at) } })
+      expect(killed.code).not.toBe(0) // SIGKILL
+    }
+    // each committed removal stayed removed (1, then 3 more), nothing else was lost
+    const killedAfter = (await onDisk(repo)).blocks
+    expect(killedAfter.size).toBe(before - 4)
+    const rerun = await ok(['gc', '--repo', repo])
+    expect(rerun.resumed).toBe(true)
+    expect(4 + rerun.freedBlocks).toBe(onlyZ.size)
+    expect([...(await onDisk(repo)).blocks].sort()).toEqual([...(await needed(repo, y)).keys()].sort())
     expect((await ok(['verify', y, '--repo', repo])).ok).toBe(true)
   }, 180_000)
 })

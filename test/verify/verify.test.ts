@@ -1,13 +1,13 @@
 /**
- * `mist-p2p verify`: good data passes; a missing block, a corrupted block file and a root
- * that lies about its size are each reported with the image, level and block, exit code 1.
+ * `mist-p2p verify`: good data passes; a missing block, a corrupted block and a root that lies
+ * about its size are each reported with the image, level and block, exit code 1; --drop-corrupt
+ * removes a corrupt block so it can be fetched again.
  */
-import { readdir, rm, writeFile, readFile, mkdir } from 'node:fs/promises'
+import { readdir, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { base32upper } from 'multiformats/bases/base32'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { levelExtent } from '../../src/chunker/index.js'
 import { synthesizeImage } from '../../src/codec/index.js'
@@ -15,6 +15,7 @@ import { encodePng } from '../../src/formats/index.js'
 import { Repo } from '../../src/repo/index.js'
 import { verifyRoot } from '../../src/verify/index.js'
 import { cli } from '../helpers/cli.js'
+import { overwriteBlock, removeBlock } from '../helpers/stored-blocks.js'
 import { tempDir } from '../helpers/tmp.js'
 
 let dir: string
@@ -22,13 +23,10 @@ let cleanup: () => Promise<void>
 let repo: string
 let root: string
 
-/** The file blockstore-fs keeps a block in. */
-async function blockFile (repoPath: string, cid: CID): Promise<string> {
-  const name = base32upper.encode(cid.multihash.bytes) + '.data'
-  for (const d of await readdir(join(repoPath, 'blocks'))) {
-    if ((await readdir(join(repoPath, 'blocks', d)).catch(() => [] as string[])).includes(name)) return join(repoPath, 'blocks', d, name)
-  }
-  throw new Error(`no file for ${cid}`)
+/** A block's bytes as the repo holds them (checked). */
+async function blockBytes (repoPath: string, cid: CID): Promise<Uint8Array> {
+  const r = await Repo.open({ path: repoPath })
+  try { return await r.get(cid) } finally { await r.close() }
 }
 
 async function imageRootOf (name: string): Promise<{ cid: CID, node: any }> {
@@ -81,7 +79,7 @@ describe('verify', () => {
     const copy = await copyRepo('missing')
     const { node } = await imageRootOf('b.png')
     const leaf = node.leaves[node.levels[1].leaves - 1].cid as CID // the last leaf of level 1
-    await rm(await blockFile(copy, leaf))
+    await removeBlock(copy, leaf)
     const res = await cli(['verify', root, '--repo', copy, '--json'])
     expect(res.code).toBe(1)
     const doc = JSON.parse(res.stdout)
@@ -103,19 +101,26 @@ describe('verify', () => {
     const copy = await copyRepo('corrupt')
     const { node } = await imageRootOf('a.png')
     const leaf = node.leaves[0].cid as CID
-    const file = await blockFile(copy, leaf)
-    const bytes = await readFile(file)
+    const bytes = Buffer.from(await blockBytes(copy, leaf))
     bytes[Math.floor(bytes.length / 2)] ^= 0x01
-    await writeFile(file, bytes)
+    await overwriteBlock(copy, leaf, bytes)
     const res = await cli(['verify', root, '--repo', copy, '--json'])
     expect(res.code).toBe(1)
     const doc = JSON.parse(res.stdout)
     expect(doc.problems).toContainEqual(expect.objectContaining({ kind: 'corrupt', name: 'a.png', level: 0, block: leaf.toString(), error: 'BlockVerificationError' }))
+    expect(doc.dropped).toBeUndefined()
+    const text = await cli(['verify', root, '--repo', copy])
+    expect(text.stdout).toContain('--drop-corrupt')
+    // --drop-corrupt removes it: the next verify finds it missing (what mirror and get fetch again)
+    const drop = await cli(['verify', root, '--repo', copy, '--drop-corrupt', '--json'])
+    expect(drop.code).toBe(1)
+    expect(JSON.parse(drop.stdout).dropped).toBe(1)
+    const after = JSON.parse((await cli(['verify', root, '--repo', copy, '--json'])).stdout)
+    expect(after.problems).toEqual([expect.objectContaining({ kind: 'missing', block: leaf.toString() })])
     // a corrupt structural block (a level file) too
     const copy2 = await copyRepo('corrupt-file')
     const fileNode = node.levels[0].file as CID
-    const f2 = await blockFile(copy2, fileNode)
-    await writeFile(f2, Buffer.concat([await readFile(f2), Buffer.from([0])]))
+    await overwriteBlock(copy2, fileNode, Buffer.concat([await blockBytes(copy2, fileNode), Buffer.from([0])]))
     const res2 = await cli(['verify', root, '--repo', copy2, '--json'])
     expect(res2.code).toBe(1)
     expect(JSON.parse(res2.stdout).problems).toContainEqual(expect.objectContaining({ kind: 'corrupt', name: 'a.png', block: fileNode.toString() }))

@@ -1,0 +1,177 @@
+import { chmod } from 'node:fs/promises'
+import { join } from 'node:path'
+import { open as openLmdb, type Database, type RootDatabase } from 'lmdb'
+import { NotFoundError, PutFailedError } from 'interface-store'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import { makePrivateDir, PRIVATE_FILE_MODE } from './private-fs.js'
+import type { AbortOptions } from '../types.js'
+
+/** The database file in `<repo>/blocks/` (LMDB keeps its lock file beside it, `data.mdb-lock`). */
+export const LMDB_FILE = 'data.mdb'
+const RAW = 0x55
+
+type Bytes = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>
+
+/** A time in the same clock as file mtimes, never earlier than the kernel's coarse timestamp of a file written before (gc's start marker). */
+function usedNow (): number {
+  return performance.timeOrigin + performance.now() + 1
+}
+
+async function toBytes (val: Bytes): Promise<Uint8Array> {
+  if (val instanceof Uint8Array) return val
+  const chunks: Uint8Array[] = []
+  for await (const c of val as AsyncIterable<Uint8Array>) chunks.push(c)
+  return Buffer.concat(chunks)
+}
+
+/**
+ * The repo's blocks in one LMDB database (`<repo>/blocks/data.mdb`) instead of a file per block:
+ * creating a file was the largest per-block cost of publish and of a pull, and an archive's
+ * 500,000 files its largest disk and open cost (bench/BLOCKSTORES.md, docs/DESIGN.md).
+ * Keys are multihashes (as blockstore-fs files them), so any CID of the same bytes finds the block.
+ * A second table holds when each block was last written or used (`touch`): gc spares what was
+ * used after it began, as the fs store's mtimes do (src/gc/sweep-lmdb.ts).
+ * Writes are LMDB's batched transactions: every put in one event-loop turn commits together,
+ * crash-safe (a killed process loses at most the uncommitted batch, never the database).
+ */
+export class LmdbBlockstore {
+  readonly kind = 'lmdb' as const
+  private env: RootDatabase | undefined
+  private blocks!: Database<Buffer, Uint8Array>
+  private used!: Database<number, Uint8Array>
+
+  constructor (readonly path: string) {}
+
+  async open (): Promise<void> {
+    await makePrivateDir(this.path)
+    this.env = openLmdb({ path: join(this.path, LMDB_FILE), maxDbs: 4, compression: false })
+    this.blocks = this.env.openDB<Buffer, Uint8Array>({ name: 'blocks', encoding: 'binary', keyEncoding: 'binary', compression: false })
+    this.used = this.env.openDB<number, Uint8Array>({ name: 'used', keyEncoding: 'binary' })
+    // LMDB creates its files 0644 less the umask: the repo's files are 0600 (private-fs.ts)
+    for (const file of [LMDB_FILE, `${LMDB_FILE}-lock`]) await chmod(join(this.path, file), PRIVATE_FILE_MODE).catch(() => {})
+  }
+
+  async close (): Promise<void> {
+    const env = this.env
+    this.env = undefined
+    if (env != null) await env.close()
+  }
+
+  private key (cid: CID): Uint8Array {
+    return cid.multihash.bytes
+  }
+
+  async has (cid: CID, options?: AbortOptions): Promise<boolean> {
+    options?.signal?.throwIfAborted()
+    return this.blocks.doesExist(this.key(cid))
+  }
+
+  async put (cid: CID, val: Bytes, options?: AbortOptions): Promise<CID> {
+    options?.signal?.throwIfAborted()
+    // LMDB's writer reads the value when the batch commits: a copy, so a caller may reuse or transfer its buffer at once
+    const bytes = Buffer.from(await toBytes(val))
+    const key = this.key(cid)
+    try {
+      await Promise.all([this.blocks.put(key, bytes), this.used.put(key, usedNow())])
+    } catch (err) {
+      throw new PutFailedError(String(err))
+    }
+    return cid
+  }
+
+  async * putMany (source: Iterable<{ cid: CID, bytes: Bytes }> | AsyncIterable<{ cid: CID, bytes: Bytes }>, options?: AbortOptions): AsyncGenerator<CID> {
+    for await (const { cid, bytes } of source) yield await this.put(cid, bytes, options)
+  }
+
+  async * get (cid: CID, options?: AbortOptions): AsyncGenerator<Uint8Array> {
+    options?.signal?.throwIfAborted()
+    const bytes = this.blocks.getBinary(this.key(cid))
+    if (bytes == null) throw new NotFoundError(`block ${cid} is not in ${this.path}`)
+    yield new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  async * getMany (source: Iterable<CID> | AsyncIterable<CID>, options?: AbortOptions): AsyncGenerator<{ cid: CID, bytes: AsyncGenerator<Uint8Array> }> {
+    for await (const cid of source) yield { cid, bytes: this.get(cid, options) }
+  }
+
+  async delete (cid: CID, options?: AbortOptions): Promise<void> {
+    options?.signal?.throwIfAborted()
+    const key = this.key(cid)
+    await this.blocks.transaction(() => { this.blocks.removeSync(key); this.used.removeSync(key) })
+  }
+
+  async * deleteMany (source: Iterable<CID> | AsyncIterable<CID>, options?: AbortOptions): AsyncGenerator<CID> {
+    for await (const cid of source) { await this.delete(cid, options); yield cid }
+  }
+
+  /** Every block, as a raw-codec CID of its multihash (as blockstore-fs lists them). */
+  async * getAll (options?: AbortOptions): AsyncGenerator<{ cid: CID, bytes: AsyncGenerator<Uint8Array> }> {
+    for await (const page of this.keyPages()) {
+      for (const key of page) {
+        options?.signal?.throwIfAborted()
+        const cid = CID.createV1(RAW, Digest.decode(key))
+        yield { cid, bytes: this.get(cid, options) }
+      }
+    }
+  }
+
+  /**
+   * The multihash of every block held, in key order, a page at a time: each page is its own short
+   * read, so no read transaction stays open while the caller writes (gc) or waits.
+   */
+  async * keyPages (size = 1024): AsyncGenerator<Uint8Array[]> {
+    let after: Uint8Array | undefined
+    for (;;) {
+      const page: Uint8Array[] = []
+      for (const key of this.blocks.getKeys({ start: after as Buffer | undefined, limit: size + 1 })) {
+        const k = key as Uint8Array
+        if (after != null && Buffer.compare(k, after) === 0) continue
+        if (page.length === size) break
+        page.push(Buffer.from(k))
+      }
+      if (page.length === 0) return
+      yield page
+      after = page[page.length - 1]
+    }
+  }
+
+  /**
+   * Whether the block is held, and if so marks it as just used, in one transaction ordered with
+   * gc's removals (sweep-lmdb.ts): a block reported held is not removed by a gc that began before.
+   */
+  async touch (cid: CID): Promise<boolean> {
+    const key = this.key(cid)
+    if (!this.blocks.doesExist(key)) return false
+    return this.blocks.transaction(() => {
+      if (!this.blocks.doesExist(key)) return false
+      this.used.putSync(key, usedNow())
+      return true
+    })
+  }
+
+  /**
+   * Removes, in one transaction, each of `keys` not used since `cutoffMs`; the rest are counted
+   * recent. Runs in LMDB's write order, after any touch queued before it.
+   */
+  async removeUnused (keys: Uint8Array[], cutoffMs: number): Promise<{ removed: number, bytes: number, recent: number }> {
+    return this.blocks.transaction(() => {
+      const out = { removed: 0, bytes: 0, recent: 0 }
+      for (const key of keys) {
+        const bytes = this.blocks.getBinary(key)
+        if (bytes == null) continue
+        if ((this.used.get(key) ?? 0) >= cutoffMs) { out.recent++; continue }
+        out.bytes += bytes.byteLength
+        this.blocks.removeSync(key)
+        this.used.removeSync(key)
+        out.removed++
+      }
+      return out
+    })
+  }
+
+  /** Test and repair hook: overwrites a block's stored bytes as they are (no hash check). */
+  async overwrite (cid: CID, bytes: Uint8Array): Promise<void> {
+    await this.blocks.put(this.key(cid), Buffer.from(bytes))
+  }
+}
