@@ -1,4 +1,5 @@
-import { chmod } from 'node:fs/promises'
+import { statfsSync } from 'node:fs'
+import { chmod, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import { open as openLmdb, type Database, type RootDatabase } from 'lmdb'
 import { NotFoundError, PutFailedError } from 'interface-store'
@@ -26,6 +27,25 @@ async function toBytes (val: Bytes): Promise<Uint8Array> {
 }
 
 /**
+ * Free space kept on the repo's file system: a put that would leave less is refused with ENOSPC
+ * before LMDB sees it, because lmdb's native writer does not survive a full disk cleanly (a failed
+ * commit leaves an unhandled rejection, a close that never returns, at times a corrupted heap).
+ */
+export const SPACE_RESERVE = 64 * 1024 * 1024
+/** Free space is looked up again after this many bytes were written. */
+const SPACE_CHECK_EVERY = 4 * 1024 * 1024
+
+async function describeWriteFailure (path: string, cause: any): Promise<string> {
+  const what = `${path}: cannot write to the block database: ${cause?.message ?? cause}`
+  const fsInfo = await statfs(path).catch(() => undefined)
+  const free = fsInfo != null ? fsInfo.bavail * fsInfo.bsize : undefined
+  if (cause?.code === 'ENOSPC' || (free != null && free < SPACE_RESERVE)) {
+    return `${what} (ENOSPC: no space left on the file system holding the repo, ${free ?? 0} bytes free). Free some space or use a repo on a larger disk (--repo DIR)`
+  }
+  return what
+}
+
+/**
  * The repo's blocks in one LMDB database (`<repo>/blocks/data.mdb`) instead of a file per block:
  * creating a file was the largest per-block cost of publish and of a pull, and an archive's
  * 500,000 files its largest disk and open cost (bench/BLOCKSTORES.md, docs/DESIGN.md).
@@ -38,6 +58,7 @@ async function toBytes (val: Bytes): Promise<Uint8Array> {
 export class LmdbBlockstore {
   readonly kind = 'lmdb' as const
   private env: RootDatabase | undefined
+  private sinceSpaceCheck = Infinity
   private blocks!: Database<Buffer, Uint8Array>
   private used!: Database<number, Uint8Array>
 
@@ -58,6 +79,37 @@ export class LmdbBlockstore {
     if (env != null) await env.close()
   }
 
+  /**
+   * Runs a write; a failed commit becomes a PutFailedError naming its real cause (lmdb reports
+   * it on a separate promise, unhandled unless taken here) and, on a full disk, saying so.
+   */
+  private async write<T> (fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (err: any) {
+      const cause = err?.commitError != null ? await Promise.resolve(err.commitError).then(() => err, (e: unknown) => e) : err
+      throw new PutFailedError(await describeWriteFailure(this.path, cause))
+    }
+  }
+
+  /** Refuses a write that would leave less than SPACE_RESERVE free (looked up every few MiB). */
+  private checkSpace (adding: number): void {
+    this.sinceSpaceCheck += adding
+    if (this.sinceSpaceCheck < SPACE_CHECK_EVERY) return
+    let free: number
+    try {
+      const info = statfsSync(this.path)
+      free = info.bavail * info.bsize
+    } catch {
+      return // a file system that cannot say: let LMDB try
+    }
+    if (free - adding < SPACE_RESERVE) {
+      throw new PutFailedError(`${this.path}: cannot write to the block database (ENOSPC: no space left on the file system holding the repo, ${free} bytes free; mist-p2p keeps ${SPACE_RESERVE / 1024 / 1024} MiB free). Free some space or use a repo on a larger disk (--repo DIR)`)
+    }
+    // near the reserve, look at every write; far from it, every few MiB
+    this.sinceSpaceCheck = free - SPACE_RESERVE < 4 * SPACE_CHECK_EVERY ? Infinity : 0
+  }
+
   private key (cid: CID): Uint8Array {
     return cid.multihash.bytes
   }
@@ -72,11 +124,8 @@ export class LmdbBlockstore {
     // LMDB's writer reads the value when the batch commits: a copy, so a caller may reuse or transfer its buffer at once
     const bytes = Buffer.from(await toBytes(val))
     const key = this.key(cid)
-    try {
-      await Promise.all([this.blocks.put(key, bytes), this.used.put(key, usedNow())])
-    } catch (err) {
-      throw new PutFailedError(String(err))
-    }
+    this.checkSpace(bytes.byteLength)
+    await this.write(async () => Promise.all([this.blocks.put(key, bytes), this.used.put(key, usedNow())]))
     return cid
   }
 
@@ -98,7 +147,7 @@ export class LmdbBlockstore {
   async delete (cid: CID, options?: AbortOptions): Promise<void> {
     options?.signal?.throwIfAborted()
     const key = this.key(cid)
-    await this.blocks.transaction(() => { this.blocks.removeSync(key); this.used.removeSync(key) })
+    await this.write(async () => this.blocks.transaction(() => { this.blocks.removeSync(key); this.used.removeSync(key) }))
   }
 
   async * deleteMany (source: Iterable<CID> | AsyncIterable<CID>, options?: AbortOptions): AsyncGenerator<CID> {
@@ -143,11 +192,11 @@ export class LmdbBlockstore {
   async touch (cid: CID): Promise<boolean> {
     const key = this.key(cid)
     if (!this.blocks.doesExist(key)) return false
-    return this.blocks.transaction(() => {
+    return this.write(async () => this.blocks.transaction(() => {
       if (!this.blocks.doesExist(key)) return false
       this.used.putSync(key, usedNow())
       return true
-    })
+    }))
   }
 
   /**
@@ -155,7 +204,7 @@ export class LmdbBlockstore {
    * recent. Runs in LMDB's write order, after any touch queued before it.
    */
   async removeUnused (keys: Uint8Array[], cutoffMs: number): Promise<{ removed: number, bytes: number, recent: number }> {
-    return this.blocks.transaction(() => {
+    return this.write(async () => this.blocks.transaction(() => {
       const out = { removed: 0, bytes: 0, recent: 0 }
       for (const key of keys) {
         const bytes = this.blocks.getBinary(key)
@@ -167,11 +216,11 @@ export class LmdbBlockstore {
         out.removed++
       }
       return out
-    })
+    }))
   }
 
   /** Test and repair hook: overwrites a block's stored bytes as they are (no hash check). */
   async overwrite (cid: CID, bytes: Uint8Array): Promise<void> {
-    await this.blocks.put(this.key(cid), Buffer.from(bytes))
+    await this.write(async () => this.blocks.put(this.key(cid), Buffer.from(bytes)))
   }
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeExamples } from '../../src/examples/index.js'
 import { readInput } from '../../src/formats/index.js'
 import { cli } from '../helpers/cli.js'
+import { storedBlocks } from '../helpers/stored-blocks.js'
 import { tempDir } from '../helpers/tmp.js'
 
 // Changes only with docs/FORMAT.md's version (or the encoder's output): fixtures/golden.json.
@@ -57,9 +58,7 @@ describe('mist-p2p CLI', () => {
     // bytesWritten counts every stored block once, although slices are stored concurrently
     // (they share the EOC leaf; a `+= await` lost concurrent counts before)
     let stored = 0
-    for (const e of await readdir(join(repo, 'blocks'), { withFileTypes: true, recursive: true })) {
-      if (e.isFile() && e.name.endsWith('.data')) stored += (await stat(join(e.parentPath, e.name))).size
-    }
+    for (const size of (await storedBlocks(repo)).values()) stored += size
     expect(doc.bytesWritten).toBe(stored)
   })
 

@@ -3,9 +3,13 @@
  * tests hold for both kinds (LMDB and a file per block). Each call opens the repo (its lock):
  * use it while no mist-p2p process has the repo open.
  */
-import { rm, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { readdir, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { open as openLmdb } from 'lmdb'
 import type { CID } from 'multiformats/cid'
 import { Repo } from '../../src/repo/index.js'
+import { LMDB_FILE } from '../../src/repo/lmdb-blockstore.js'
 
 const hex = (mh: Uint8Array): string => Buffer.from(mh).toString('hex')
 
@@ -52,4 +56,27 @@ export async function removeBlock (repoPath: string, cid: CID): Promise<void> {
 /** The blockstore kind a repo records. */
 export async function storeKind (repoPath: string): Promise<'fs' | 'lmdb'> {
   return withStore(repoPath, async repo => repo.blockstore.kind)
+}
+
+/**
+ * How many blocks the repo holds, read without its lock, so while another process writes it: the
+ * block files of an fs repo, or the LMDB database opened read-only (LMDB's readers and its one
+ * writer run side by side).
+ */
+export async function countStoredBlocks (repoPath: string): Promise<number> {
+  const blocks = join(repoPath, 'blocks')
+  if (existsSync(join(blocks, LMDB_FILE))) {
+    const env = openLmdb({ path: join(blocks, LMDB_FILE), readOnly: true, maxDbs: 4 })
+    try {
+      const db = env.openDB({ name: 'blocks', encoding: 'binary', keyEncoding: 'binary', compression: false })
+      return db.getCount()
+    } catch {
+      return 0 // the writer has not created its table yet
+    } finally {
+      await env.close()
+    }
+  }
+  let n = 0
+  for (const d of await readdir(blocks).catch(() => [] as string[])) n += (await readdir(join(blocks, d)).catch(() => [] as string[])).filter(f => f.endsWith('.data')).length
+  return n
 }

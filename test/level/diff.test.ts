@@ -15,6 +15,7 @@ import { encodePng } from '../../src/formats/index.js'
 import { walkLevel } from '../../src/level/index.js'
 import { Repo } from '../../src/repo/index.js'
 import { cli } from '../helpers/cli.js'
+import { storedBlocks } from '../helpers/stored-blocks.js'
 import { tempDir } from '../helpers/tmp.js'
 
 let dir: string
@@ -30,12 +31,7 @@ async function ok (args: string[]): Promise<any> {
 }
 
 async function blockFiles (repo: string): Promise<number> {
-  let n = 0
-  for (const shard of await readdir(join(repo, 'blocks'))) {
-    if (!(await stat(join(repo, 'blocks', shard))).isDirectory()) continue
-    n += (await readdir(join(repo, 'blocks', shard))).filter(f => f.endsWith('.data')).length
-  }
-  return n
+  return (await storedBlocks(repo)).size
 }
 
 /** Every block of a root at a level (level files included), by CID, with its size. */

@@ -20,6 +20,7 @@ import { walkLevel } from '../../src/level/index.js'
 import { cli } from '../helpers/cli.js'
 import { initRepo, startServe } from '../helpers/repos.js'
 import type { ServeProc } from '../helpers/serve.js'
+import { storedBlocks } from '../helpers/stored-blocks.js'
 import { tempDir } from '../helpers/tmp.js'
 
 let dir: string
@@ -36,19 +37,9 @@ async function ok (args: string[]): Promise<any> {
   return JSON.parse(res.stdout)
 }
 
-/** The block files of a repo, by multihash (hex). */
+/** The blocks a repo holds, by multihash (hex). */
 async function blockKeys (repo: string): Promise<Set<string>> {
-  const out = new Set<string>()
-  for (const shard of await readdir(join(repo, 'blocks'))) {
-    if (!(await stat(join(repo, 'blocks', shard))).isDirectory()) continue
-    for (const f of await readdir(join(repo, 'blocks', shard))) if (f.endsWith('.data')) out.add(Buffer.from(base32upper.decode(f.slice(0, -5))).toString('hex'))
-  }
-  return out
-}
-
-function blockPath (repo: string, hex: string): string {
-  const name = base32upper.encode(Buffer.from(hex, 'hex')) // blockstore-fs: multibase string, shard = its last 2 characters
-  return join(repo, 'blocks', name.slice(-2), `${name}.data`)
+  return new Set((await storedBlocks(repo)).keys())
 }
 
 async function images (into: string, seeds: number[]): Promise<void> {
@@ -155,10 +146,11 @@ describe('names', () => {
     const round = await ok(follow)
     expect(round).toMatchObject({ root: v2, seq: '2', changed: true, dropped: [v1] })
     // the block files that appeared are exactly what diff said a level-1 mirror fetches
-    const fetched = [...(await blockKeys(g.repo))].filter(k => !before.has(k))
+    const held = await storedBlocks(g.repo)
+    const fetched = [...held.keys()].filter(k => !before.has(k))
     expect(fetched.length).toBe(diff.levels[1].blocks)
     let bytes = 0
-    for (const k of fetched) bytes += (await stat(blockPath(g.repo, k))).size
+    for (const k of fetched) bytes += held.get(k)!
     expect(bytes).toBe(diff.levels[1].bytes)
 
     const gc = await ok(['gc', '--repo', g.repo])

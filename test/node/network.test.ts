@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process'
 import { readFile, writeFile, mkdir, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { synthesizeImage } from '../../src/codec/index.js'
@@ -16,6 +16,7 @@ import { walkLevel } from '../../src/level/index.js'
 import { BIN, cli } from '../helpers/cli.js'
 import { initRepo as initRepoIn, startServe } from '../helpers/repos.js'
 import type { ServeProc } from '../helpers/serve.js'
+import { countStoredBlocks } from '../helpers/stored-blocks.js'
 import { tempDir } from '../helpers/tmp.js'
 
 let dir: string
@@ -278,9 +279,7 @@ describe('mirrors, CAR files and the running node', () => {
   })
 })
 
+/** Blocks held by a repo another process is writing (`blocks/` is its blockstore). */
 async function heldBlocksCount (blocksDir: string): Promise<number> {
-  const { readdir } = await import('node:fs/promises')
-  let n = 0
-  for (const d of await readdir(blocksDir).catch(() => [] as string[])) n += (await readdir(join(blocksDir, d)).catch(() => [] as string[])).length
-  return n
+  return countStoredBlocks(dirname(blocksDir))
 }
