@@ -121,8 +121,9 @@ export class LmdbBlockstore {
 
   async put (cid: CID, val: Bytes, options?: AbortOptions): Promise<CID> {
     options?.signal?.throwIfAborted()
-    // LMDB's writer reads the value when the batch commits: a copy, so a caller may reuse or transfer its buffer at once
-    const bytes = Buffer.from(await toBytes(val))
+    // LMDB's writer reads the value when the batch commits: a copy, taken before any await, so a
+    // caller may reuse or transfer its buffer as soon as put is called
+    const bytes = val instanceof Uint8Array ? Buffer.from(val) : Buffer.from(await toBytes(val))
     const key = this.key(cid)
     this.checkSpace(bytes.byteLength)
     await this.write(async () => Promise.all([this.blocks.put(key, bytes), this.used.put(key, usedNow())]))

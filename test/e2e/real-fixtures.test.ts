@@ -9,7 +9,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import * as dagPb from '@ipld/dag-pb'
 import { execFile } from 'node:child_process'
-import { readdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -142,8 +142,11 @@ describe.skipIf(REAL_FIXTURES == null)('real fixtures', () => {
     expect(strings.map(s => s.text)).toContain('CompressedSamples^CT1')
     let blocks = 0
     let nodes = 0
-    for await (const file of blockFiles(join(repoDir, 'blocks'))) {
-      const bytes = await readFile(file)
+    for await (const { cid, bytes: chunks } of repo.blockstore.getAll()) {
+      const parts: Uint8Array[] = []
+      for await (const c of chunks) parts.push(c)
+      const bytes = Buffer.concat(parts)
+      const file = cid.toString()
       const node = isNode(bytes)
       blocks++
       if (node) nodes++
@@ -171,14 +174,6 @@ for p in sys.argv[1:]:
             found.add(str(v).strip())
 print(json.dumps(sorted(found)))
 `
-
-async function * blockFiles (dir: string): AsyncGenerator<string> {
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = join(dir, entry.name)
-    if (entry.isDirectory()) yield * blockFiles(full)
-    else if (entry.isFile()) yield full
-  }
-}
 
 /** Whether the block is a DAG node (dag-cbor root or dag-pb level file), where metadata lives, rather than raw codestream bytes. */
 function isNode (bytes: Uint8Array): boolean {
