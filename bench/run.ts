@@ -7,7 +7,7 @@
  *   npm run bench -- --quick         a subset in < 2 min, no network namespaces (CI smoke use)
  *   npm run bench -- --only storage,codec,wire,pulls,kubo,quality,memory    some sections (kubo needs pulls' dataset: --only kubo runs without the pulls section)
  *   npm run bench -- --no-netns      skip the shaped link
- *   npm run bench -- --scale N [--px 128]   archive scale: its own run (bench/scale.ts, bench/SCALE.md)
+ *   npm run bench -- --scale N [--px 128] [--store fs|lmdb|both]   archive scale: its own run (bench/scale.ts, bench/SCALE.md)
  *   npm run bench -- --blockstores [N]      blockstore-fs against LevelDB and LMDB (bench/blockstore.ts, bench/BLOCKSTORES.md)
  *
  * Modules: storage.ts (1), wire.ts (2), codec.ts (3), pulls.ts (4), quality.ts (5), memory.ts (6);
@@ -75,9 +75,11 @@ if (scaleArg >= 0) {
   const n = Number(argv[scaleArg + 1])
   const pxArg = argv.indexOf('--px')
   const px = pxArg >= 0 ? Number(argv[pxArg + 1]) : 128
-  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(px) || px < 8) throw new Error('usage: npm run bench -- --scale N [--px PX]')
+  const storeArg = argv.indexOf('--store')
+  const store = storeArg >= 0 ? argv[storeArg + 1] : 'lmdb'
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(px) || px < 8 || !['fs', 'lmdb', 'both'].includes(store)) throw new Error('usage: npm run bench -- --scale N [--px PX] [--store fs|lmdb|both]')
   try {
-    process.stdout.write(await scaleMain(ctx, n, px))
+    process.stdout.write(await scaleMain(ctx, n, px, store === 'both' ? ['lmdb', 'fs'] : [store as 'fs' | 'lmdb']))
   } finally {
     await teardown()
   }

@@ -5,7 +5,9 @@
  * `serve` + `get --size 64` and `get --level full` over 127.0.0.1 into fresh repos; the same full get
  * again (nothing left to fetch); `verify` of the getter's repo; one entry and one sub-directory by
  * path. Each step: wall time, images/s, MB/s, peak RSS (VmHWM) of every process, repo files and bytes.
- * Writes bench/results/scale-<N>-<PX>.json and rewrites bench/SCALE.md from every scale-*.json.
+ * `--store fs|lmdb|both` picks the blockstore of every repo of the run (default lmdb, what new repos
+ * get); `both` runs the whole sequence once per store, one after the other, and compares them.
+ * Writes bench/results/scale-<N>-<PX>[-fs].json and rewrites bench/SCALE.md from every scale-*.json.
  */
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
@@ -54,8 +56,15 @@ async function repoSize (repo: string): Promise<{ files: number, bytes: number }
 
 const rss = (m: Metered): number => m.meter?.maxRssKiB ?? NaN
 
-export async function runScale (ctx: Ctx, n: number, px: number, steps: ScaleStep[] = []): Promise<{ n: number, px: number, root: string, steps: ScaleStep[] }> {
+export type ScaleStore = 'fs' | 'lmdb'
+
+export async function runScale (ctx: Ctx, n: number, px: number, steps: ScaleStep[] = [], store: ScaleStore = 'lmdb'): Promise<{ n: number, px: number, root: string, steps: ScaleStep[] }> {
   const input = join(ctx.cache, `scale-${n}-${px}`)
+  // every repo of the run (made by the CLI children) gets this blockstore
+  process.env.MIST_P2P_BLOCKSTORE = store
+  await rm(join(ctx.dir, 'scale'), { recursive: true, force: true })
+  ctx = { ...ctx, dir: join(ctx.dir, 'scale') }
+  await mkdir(ctx.dir, { recursive: true })
   // a step of an archive-sized run takes many minutes: the runner's 10-minute default would kill it
   const timeoutMs = Math.max(600_000, n * 40 * (px / 128) ** 2)
   ctx.log(`scale: ${n} images of ${px}x${px} in ${input}`)
@@ -116,22 +125,26 @@ export async function runScale (ctx: Ctx, n: number, px: number, steps: ScaleSte
 }
 
 /** Runs one scale configuration, writes its JSON and rewrites bench/SCALE.md from all of them. */
-export async function scaleMain (ctx: Ctx, n: number, px: number): Promise<string> {
-  const t0 = performance.now()
-  const atStart = machine()
-  // the steps measured are kept (and written) even when a later step fails
-  const steps: ScaleStep[] = []
-  let result: { n: number, px: number, root?: string, steps: ScaleStep[], failed?: string } = { n, px, steps }
-  try {
-    result = await runScale(ctx, n, px, steps)
-  } catch (err: any) {
-    result.failed = String(err?.message ?? err).slice(0, 2000)
-    ctx.log(`scale run failed: ${result.failed}`)
-  }
-  const doc = { machine: atStart, command: `npm run bench -- --scale ${n} --px ${px}`, started: new Date().toISOString(), seconds: (performance.now() - t0) / 1000, ...result }
+export async function scaleMain (ctx: Ctx, n: number, px: number, stores: ScaleStore[] = ['lmdb']): Promise<string> {
+  const command = `npm run bench -- --scale ${n} --px ${px}${stores.length === 2 ? ' --store both' : stores[0] === 'fs' ? ' --store fs' : ''}`
   const dir = join(ROOT, 'bench', 'results')
   await mkdir(dir, { recursive: true })
-  await writeFile(join(dir, `scale-${n}-${px}.json`), JSON.stringify(doc, null, 2) + '\n')
+  for (const store of stores) {
+    const t0 = performance.now()
+    const atStart = machine()
+    // the steps measured are kept (and written) even when a later step fails
+    const steps: ScaleStep[] = []
+    let result: { n: number, px: number, root?: string, steps: ScaleStep[], failed?: string } = { n, px, steps }
+    ctx.log(`scale: blockstore ${store}`)
+    try {
+      result = await runScale(ctx, n, px, steps, store)
+    } catch (err: any) {
+      result.failed = String(err?.message ?? err).slice(0, 2000)
+      ctx.log(`scale run failed: ${result.failed}`)
+    }
+    const doc = { machine: atStart, command, blockstore: store, started: new Date().toISOString(), seconds: (performance.now() - t0) / 1000, ...result }
+    await writeFile(join(dir, `scale-${n}-${px}${store === 'fs' ? '-fs' : ''}.json`), JSON.stringify(doc, null, 2) + '\n')
+  }
   return await writeScaleMarkdown()
 }
 
@@ -139,7 +152,7 @@ export async function scaleMain (ctx: Ctx, n: number, px: number): Promise<strin
 export async function writeScaleMarkdown (): Promise<string> {
   const dir = join(ROOT, 'bench', 'results')
   const runs = []
-  for (const f of (await readdir(dir)).filter(f => /^scale-\d+-\d+\.json$/.test(f)).sort()) runs.push(JSON.parse(await readFile(join(dir, f), 'utf8')))
+  for (const f of (await readdir(dir)).filter(f => /^scale-\d+-\d+(-fs)?\.json$/.test(f)).sort()) runs.push(JSON.parse(await readFile(join(dir, f), 'utf8')))
   const md = renderScale(runs)
   await writeFile(join(ROOT, 'bench', 'SCALE.md'), md)
   return md
@@ -148,8 +161,10 @@ export async function writeScaleMarkdown (): Promise<string> {
 function renderScale (runs: any[]): string {
   const lines = ['# Archive scale', '', 'Made by `npm run bench -- --scale N --px PX` (bench/scale.ts); one section per run, from bench/results/scale-*.json.',
     'Images/s and MB/s are per step (MB: the blocks the step fetched or published); RSS is the peak (VmHWM) of each process of the step.', '']
-  for (const r of runs.sort((a, b) => a.px - b.px || a.n - b.n)) {
-    lines.push(`## ${r.n.toLocaleString('en')} images of ${r.px}x${r.px}`, '', `\`${r.command}\`, ${r.started}, ${(r.seconds / 60).toFixed(1)} min, ${r.machine?.cpus ?? '?'} cores, Node ${r.machine?.node ?? '?'}${r.machine?.loadAverage != null ? `, load average ${r.machine.loadAverage.join(' / ')} (1/5/15 min) ${r.machine.loadNote ?? 'at the start'}: other work on the machine slows every step` : ''}`, '',
+  // runs made before the blockstore was recorded used a file per block
+  const storeOf = (r: any): string => r.blockstore ?? 'fs'
+  for (const r of runs.sort((a, b) => a.px - b.px || a.n - b.n || storeOf(b).localeCompare(storeOf(a)))) {
+    lines.push(`## ${r.n.toLocaleString('en')} images of ${r.px}x${r.px}, blockstore ${storeOf(r) === 'lmdb' ? 'LMDB' : 'fs (a file per block)'}`, '', `\`${r.command}\`, ${r.started}, ${(r.seconds / 60).toFixed(1)} min, ${r.machine?.cpus ?? '?'} cores, Node ${r.machine?.node ?? '?'}${r.machine?.loadAverage != null ? `, load average ${r.machine.loadAverage.join(' / ')} (1/5/15 min) ${r.machine.loadNote ?? 'at the start'}: other work on the machine slows every step` : ''}`, '',
       '| step | wall s | images/s | MB/s | peak RSS MiB | repo files | repo MB | note |', '|---|---:|---:|---:|---:|---:|---:|---|')
     for (const s of r.steps) {
       const sec = s.wallMs / 1000
@@ -159,6 +174,19 @@ function renderScale (runs: any[]): string {
     }
     if (r.failed != null) lines.push('', `**This run stopped at a failed step**: ${r.failed}`)
     lines.push('')
+    // the same archive with the other store, from the same command: each step's ratio
+    const fs = runs.find(o => o !== r && o.n === r.n && o.px === r.px && storeOf(o) === 'fs' && o.command === r.command)
+    if (storeOf(r) === 'lmdb' && fs != null && r.command.includes('--store both')) {
+      lines.push(`LMDB against fs in the same command (fs run right after): images/s ratio and peak RSS ratio per step (> 1 = LMDB faster / larger).`, '',
+        '| step | images/s LMDB / fs | peak RSS LMDB / fs | repo files LMDB / fs |', '|---|---:|---:|---:|')
+      for (const s of r.steps) {
+        const o = fs.steps.find((x: any) => x.step === s.step)
+        if (o == null) continue
+        const rssOf = (x: any): number => Math.max(...Object.values(x.rssKiB as Record<string, number>))
+        lines.push(`| ${s.step} | ${(o.wallMs / s.wallMs).toFixed(2)} | ${(rssOf(s) / rssOf(o)).toFixed(2)} | ${s.repo != null && o.repo != null ? `${s.repo.files} / ${o.repo.files}` : '–'} |`)
+      }
+      lines.push('')
+    }
   }
   return lines.join('\n')
 }
