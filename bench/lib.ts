@@ -64,7 +64,7 @@ export interface Metered {
   stdout: string
   stderr: string
   wallMs: number
-  meter?: { tcpBytesRead: number, tcpBytesWritten: number, sockets: number, firstConnectMs?: number, exitMs: number, maxRssKiB: number, liveHeapKiB?: number, liveExternalKiB?: number }
+  meter?: { tcpBytesRead: number, tcpBytesWritten: number, sockets: number, firstConnectMs?: number, exitMs: number, maxRssKiB: number, maxRssAnonKiB?: number, maxRssFileKiB?: number, liveHeapKiB?: number, liveExternalKiB?: number }
   /** exit − first TCP connect, ms (the network phase: dial, transfer, decode, write). */
   netMs?: number
 }

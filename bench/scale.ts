@@ -25,7 +25,10 @@ export interface ScaleStep {
   /** Bytes the step moved or wrote (fetched blocks, published blocks, written outputs). */
   bytes?: number
   rssKiB: Record<string, number>
-  repo?: { files: number, bytes: number }
+  /** Peak anonymous resident memory (RssAnon, sampled): the process's own, without mapped file pages. */
+  anonKiB?: Record<string, number>
+  /** Block files and their bytes; `disk`: the bytes they occupy on disk (allocated blocks). */
+  repo?: { files: number, bytes: number, disk?: number }
   note?: string
 }
 
@@ -43,18 +46,22 @@ async function writeArchive (dir: string, n: number, px: number, log: (s: string
   await writeFile(done, '')
 }
 
-async function repoSize (repo: string): Promise<{ files: number, bytes: number }> {
+async function repoSize (repo: string): Promise<{ files: number, bytes: number, disk: number }> {
   let files = 0
   let bytes = 0
+  let disk = 0
   for (const e of await readdir(join(repo, 'blocks'), { recursive: true, withFileTypes: true }).catch(() => [])) {
-    if (!e.isFile()) continue
+    if (!e.isFile() || e.name.endsWith('-lock')) continue
     files++
-    bytes += (await stat(join(e.parentPath, e.name))).size
+    const st = await stat(join(e.parentPath, e.name))
+    bytes += st.size
+    disk += st.blocks * 512
   }
-  return { files, bytes }
+  return { files, bytes, disk }
 }
 
 const rss = (m: Metered): number => m.meter?.maxRssKiB ?? NaN
+const anon = (m: Metered | undefined): number => m?.meter?.maxRssAnonKiB ?? NaN
 
 export type ScaleStore = 'fs' | 'lmdb'
 
@@ -83,10 +90,10 @@ export async function runScale (ctx: Ctx, n: number, px: number, steps: ScaleSte
   const doc = JSON.parse(pub.stdout)
   const root: string = doc.root
   const published = await repoSize(seeder)
-  steps.push({ step: 'publish', wallMs: pub.wallMs, images: doc.images.length, bytes: published.bytes, rssKiB: { publish: rss(pub) }, repo: published, note: `${doc.failures.length} failed` })
+  steps.push({ step: 'publish', wallMs: pub.wallMs, images: doc.images.length, bytes: published.bytes, rssKiB: { publish: rss(pub) }, anonKiB: { publish: anon(pub) }, repo: published, note: `${doc.failures.length} failed` })
 
   const info = await mist(['info', root, '--repo', seeder, '--json'], { meterDir: ctx.dir, timeoutMs })
-  steps.push({ step: 'info', wallMs: info.wallMs, images: n, rssKiB: { info: rss(info) } })
+  steps.push({ step: 'info', wallMs: info.wallMs, images: n, rssKiB: { info: rss(info) }, anonKiB: { info: anon(info) } })
 
   const served = performance.now()
   const serve = new Daemon(BIN, ['serve', '--repo', seeder, '--listen', '/ip4/127.0.0.1/tcp/0', '--json'], { meterDir: ctx.dir })
@@ -103,7 +110,7 @@ export async function runScale (ctx: Ctx, n: number, px: number, steps: ScaleSte
       const summary = /wrote (\d+) output\(s\)[^\n]*?(?:, (\d+) failed)?\n*$/.exec(r.stdout)
       if (summary == null) throw new Error(`${step}: no summary line in get's output: ${r.stdout.slice(-500)}`)
       const after = await repoSize(repo)
-      steps.push({ step, wallMs: r.wallMs, images, bytes: after.bytes - before.bytes, rssKiB: { get: rss(r) }, repo: after, note: `${summary[1]} outputs, ${summary[2] ?? 0} failed` })
+      steps.push({ step, wallMs: r.wallMs, images, bytes: after.bytes - before.bytes, rssKiB: { get: rss(r) }, anonKiB: { get: anon(r) }, repo: after, note: `${summary[1]} outputs, ${summary[2] ?? 0} failed` })
     }
     await get('get --size 64', await freshGetter('g64'), [root, '--size', '64'], n)
     const full = await freshGetter('gfull')
@@ -113,14 +120,14 @@ export async function runScale (ctx: Ctx, n: number, px: number, steps: ScaleSte
     await get('get one sub-directory by path', await freshGetter('gdir'), [`${root}/folder-000`, '--level', 'full'], Math.min(n, PER_FOLDER))
   } finally {
     const m = await serve.stop()
-    steps.push({ step: 'serve (all the gets above)', wallMs: performance.now() - served, images: n, rssKiB: { serve: m?.maxRssKiB ?? NaN } })
+    steps.push({ step: 'serve (all the gets above)', wallMs: performance.now() - served, images: n, rssKiB: { serve: m?.maxRssKiB ?? NaN }, anonKiB: { serve: m?.maxRssAnonKiB ?? NaN } })
   }
   // the seeder's repo holds every block (a getter's has no UnixFS level files: get does not fetch them)
   ctx.log('  verify…')
   const v = await mist(['verify', root, '--repo', seeder, '--json'], { meterDir: ctx.dir, allowFail: true, timeoutMs })
   if (v.stdout.trim() === '') throw new Error(`verify exited ${v.code} without a result after ${(v.wallMs / 1000).toFixed(0)} s: ${v.stderr.slice(-1000)}`)
   const vd = JSON.parse(v.stdout)
-  steps.push({ step: 'verify (every block, every level decoded)', wallMs: v.wallMs, images: vd.images, bytes: vd.bytes, rssKiB: { verify: rss(v) }, note: vd.ok === true ? 'ok' : `${vd.problems.length} problems` })
+  steps.push({ step: 'verify (every block, every level decoded)', wallMs: v.wallMs, images: vd.images, bytes: vd.bytes, rssKiB: { verify: rss(v) }, anonKiB: { verify: anon(v) }, note: vd.ok === true ? 'ok' : `${vd.problems.length} problems` })
   return { n, px, root, steps }
 }
 
@@ -160,30 +167,33 @@ export async function writeScaleMarkdown (): Promise<string> {
 
 function renderScale (runs: any[]): string {
   const lines = ['# Archive scale', '', 'Made by `npm run bench -- --scale N --px PX` (bench/scale.ts); one section per run, from bench/results/scale-*.json.',
-    'Images/s and MB/s are per step (MB: the blocks the step fetched or published); RSS is the peak (VmHWM) of each process of the step.', '']
+    'Images/s and MB/s are per step (MB: the blocks the step fetched or published); RSS is the peak (VmHWM) of each process of the step; anon is the peak of its anonymous part (RssAnon sampled every 200 ms: VmHWM also counts the pages of a memory-mapped file the process touched, such as an LMDB repo\'s database, which are the kernel\'s page cache, shared and reclaimable). Repo MB are the block files\' bytes, disk MB what they occupy on disk (runs before the anon and disk columns show –).', '']
   // runs made before the blockstore was recorded used a file per block
   const storeOf = (r: any): string => r.blockstore ?? 'fs'
   for (const r of runs.sort((a, b) => a.px - b.px || a.n - b.n || storeOf(b).localeCompare(storeOf(a)))) {
     lines.push(`## ${r.n.toLocaleString('en')} images of ${r.px}x${r.px}, blockstore ${storeOf(r) === 'lmdb' ? 'LMDB' : 'fs (a file per block)'}`, '', `\`${r.command}\`, ${r.started}, ${(r.seconds / 60).toFixed(1)} min, ${r.machine?.cpus ?? '?'} cores, Node ${r.machine?.node ?? '?'}${r.machine?.loadAverage != null ? `, load average ${r.machine.loadAverage.join(' / ')} (1/5/15 min) ${r.machine.loadNote ?? 'at the start'}: other work on the machine slows every step` : ''}`, '',
-      '| step | wall s | images/s | MB/s | peak RSS MiB | repo files | repo MB | note |', '|---|---:|---:|---:|---:|---:|---:|---|')
+      '| step | wall s | images/s | MB/s | peak RSS MiB | peak anon MiB | repo files | repo MB | disk MB | note |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|')
     for (const s of r.steps) {
       const sec = s.wallMs / 1000
       const cell = (x: number, d = 1): string => Number.isFinite(x) ? x.toFixed(d) : '–'
       const rssCell = Object.entries(s.rssKiB as Record<string, number>).map(([k, v]) => `${k} ${cell(v / 1024, 0)}`).join(', ')
-      lines.push(`| ${s.step} | ${cell(sec)} | ${cell(s.images / sec, 0)} | ${s.bytes != null ? cell(s.bytes / 1e6 / sec) : '–'} | ${rssCell} | ${s.repo?.files ?? '–'} | ${s.repo != null ? cell(s.repo.bytes / 1e6) : '–'} | ${s.note ?? ''} |`)
+      const anonCell = s.anonKiB != null ? Object.values(s.anonKiB as Record<string, number>).map(v => cell(v / 1024, 0)).join(', ') : '–'
+      lines.push(`| ${s.step} | ${cell(sec)} | ${cell(s.images / sec, 0)} | ${s.bytes != null ? cell(s.bytes / 1e6 / sec) : '–'} | ${rssCell} | ${anonCell} | ${s.repo?.files ?? '–'} | ${s.repo != null ? cell(s.repo.bytes / 1e6) : '–'} | ${s.repo?.disk != null ? cell(s.repo.disk / 1e6) : '–'} | ${s.note ?? ''} |`)
     }
     if (r.failed != null) lines.push('', `**This run stopped at a failed step**: ${r.failed}`)
     lines.push('')
     // the same archive with the other store, from the same command: each step's ratio
     const fs = runs.find(o => o !== r && o.n === r.n && o.px === r.px && storeOf(o) === 'fs' && o.command === r.command)
     if (storeOf(r) === 'lmdb' && fs != null && r.command.includes('--store both')) {
-      lines.push(`LMDB against fs in the same command (fs run right after): images/s ratio and peak RSS ratio per step (> 1 = LMDB faster / larger).`, '',
-        '| step | images/s LMDB / fs | peak RSS LMDB / fs | repo files LMDB / fs |', '|---|---:|---:|---:|')
+      lines.push(`LMDB against fs in the same command (fs run right after): ratios per step (images/s > 1 = LMDB faster; memory and disk > 1 = LMDB larger).`, '',
+        '| step | images/s LMDB / fs | peak RSS LMDB / fs | peak anon LMDB / fs | repo files LMDB / fs | disk LMDB / fs |', '|---|---:|---:|---:|---:|---:|')
       for (const s of r.steps) {
         const o = fs.steps.find((x: any) => x.step === s.step)
         if (o == null) continue
         const rssOf = (x: any): number => Math.max(...Object.values(x.rssKiB as Record<string, number>))
-        lines.push(`| ${s.step} | ${(o.wallMs / s.wallMs).toFixed(2)} | ${(rssOf(s) / rssOf(o)).toFixed(2)} | ${s.repo != null && o.repo != null ? `${s.repo.files} / ${o.repo.files}` : '–'} |`)
+        const anonOf = (x: any): number => x.anonKiB != null ? Math.max(...Object.values(x.anonKiB as Record<string, number>)) : NaN
+        const ratio = (a: number, b: number): string => Number.isFinite(a / b) ? (a / b).toFixed(2) : '–'
+        lines.push(`| ${s.step} | ${(o.wallMs / s.wallMs).toFixed(2)} | ${ratio(rssOf(s), rssOf(o))} | ${ratio(anonOf(s), anonOf(o))} | ${s.repo != null && o.repo != null ? `${s.repo.files} / ${o.repo.files}` : '–'} | ${s.repo?.disk != null && o.repo?.disk != null ? ratio(s.repo.disk, o.repo.disk) : '–'} |`)
       }
       lines.push('')
     }

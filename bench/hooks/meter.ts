@@ -4,7 +4,8 @@
  * (socket.bytesRead / bytesWritten: TCP payload, i.e. everything above TCP — pnet, noise,
  * yamux, bitswap or HTTP framing included; IP/TCP headers excluded; Unix sockets excluded),
  * and at exit writes them, the time of the first TCP connect and the process's peak RSS
- * (VmHWM of /proc/self/status, worker threads included) as JSON to $MIST_BENCH_METER.
+ * (VmHWM of /proc/self/status, worker threads included; and the sampled peaks of its anonymous and
+ * file-backed parts) as JSON to $MIST_BENCH_METER.
  * Not getrusage's maxRSS: Linux carries that across fork+exec, so every child reported at least
  * the benchmark runner's own peak (the section 6 figures of the run of 2026-12-02 have this error).
  */
@@ -18,6 +19,22 @@ function peakRssKiB (): number {
     return process.resourceUsage().maxRSS
   }
 }
+
+/**
+ * Peak anonymous and file-backed resident memory, sampled every 200 ms: VmHWM counts the pages of
+ * a memory-mapped file the process touched (an LMDB repo's database) as its own, although they are
+ * the kernel's page cache, shared and reclaimable; RssAnon is what the process itself allocated.
+ */
+let maxRssAnonKiB = 0
+let maxRssFileKiB = 0
+function sampleRss (): void {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8')
+    maxRssAnonKiB = Math.max(maxRssAnonKiB, Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0))
+    maxRssFileKiB = Math.max(maxRssFileKiB, Number(/RssFile:\s+(\d+)/.exec(status)?.[1] ?? 0))
+  } catch { /* not Linux */ }
+}
+setInterval(sampleRss, 200).unref()
 
 const sockets = new Set<net.Socket>()
 let firstConnectMs: number | undefined
@@ -54,6 +71,7 @@ process.on('exit', () => {
   // with --expose-gc (section 6): the main thread's live JS heap and external memory at exit,
   // after a full collection: what the process still holds when its whole dataset went through it
   const maxRssKiB = peakRssKiB() // read before that collection
+  sampleRss()
   let live: { liveHeapKiB: number, liveExternalKiB: number } | undefined
   const gc = (globalThis as any).gc
   if (typeof gc === 'function') {
@@ -62,6 +80,6 @@ process.on('exit', () => {
     live = { liveHeapKiB: m.heapUsed / 1024, liveExternalKiB: m.external / 1024 }
   }
   try {
-    writeFileSync(file, JSON.stringify({ tcpBytesRead: read, tcpBytesWritten: written, sockets: sockets.size, firstConnectMs, exitMs: t0 + performance.now(), maxRssKiB, ...live }))
+    writeFileSync(file, JSON.stringify({ tcpBytesRead: read, tcpBytesWritten: written, sockets: sockets.size, firstConnectMs, exitMs: t0 + performance.now(), maxRssKiB, maxRssAnonKiB, maxRssFileKiB, ...live }))
   } catch { /* best effort */ }
 })

@@ -4,7 +4,7 @@ import type { CID } from 'multiformats/cid'
 import { buildDatasetDag, buildVolumeDag, compareNames, invalidName } from '../chunker/index.js'
 import { buildDatasetDirectories } from './dataset-dirs.js'
 import { CodecPool, getDefaultPool } from '../codec/index.js'
-import { describeError, MistError } from '../errors.js'
+import { describeError, MistError, RepoError } from '../errors.js'
 import { isDicomFile, planSeries, readInputs, readSeriesGroup, seriesItems, type SeriesGroup } from '../formats/index.js'
 import type { BlockStore } from '../repo/index.js'
 import type { Block, ImageMeta, InputItem, OperationOptions, ProgressEvent, RasterImage, ValueMapping } from '../types.js'
@@ -116,16 +116,17 @@ export async function publish (paths: string[], options: PublishOptions): Promis
   const readOptions = { signal, quantize: options.quantize, keepText: options.keepText }
 
   const publishImage = async (label: string, image: RasterImage, meta: ImageMeta): Promise<{ root: CID, levels: LevelSummary[] }> => {
-    return encodeQueue.add(async () => {
+    const dag = await encodeQueue.add(async () => {
       signal?.throwIfAborted()
       // encoded and chunked (hashed) on a worker: the main thread only writes the blocks
-      const dag = await publishImageOnPool(pool, image, meta, { name: label, decompositions: options.decompositions, signal })
-      // not `+= await`: its left side would be read before the await, and concurrent images would lose their counts
-      const written = await repo.putBlocks(dag.blocks, { signal })
-      result.bytesWritten += written
-      onProgress?.({ type: 'publish:image', detail: { path: label, pixels: image.width * image.height } })
-      return { root: dag.root, levels: dag.levels }
-    }) as Promise<{ root: CID, levels: LevelSummary[] }>
+      return await publishImageOnPool(pool, image, meta, { name: label, decompositions: options.decompositions, signal })
+    }) as Awaited<ReturnType<typeof publishImageOnPool>>
+    // written outside the queue: the next image is encoded while this one's commit completes
+    // (not `+= await`: its left side would be read before the await, and concurrent images would lose their counts)
+    const written = await repo.putBlocks(dag.blocks, { signal })
+    result.bytesWritten += written
+    onProgress?.({ type: 'publish:image', detail: { path: label, pixels: image.width * image.height } })
+    return { root: dag.root, levels: dag.levels }
   }
 
   /** Publishes one item; slices are read as the encoders take them, so a volume is never held whole. */
@@ -155,22 +156,23 @@ export async function publish (paths: string[], options: PublishOptions): Promis
 
   /** A PNG file on a worker; false when it turned out not to be a PNG (read on this thread then). */
   const publishPngFile = async (unit: Unit, file: InputFile): Promise<boolean> => {
-    const got = await pngQueue.add(async () => {
-      const done = await publishPngOnPool(pool, { path: file.path, decompositions: options.decompositions }, { signal })
-      if (done != null) {
-        // not `+= await` (see publishImage): concurrent volume slices would lose their counts
-        const written = await repo.putBlocks(done.blocks, { signal })
-        result.bytesWritten += written
-      }
-      return done
-    })
+    const got = await pngQueue.add(async () => await publishPngOnPool(pool, { path: file.path, decompositions: options.decompositions }, { signal }))
     if (got == null) return false
+    // written outside the queue, as in publishImage
+    const written = await repo.putBlocks(got.blocks, { signal })
+    result.bytesWritten += written
     onProgress?.({ type: 'publish:image', detail: { path: file.path, pixels: got.pixels } })
     const item: PublishedItem = { path: file.path, name: file.name, kind: 'image', root: got.root, images: 1, levels: got.levels }
     if (got.meta.lossySource === true) item.lossySource = true
     published.set(unit, [...(published.get(unit) ?? []), item])
     onProgress?.({ type: 'publish:file', detail: { path: file.path, ok: true } })
     return true
+  }
+
+  // a block the repo cannot store (a full disk, a repo gone read-only) fails every file after it too:
+  // the publish stops with that one error instead of listing it once per input file
+  const stopIfRepoFails = (err: any, path: string): void => {
+    if (err?.name === 'PutFailedError') throw new RepoError(`${path}: ${err.message}; publish stopped, nothing pinned (the blocks already stored are reused when it is run again once the repo can be written)`, { cause: err })
   }
 
   const publishFile = async (unit: Unit, file: InputFile): Promise<void> => {
@@ -193,6 +195,7 @@ export async function publish (paths: string[], options: PublishOptions): Promis
       onProgress?.({ type: 'publish:file', detail: { path: file.path, ok: true } })
     } catch (err: any) {
       if (signal?.aborted === true) throw err
+      stopIfRepoFails(err, file.path)
       const error = describeError(err, file.path)
       result.failures.push({ path: file.path, error })
       onProgress?.({ type: 'publish:file', detail: { path: file.path, ok: false, error: error.message } })
@@ -220,6 +223,7 @@ export async function publish (paths: string[], options: PublishOptions): Promis
       for (const file of unit.files) onProgress?.({ type: 'publish:file', detail: { path: file.path, ok: true } })
     } catch (err: any) {
       if (signal?.aborted === true) throw err
+      stopIfRepoFails(err, unit.path)
       // not one volume after all (a missing slice, irregular spacing, a broken file): said in a
       // warning, and every file published on its own, so one bad slice costs one file
       result.warnings.push({ path: unit.path, message: `${describeError(err, unit.path).message}; its ${unit.files.length} files are published one by one` })

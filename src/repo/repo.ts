@@ -125,13 +125,16 @@ export class Repo implements BlockStore {
     return bytes
   }
 
-  /** Stores blocks not yet held. Returns the number of bytes newly written. */
+  /**
+   * Stores blocks not yet held. Returns the number of bytes newly written. The puts are issued
+   * together, so an LMDB repo commits an image's blocks in one transaction instead of one each.
+   */
   async putBlocks (blocks: Iterable<Block>, options: AbortOptions = {}): Promise<number> {
+    options.signal?.throwIfAborted()
+    const list = [...blocks]
+    const wrote = await Promise.all(list.map(async block => this.putBlock(block.cid, block.bytes, options)))
     let written = 0
-    for (const block of blocks) {
-      options.signal?.throwIfAborted()
-      if (await this.putBlock(block.cid, block.bytes, options)) written += block.bytes.byteLength
-    }
+    for (const [i, block] of list.entries()) if (wrote[i]) written += block.bytes.byteLength
     return written
   }
 
