@@ -160,7 +160,9 @@ export async function writeScaleMarkdown (): Promise<string> {
   const dir = join(ROOT, 'bench', 'results')
   const runs = []
   for (const f of (await readdir(dir)).filter(f => /^scale-\d+-\d+(-fs)?\.json$/.test(f)).sort()) runs.push(JSON.parse(await readFile(join(dir, f), 'utf8')))
-  const md = renderScale(runs)
+  // the goals against these runs: hand-written (bench/scale-goals.md), kept beside the tables
+  const goals = await readFile(join(ROOT, 'bench', 'scale-goals.md'), 'utf8').catch(() => '')
+  const md = renderScale(runs) + (goals !== '' ? '\n' + goals : '')
   await writeFile(join(ROOT, 'bench', 'SCALE.md'), md)
   return md
 }
