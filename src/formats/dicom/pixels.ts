@@ -62,12 +62,21 @@ export function nativeFrameBytes (pm: PixelModule, photometric: string): number 
  * container (8-bit arrays up to 8 bits stored, 16-bit arrays above).
  */
 export function normalizeSamples (raw: ArrayLike<number>, n: number, bitsStored: number, signed: boolean, shift = 0): SampleArray {
+  if (bitsStored <= 8) return normalizeLoop(raw, signed ? new Int8Array(n) : new Uint8Array(n), n, bitsStored, signed, shift)
+  if (bitsStored === 16 && shift === 0 && raw instanceof Uint16Array) {
+    // nothing to mask or extend: the same 16 bits, read as signed or not (a copy: raw may be a view of the file)
+    const out = signed ? new Int16Array(n) : new Uint16Array(n)
+    new Uint16Array(out.buffer).set(raw.subarray(0, n))
+    return out
+  }
+  if (raw instanceof Uint16Array) return signed ? normalizeWords(raw, new Int16Array(n), n, bitsStored, true, shift) : normalizeWords(raw, new Uint16Array(n), n, bitsStored, false, shift)
+  return normalizeLoop(raw, signed ? new Int16Array(n) : new Uint16Array(n), n, bitsStored, signed, shift)
+}
+
+function normalizeLoop<T extends SampleArray> (raw: ArrayLike<number>, out: T, n: number, bitsStored: number, signed: boolean, shift: number): T {
   const mask = 2 ** bitsStored - 1
   const signBit = 2 ** (bitsStored - 1)
   const full = 2 ** bitsStored
-  const out = bitsStored <= 8
-    ? (signed ? new Int8Array(n) : new Uint8Array(n))
-    : (signed ? new Int16Array(n) : new Uint16Array(n))
   for (let i = 0; i < n; i++) {
     let v = (raw[i] >> shift) & mask
     if (signed && v >= signBit) v -= full
@@ -76,10 +85,29 @@ export function normalizeSamples (raw: ArrayLike<number>, n: number, bitsStored:
   return out
 }
 
-function readWords (bytes: Uint8Array, n: number, littleEndian: boolean): Uint16Array {
+/** The 16-bit case with one array type in and one out: the hot loop of a DICOM CT or MR series. */
+function normalizeWords<T extends Int16Array | Uint16Array> (raw: Uint16Array, out: T, n: number, bitsStored: number, signed: boolean, shift: number): T {
+  const mask = 2 ** bitsStored - 1
+  if (!signed) {
+    for (let i = 0; i < n; i++) out[i] = (raw[i] >> shift) & mask
+    return out
+  }
+  // sign extension from bitsStored: the sign bit moved to bit 31 and back
+  const up = 32 - bitsStored
+  for (let i = 0; i < n; i++) out[i] = (((raw[i] >> shift) & mask) << up) >> up
+  return out
+}
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
+export function readWords (bytes: Uint8Array, n: number, littleEndian: boolean): Uint16Array {
+  if (bytes.length < n * 2) throw new RangeError(`native pixel data holds ${bytes.length} bytes, a frame needs ${n * 2}`)
   const out = new Uint16Array(n)
-  const view = new DataView(bytes.buffer, bytes.byteOffset, n * 2)
-  for (let i = 0; i < n; i++) out[i] = view.getUint16(2 * i, littleEndian)
+  // one copy of the bytes, swapped only when the file's byte order is not the host's
+  new Uint8Array(out.buffer).set(bytes.subarray(0, n * 2))
+  if (littleEndian !== HOST_LITTLE_ENDIAN) {
+    for (let i = 0; i < n; i++) { const v = out[i]; out[i] = ((v & 0xff) << 8) | (v >> 8) }
+  }
   return out
 }
 
