@@ -16,7 +16,7 @@ import { CodecError, errorFromWire } from '../errors.js'
 import type { RasterImage, AbortOptions } from '../types.js'
 import { wasmPath } from './openjph.js'
 import type { DecodeOptions, EncodeOptions } from './options.js'
-import type { JobRequest, JobResponse, WorkerInit, WorkerMessage } from './protocol.js'
+import type { JobRequest, JobResponse, LoadRequest, WorkerInit, WorkerMessage } from './protocol.js'
 import { webAssembly, type CompiledWasm } from './wasm-api.js'
 import { resolveWorkerUrl } from './worker-url.js'
 
@@ -111,6 +111,7 @@ export class CodecPool {
   private readonly queue: Job[] = []
   private nextId = 1
   private closed = false
+  private readonly preloads = new Set<string>()
   private counters = { jobs: 0, recycles: 0, crashes: 0, lastRecycledHeapBytes: 0 }
 
   constructor (options: CodecPoolOptions = {}) {
@@ -153,6 +154,22 @@ export class CodecPool {
   async runTask<T> (module: string, input: unknown, options: AbortOptions & { timeoutMs?: number, transfer?: ArrayBuffer[] } = {}): Promise<T> {
     const request: JobRequest = { id: this.nextId++, kind: 'task', module, input }
     return await this.submit<T>(request, options.transfer ?? [], options.signal, options.timeoutMs)
+  }
+
+  /**
+   * Starts every worker now and has each import `module` (a job or task module's URL, as for
+   * runJob/runTask) while its codec instantiates, so the first jobs do not wait for either: a
+   * command calls it before its own set-up (collecting inputs), which then overlaps the workers'.
+   * Workers started later (replacements) import it too. Idle workers still never hold the process.
+   */
+  preload (module: string): void {
+    if (this.closed) return
+    if (!this.preloads.has(module)) {
+      this.preloads.add(module)
+      const request: LoadRequest = { kind: 'load', module }
+      for (const slot of this.slots) slot.worker.postMessage(request)
+    }
+    while (this.slots.length < this.size) this.spawn()
   }
 
   /** Decode on a worker; same image as decodeHTJ2K(). */
@@ -251,15 +268,16 @@ export class CodecPool {
   }
 
   private spawn (): Slot {
-    const init: WorkerInit = { compiled: compiled() }
+    const init: WorkerInit = { compiled: compiled(), preload: [...this.preloads] }
     // Node flags that make no sense for a worker script (e.g. --input-type of `node -e`) would crash it.
     const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'))
     const worker = new Worker(this.workerUrl, { workerData: init, execArgv })
-    worker.unref()
     const slot: Slot = { worker, heapBytes: 0, gone: false }
     worker.on('message', (msg: WorkerMessage) => { this.onMessage(slot, msg) })
     worker.on('error', (err) => { this.onCrash(slot, `it threw ${err.name}: ${err.message}`) })
     worker.on('exit', (code) => { this.onCrash(slot, `it exited with code ${code}`) })
+    // after the listeners: adding a 'message' listener refs the worker's port again
+    worker.unref()
     this.slots.push(slot)
     return slot
   }

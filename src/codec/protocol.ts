@@ -9,7 +9,12 @@ import type { CompiledWasm } from './wasm-api.js'
 export interface WorkerInit {
   /** Compiled OpenJPH module shared by all workers (compiled once per process). */
   compiled?: CompiledWasm
+  /** Modules of this package (URLs) to import before the first job, while the WASM module instantiates. */
+  preload?: string[]
 }
+
+/** Imports a job or task module ahead of its first use (CodecPool.preload); no reply. */
+export interface LoadRequest { kind: 'load', module: string }
 
 export type JobRequest =
   | { id: number, kind: 'encode', image: RasterImage, options: EncodeOptions }

@@ -8,34 +8,42 @@ import { CodecModule } from './codec-module.js'
 import { decodeWith } from './decode.js'
 import { encodeWith } from './encode.js'
 import type { RasterImage } from '../types.js'
-import type { JobRequest, JobResponse, TaskCodec, TaskOutput, WorkerInit } from './protocol.js'
+import type { JobRequest, JobResponse, LoadRequest, TaskCodec, TaskOutput, WorkerInit } from './protocol.js'
 
 if (parentPort == null) throw new Error('src/codec/worker.js must run as a worker thread (it is started by CodecPool)')
 const port: MessagePort = parentPort
 const init = (workerData ?? {}) as WorkerInit
-const codecReady = CodecModule.create(init.compiled)
+const modules = new Map<string, Promise<Record<string, unknown>>>()
+// preloaded modules import while the WASM module instantiates; a job starts once both are done
+// (a module that fails to import fails the jobs that use it, as without preloading)
+const codecReady = Promise.all([CodecModule.create(init.compiled), ...(init.preload ?? []).map(async m => await importOnce(m).catch(() => {}))]).then(([codec]) => codec)
 
 codecReady.then(
   (codec) => { port.postMessage({ type: 'ready', heapBytes: codec.heapBytes() }) },
   (err: unknown) => { throw err } // uncaught in the worker: the pool sees 'error' and replaces it
 )
 
-port.on('message', (job: JobRequest) => {
-  void run(job)
+port.on('message', (job: JobRequest | LoadRequest) => {
+  if (job.kind === 'load') void importOnce(job.module).catch(() => {})
+  else void run(job)
 })
 
 type JobFunction = (image: RasterImage) => Uint8Array
 type TaskFunction = (input: unknown, codec: TaskCodec) => TaskOutput | Promise<TaskOutput>
-const modules = new Map<string, Promise<Record<string, unknown>>>()
 
-/** A function exported by a job or task module, imported once per worker. */
-async function load<F> (module: string, name: 'runJob' | 'runTask'): Promise<F> {
+/** A job or task module, imported once per worker. */
+async function importOnce (module: string): Promise<Record<string, unknown>> {
   let loaded = modules.get(module)
   if (loaded == null) {
     loaded = import(module)
     modules.set(module, loaded)
   }
-  const fn = (await loaded)[name]
+  return await loaded
+}
+
+/** A function exported by a job or task module. */
+async function load<F> (module: string, name: 'runJob' | 'runTask'): Promise<F> {
+  const fn = (await importOnce(module))[name]
   if (typeof fn !== 'function') throw new Error(`${module} exports no ${name}()`)
   return fn as F
 }

@@ -2,7 +2,7 @@
  * CodecPool: same bytes as the in-thread codec, recycling, abort, crashes, close.
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -225,6 +225,34 @@ describe('CodecPool', () => {
     }
   })
 
+  it('preload() starts every worker and has each import the module once, before any job; a replacement imports it too', async () => {
+    // a job module that notes each import of itself (one line per worker) in the file named by its URL's query
+    const log = path.join(tmp, 'preload.log')
+    const probe = path.join(tmp, 'preload-probe.mjs')
+    writeFileSync(probe, "import { appendFileSync } from 'node:fs'\nappendFileSync(new URL(import.meta.url).searchParams.get('log'), 'imported\\n')\nexport function runJob (image) { return new Uint8Array([image.width % 256]) }\n")
+    const url = `${pathToFileURL(probe).href}?log=${encodeURIComponent(log)}`
+    const lines = (): number => { try { return readFileSync(log, 'utf8').split('\n').filter(Boolean).length } catch { return 0 } }
+    const pool = new CodecPool({ size: 2 })
+    try {
+      pool.preload(url)
+      expect(pool.stats().workers).toBe(2)
+      for (let i = 0; i < 200 && lines() < 2; i++) await new Promise(resolve => setTimeout(resolve, 50))
+      expect(lines()).toBe(2)
+      // the module's jobs run on the workers that imported it: no further import
+      const out = await Promise.all([pool.runJob(url, images[2]), pool.runJob(url, images[3])])
+      expect(out.map(b => [...b])).toEqual([[images[2].width % 256], [images[3].width % 256]])
+      pool.preload(url) // again: nothing new
+      expect(lines()).toBe(2)
+      // a worker started later (after a job past its time limit) imports it at its start
+      await pool.encode(synth(2048, 2048, 16, true), { timeoutMs: 1 }).catch(() => {})
+      pool.preload(url)
+      for (let i = 0; i < 200 && lines() < 3; i++) await new Promise(resolve => setTimeout(resolve, 50))
+      expect(lines()).toBe(3)
+    } finally {
+      await pool.close()
+    }
+  })
+
   it('close() rejects pending jobs and refuses new ones', async () => {
     const pool = new CodecPool({ size: 1 })
     const running = pool.encode(synth(1024, 1024, 16, true)).catch((e: unknown) => e)
@@ -249,11 +277,14 @@ describe('CodecPool', () => {
       const pool = new CodecPool({ size: 2 })
       const image = { width: 64, height: 64, components: 1, bitsStored: 8, signed: false, data: new Uint8Array(4096).fill(7) }
       const [a, b] = await Promise.all([pool.encode(image), getDefaultPool().encode(image)]) // one job each: one worker each
-      console.log('done', a.length === b.length, pool.stats().workers)
+      // workers started ahead (preload) that never get a job hold nothing either
+      const spare = new CodecPool({ size: 2 })
+      spare.preload(${JSON.stringify(pathToFileURL(path.resolve('dist/src/formats/png/job.js')).href)})
+      console.log('done', a.length === b.length, pool.stats().workers, spare.stats().workers)
     `
     const started = Date.now()
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 })
-    expect(stdout.trim()).toBe('done true 1')
+    expect(stdout.trim()).toBe('done true 1 2')
     expect(Date.now() - started).toBeLessThan(20_000)
   })
 })
