@@ -77,6 +77,11 @@ export async function runTask (input: ImageTaskInput, codec: TaskCodec): Promise
 
 const MODULE = jobModuleUrl(import.meta.url)
 
+/** Has every worker of `pool` start now and import this module, while the caller collects its inputs. */
+export function preloadImageTask (pool: CodecPool): void {
+  pool.preload(MODULE)
+}
+
 /** Whether a file is sent to publishImageOnPool (a worker still checks its bytes). */
 export function isPngPath (path: string): boolean {
   return path.toLowerCase().endsWith('.png')

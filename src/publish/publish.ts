@@ -9,7 +9,8 @@ import { isDicomFile, planSeries, readInputs, readSeriesGroup, seriesItems, type
 import type { BlockStore } from '../repo/index.js'
 import type { Block, ImageMeta, InputItem, OperationOptions, ProgressEvent, RasterImage, ValueMapping } from '../types.js'
 import { collectInputs, type InputFile, type SkippedEntry } from './collect.js'
-import { isPngPath, publishImageOnPool, publishPngOnPool } from './image-task.js'
+import { readAhead } from '../util/read-ahead.js'
+import { isPngPath, preloadImageTask, publishImageOnPool, publishPngOnPool } from './image-task.js'
 
 /** Bytes a getter moves for one level. */
 export interface LevelSummary { level: number, width: number, height: number, bytes: number }
@@ -101,6 +102,8 @@ type Unit =
 export async function publish (paths: string[], options: PublishOptions): Promise<PublishResult> {
   const { repo, signal, onProgress } = options
   const pool = options.pool ?? getDefaultPool()
+  // the workers start and import the task module while the inputs are collected and planned
+  preloadImageTask(pool)
   const { files, isDataset, skipped } = await collectInputs(paths, { exclude: [repo.path], followSymlinks: options.followSymlinks })
   onProgress?.({ type: 'publish:start', detail: { files: files.length } })
   const units = await planUnits(files, signal)
@@ -302,7 +305,11 @@ async function planUnits (files: InputFile[], signal?: AbortSignal): Promise<Uni
   for (const [dir, inDir] of byDir) {
     if (inDir.length < 2) continue
     const dicom: InputFile[] = []
-    for (const file of inDir) if (await isDicomFile(file.path, { signal })) dicom.push(file)
+    let k = 0
+    for await (const isDicom of readAhead(inDir, async file => await isDicomFile(file.path, { signal }), 8)) {
+      if (isDicom) dicom.push(inDir[k])
+      k++
+    }
     if (dicom.length < 2) continue
     const byPath = new Map(dicom.map(f => [f.path, f]))
     // header failures are left to the per-file path, which reports them

@@ -13,9 +13,10 @@ import type { AbortOptions } from '../../types.js'
 /** Whole file, inflated if it is gzip. */
 export async function readDicomFileBytes (path: string, options: AbortOptions = {}): Promise<Uint8Array> {
   const { signal } = options
-  const { head } = await readInputHead(path, 2, { signal })
-  if (head.length === 2 && head[0] === 0x1f && head[1] === 0x8b) return await gunzipFileBounded(path, MAX_INFLATED_BYTES, { signal })
-  return await readInputBytes(path, { signal })
+  // read once and told by its first bytes (a series is hundreds of small files: each file-system round trip counts)
+  const bytes = await readInputBytes(path, { signal })
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return await gunzipFileBounded(path, MAX_INFLATED_BYTES, { signal })
+  return bytes
 }
 
 /** Whether a file is DICOM, or gzip-compressed DICOM; false for what cannot be read (left to the reader's error). */

@@ -17,6 +17,12 @@ import { mosaicInfo } from './mosaic.js'
 import { ENCAPSULATED_TRANSFER_SYNTAXES } from './transfer-syntax.js'
 import { imageToVolumeMeta } from '../image-to-volume.js'
 import { readDicomFileBytes } from './file.js'
+import { readAhead } from '../../util/read-ahead.js'
+
+/** Files whose headers are read at once when a series is planned (each is read whole, then dropped). */
+const HEADERS_AHEAD = 8
+/** Bytes of slice files read ahead of the one being decoded. */
+const SLICE_BYTES_AHEAD = 64 * 1024 * 1024
 
 interface SliceHeader { path: string, series: string, frameOfReference: string, seriesNumber: string, key: string, position: number[], orientation: number[], frames: number, lossy: boolean, rescale: string, mosaic: boolean, enhanced: boolean, acquisition: number, instance: number, sop: string }
 
@@ -50,12 +56,16 @@ export async function readSeries (paths: string[], options?: AbortOptions): Prom
 export async function planSeries (paths: string[], options?: AbortOptions): Promise<{ groups: SeriesGroup[], failures: Array<{ path: string, error: unknown }> }> {
   const failures: Array<{ path: string, error: unknown }> = []
   const bySeries = new Map<string, SliceHeader[]>()
-  for (const path of paths) {
-    options?.signal?.throwIfAborted()
-    let h: SliceHeader
+  const headerOf = async (path: string): Promise<{ path: string, h?: SliceHeader, error?: unknown }> => {
     try {
-      h = readHeader(path, await readDicomFileBytes(path, { signal: options?.signal }))
+      return { path, h: readHeader(path, await readDicomFileBytes(path, { signal: options?.signal })) }
     } catch (error) {
+      return { path, error }
+    }
+  }
+  for await (const { path, h, error } of readAhead(paths, headerOf, HEADERS_AHEAD)) {
+    options?.signal?.throwIfAborted()
+    if (h == null) {
       if (options?.signal?.aborted === true) throw error
       failures.push({ path, error })
       continue
@@ -185,8 +195,13 @@ async function seriesVolume (group: SliceHeader[], signal?: AbortSignal): Promis
     sliceCount: n,
     slices: async function * (): AsyncGenerator<RasterImage> {
       yield first
-      for (const h of sorted.slice(1)) {
-        const item = await readDicomBytes(h.path, await readDicomFileBytes(h.path, { signal }))
+      // the next files are read while this one is decoded (the slices are the first's size: a bounded number of bytes ahead)
+      const depth = Math.min(8, Math.max(1, Math.floor(SLICE_BYTES_AHEAD / Math.max(1, first.data.byteLength))))
+      const rest = sorted.slice(1)
+      let k = 0
+      for await (const bytes of readAhead(rest, async h => await readDicomFileBytes(h.path, { signal }), depth)) {
+        const h = rest[k++]
+        const item = await readDicomBytes(h.path, bytes)
         if (item.kind !== 'image' || item.image.width !== first.width || item.image.height !== first.height || item.image.data.constructor !== first.data.constructor) {
           throw new InvalidInputError(`${h.path}: slice does not match the first slice of its series`)
         }
