@@ -28,12 +28,14 @@ export function sampleRange (bits: number, signed: boolean): { min: number, max:
 
 /** Smallest and largest sample value (one pass). */
 export function minMax (data: SampleArray): { min: number, max: number } {
-  let min = Infinity
-  let max = -Infinity
-  for (let i = 0; i < data.length; i++) {
+  if (data.length === 0) return { min: Infinity, max: -Infinity }
+  // small integers from the first sample on (not ±Infinity): the loop stays in integer compares
+  let min = data[0] | 0
+  let max = min
+  for (let i = 1; i < data.length; i++) {
     const v = data[i]
     if (v < min) min = v
-    if (v > max) max = v
+    else if (v > max) max = v
   }
   return { min, max }
 }

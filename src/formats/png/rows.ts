@@ -76,11 +76,18 @@ export function decodeRows (label: string, bytes: Uint8Array, header: PngHeader,
   const sig = header.significantBits?.[0]
   if (colorType === 0 || colorType === 4) {
     const data = wide ? new Uint16Array(n) : new Uint8Array(n)
-    let p = 0
-    for (let y = 0; y < height; y++) {
-      let o = y * (stride + 1) + 1
-      if (wide) for (let x = 0; x < width; x++, o += bpp) data[p++] = (rows[o] << 8) | rows[o + 1]
-      else for (let x = 0; x < width; x++, o += bpp) data[p++] = rows[o]
+    if (colorType === 0) {
+      // plain gray: each row copied whole (big-endian words swapped afterwards in place)
+      const bytes = new Uint8Array(data.buffer)
+      for (let y = 0; y < height; y++) bytes.set(rows.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)), y * stride)
+      if (wide && !hostIsBigEndian) swapWords(data as Uint16Array)
+    } else {
+      let p = 0
+      for (let y = 0; y < height; y++) {
+        let o = y * (stride + 1) + 1
+        if (wide) for (let x = 0; x < width; x++, o += bpp) data[p++] = (rows[o] << 8) | rows[o + 1]
+        else for (let x = 0; x < width; x++, o += bpp) data[p++] = rows[o]
+      }
     }
     const bitsStored = sig != null && sig >= 1 && sig <= bitDepth ? sig : bitDepth
     return { width, height, components: 1, bitsStored, signed: false, data }
@@ -99,6 +106,15 @@ export function decodeRows (label: string, bytes: Uint8Array, header: PngHeader,
     else for (let x = 0; x < width; x++, o += bpp) { data[p++] = rows[o]; data[p++] = rows[o + 1]; data[p++] = rows[o + 2] }
   }
   return { width, height, components: gray ? 1 : 3, bitsStored: 8, signed: false, data }
+}
+
+const hostIsBigEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0
+
+function swapWords (words: Uint16Array): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]
+    words[i] = (v >>> 8) | (v << 8)
+  }
 }
 
 /**
@@ -131,14 +147,21 @@ function unfilterRow (rows: Uint8Array, filter: number, row: number, up: number,
         return
       }
       for (let i = 0; i < first; i++) rows[row + i] = (rows[row + i] + rows[up + i]) & 0xff
+      // branch-free: which neighbour Paeth picks depends on the data, so branches mispredict
+      // about as often as not (a mask picks it here; same result as the spec's comparisons)
       for (let i = first; i < stride; i++) {
         const a = rows[row + i - bpp]
         const b = rows[up + i]
         const c = rows[up + i - bpp]
-        const pa = b > c ? b - c : c - b
-        const pb = a > c ? a - c : c - a
-        const pc = a + b - c - c > 0 ? a + b - c - c : c + c - a - b
-        rows[row + i] = (rows[row + i] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c)) & 0xff
+        let pa = b - c
+        pa = (pa ^ (pa >> 31)) - (pa >> 31)
+        let pb = a - c
+        pb = (pb ^ (pb >> 31)) - (pb >> 31)
+        let pc = a + b - c - c
+        pc = (pc ^ (pc >> 31)) - (pc >> 31)
+        const notA = ((pb - pa) | (pc - pa)) >> 31 // -1 when pa > pb or pa > pc
+        const notB = (pc - pb) >> 31 // -1 when pb > pc
+        rows[row + i] = rows[row + i] + ((a & ~notA) | (((b & ~notB) | (c & notB)) & notA))
       }
   }
 }
