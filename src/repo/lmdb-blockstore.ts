@@ -19,12 +19,15 @@ function usedNow (): number {
   return performance.timeOrigin + performance.now() + 1
 }
 
-async function toBytes (val: Bytes): Promise<Uint8Array> {
-  if (val instanceof Uint8Array) return val
+/** A value given in chunks, joined into a buffer of its own. */
+async function joinChunks (val: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Uint8Array[] = []
-  for await (const c of val as AsyncIterable<Uint8Array>) chunks.push(c)
+  for await (const c of val) chunks.push(c)
   return Buffer.concat(chunks)
 }
+
+/** Where a store's blocks live and how (one place, for the store and its read-only readers). */
+const BLOCKS_TABLE = { name: 'blocks', encoding: 'binary', keyEncoding: 'binary', compression: false } as const
 
 /**
  * Free space kept on the repo's file system: a put that would leave less is refused with ENOSPC
@@ -64,10 +67,25 @@ export class LmdbBlockstore {
 
   constructor (readonly path: string) {}
 
+  /**
+   * How many blocks the database in `dir` holds, read without taking the repo's lock (LMDB's
+   * readers run beside its one writer): 0 while the writer has not made its table yet.
+   */
+  static async countReadOnly (dir: string): Promise<number> {
+    const env = openLmdb({ path: join(dir, LMDB_FILE), readOnly: true, maxDbs: 4 })
+    try {
+      return env.openDB(BLOCKS_TABLE).getCount()
+    } catch {
+      return 0
+    } finally {
+      await env.close()
+    }
+  }
+
   async open (): Promise<void> {
     await makePrivateDir(this.path)
     this.env = openLmdb({ path: join(this.path, LMDB_FILE), maxDbs: 4, compression: false })
-    this.blocks = this.env.openDB<Buffer, Uint8Array>({ name: 'blocks', encoding: 'binary', keyEncoding: 'binary', compression: false })
+    this.blocks = this.env.openDB<Buffer, Uint8Array>(BLOCKS_TABLE)
     this.used = this.env.openDB<number, Uint8Array>({ name: 'used', keyEncoding: 'binary' })
     // LMDB creates its files 0644 less the umask: the repo's files are 0600 (private-fs.ts)
     for (const file of [LMDB_FILE, `${LMDB_FILE}-lock`]) await chmod(join(this.path, file), PRIVATE_FILE_MODE).catch(() => {})
@@ -123,7 +141,7 @@ export class LmdbBlockstore {
     options?.signal?.throwIfAborted()
     // LMDB's writer reads the value when the batch commits: a copy, taken before any await, so a
     // caller may reuse or transfer its buffer as soon as put is called
-    const bytes = val instanceof Uint8Array ? Buffer.from(val) : Buffer.from(await toBytes(val))
+    const bytes = val instanceof Uint8Array ? Buffer.from(val) : await joinChunks(val)
     const key = this.key(cid)
     this.checkSpace(bytes.byteLength)
     await this.write(async () => Promise.all([this.blocks.put(key, bytes), this.used.put(key, usedNow())]))

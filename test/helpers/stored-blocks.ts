@@ -6,10 +6,9 @@
 import { existsSync } from 'node:fs'
 import { readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { open as openLmdb } from 'lmdb'
 import type { CID } from 'multiformats/cid'
 import { Repo } from '../../src/repo/index.js'
-import { LMDB_FILE } from '../../src/repo/lmdb-blockstore.js'
+import { LMDB_FILE, LmdbBlockstore } from '../../src/repo/lmdb-blockstore.js'
 
 const hex = (mh: Uint8Array): string => Buffer.from(mh).toString('hex')
 
@@ -66,15 +65,7 @@ export async function storeKind (repoPath: string): Promise<'fs' | 'lmdb'> {
 export async function countStoredBlocks (repoPath: string): Promise<number> {
   const blocks = join(repoPath, 'blocks')
   if (existsSync(join(blocks, LMDB_FILE))) {
-    const env = openLmdb({ path: join(blocks, LMDB_FILE), readOnly: true, maxDbs: 4 })
-    try {
-      const db = env.openDB({ name: 'blocks', encoding: 'binary', keyEncoding: 'binary', compression: false })
-      return db.getCount()
-    } catch {
-      return 0 // the writer has not created its table yet
-    } finally {
-      await env.close()
-    }
+    return await LmdbBlockstore.countReadOnly(blocks)
   }
   let n = 0
   for (const d of await readdir(blocks).catch(() => [] as string[])) n += (await readdir(join(blocks, d)).catch(() => [] as string[])).filter(f => f.endsWith('.data')).length

@@ -62,6 +62,22 @@ describe('LmdbBlockstore', () => {
     }
   })
 
+  it('stores a value given in chunks (sync or async) as its joined bytes; countReadOnly counts beside the open writer', async () => {
+    const s = new LmdbBlockstore(join(dir, 'chunks'))
+    await s.open()
+    try {
+      expect(await LmdbBlockstore.countReadOnly(join(dir, 'chunks'))).toBe(0)
+      const [a, b] = await Promise.all([4, 5].map(async i => block(i, 5000)))
+      await s.put(a.cid, [a.bytes.subarray(0, 1000), a.bytes.subarray(1000)])
+      await s.put(b.cid, (async function * () { yield b.bytes.subarray(0, 7); yield b.bytes.subarray(7) })())
+      expect(Buffer.compare(await read(s, a.cid), Buffer.from(a.bytes))).toBe(0)
+      expect(Buffer.compare(await read(s, b.cid), Buffer.from(b.bytes))).toBe(0)
+      expect(await LmdbBlockstore.countReadOnly(join(dir, 'chunks'))).toBe(2)
+    } finally {
+      await s.close()
+    }
+  })
+
   it('lists keys in pages that together are every block exactly once', async () => {
     const s = new LmdbBlockstore(join(dir, 'pages'))
     await s.open()
