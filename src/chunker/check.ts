@@ -13,7 +13,17 @@ import { NODE_VERSION } from './format.js'
 
 /** Validation context: the node's CID or description, for messages. */
 export class Checker {
-  constructor (readonly where: string) {}
+  private label: string | (() => string)
+
+  /** `where` names the node in messages; given as a function, it is only made for a message. */
+  constructor (where: string | (() => string)) {
+    this.label = where
+  }
+
+  get where (): string {
+    if (typeof this.label === 'function') this.label = this.label()
+    return this.label
+  }
 
   fail (message: string): never {
     throw new FormatError(`${this.where}: ${message}`)
@@ -89,7 +99,9 @@ export function decodeCbor (bytes: Uint8Array, c: Checker): Record<string, unkno
  * and checks its `mist` type and `version` (one of `versions`). Returns the checker (for the node's own fields) and the node.
  */
 export function openNode (bytes: Uint8Array, cid: CID, what: string, mist: string, versions: readonly number[] = [NODE_VERSION]): { c: Checker, n: Record<string, unknown> } {
-  const c = new Checker(`${what} ${cid.toString()}`)
+  // named lazily: cid.toString() would also cache its text on the CID, which a caller may keep
+  // for long (a publish keeps every entry's root), and most nodes never fail
+  const c = new Checker(() => `${what} ${cid.toString()}`)
   checkCborBlock(bytes, cid, c)
   const n = decodeCbor(bytes, c)
   c.literal(n.mist, 'mist', mist)

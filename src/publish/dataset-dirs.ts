@@ -16,6 +16,7 @@ import { OutputNames, outputCandidates } from '../retrieve/output-names.js'
 import { stripImageExtension } from '../retrieve/retrieve.js'
 import type { Block, OperationOptions, ProgressEvent } from '../types.js'
 import { readRoot } from '../level/roots.js'
+import { cidKey } from '../util/cid-key.js'
 
 /** Beside a dataset's outputs in get; claimed first here too so the trees are identical. */
 const MANIFEST = 'manifest.jsonl'
@@ -44,7 +45,7 @@ async function levelFileTarget (root: ImageRoot, k: number, where: string): Prom
 
 /** Level targets of an image root for dataset levels 0..depth-1 (levels past its finest repeat it). */
 async function imageTargets (root: ImageRoot, depth: number, where: string, cache: Map<string, LevelTarget[]>, cid: CID): Promise<LevelTarget[]> {
-  const key = cid.toString()
+  const key = cidKey(cid)
   const hit = cache.get(key)
   if (hit !== undefined) return hit
   const own: LevelTarget[] = []
@@ -69,7 +70,7 @@ export async function buildDatasetDirectories (source: BlockSource, entries: Asy
   for await (const entry of entries) {
     signal?.throwIfAborted()
     // an image root seen before (identical images, the same slice) is not read and decoded again
-    const known = entry.kind === 'image' ? cache.get(entry.root.toString()) : undefined
+    const known = entry.kind === 'image' ? cache.get(cidKey(entry.root)) : undefined
     const top = known !== undefined ? undefined : await readRoot(source, entry.root, { name: entry.name, signal })
     let targets: LevelTarget[]
     if (top === undefined) {
@@ -82,7 +83,7 @@ export async function buildDatasetDirectories (source: BlockSource, entries: Asy
       const slices: LevelTarget[][] = []
       let z = 0
       for await (const slice of volumeSlices(volume, getBlock)) {
-        const seen = cache.get(slice.toString())
+        const seen = cache.get(cidKey(slice))
         if (seen !== undefined) {
           slices.push(seen)
         } else {

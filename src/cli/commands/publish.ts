@@ -1,6 +1,7 @@
 import { abortOnSignals, printJson, type CommonOptions } from '../common.js'
 import { withMist } from '../store.js'
 import { createProgress, formatBytes } from '../progress.js'
+import { cidText } from '../../util/cid-key.js'
 
 export interface PublishCommandOptions extends CommonOptions {
   decompositions?: number
@@ -30,7 +31,7 @@ export async function publishCommand (paths: string[], options: PublishCommandOp
       path: item.path,
       name: item.name,
       kind: item.kind,
-      root: item.root.toString(),
+      root: cidText(item.root),
       images: item.images,
       levels: item.levels,
       ...(item.files != null ? { files: item.files } : {}),
