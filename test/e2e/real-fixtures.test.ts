@@ -94,8 +94,10 @@ describe.skipIf(REAL_FIXTURES == null)('real fixtures', () => {
     }
   }, 600_000)
 
-  it.skipIf(OPJ_DECOMPRESS == null)('every level equals OpenJPEG\'s decode of the full codestream at that reduction, and of the level file', async () => {
+  it.skipIf(OPJ_DECOMPRESS == null)('the coarsest, the full and a middle level (a different one from item to item) equal OpenJPEG\'s decode of the full codestream at that reduction, and of the level file', async () => {
     let checked = 0
+    const levelsSeen = new Set<string>()
+    const itemsPerD = new Map<number, number>()
     for (const item of published.items) {
       let cid: CID = item.root
       if (item.kind === 'volume') {
@@ -107,9 +109,15 @@ describe.skipIf(REAL_FIXTURES == null)('real fixtures', () => {
       }
       const root = decodeImageRoot(await repo.get(cid), cid)
       const D = root.codestream.decompositions
+      const nth = itemsPerD.get(D) ?? 0
+      itemsPerD.set(D, nth + 1)
       // OpenJPEG decodes the FULL codestream at each reduction, and also the published level file
       const full = await readLevelCodestream(repo, planImageLevel(cid, root, D))
-      for (const l of root.levels) {
+      // not every level of every image (two OpenJPEG processes per level made this the suite's
+      // longest test): the middle level rotates among images of the same depth, so each level is still checked
+      const sampled = new Set([0, D, Math.min(D, 1 + nth % Math.max(1, D - 1))])
+      for (const l of root.levels.filter(l => sampled.has(l.level))) {
+        levelsSeen.add(`${D}/${l.level}`)
         const ours = await decodeImageLevel(repo, planImageLevel(cid, root, l.level))
         const decodedLike = { components: root.components, bitsStored: ours.image.bitsStored <= 8 && root.signed ? 9 : root.codestream.bitDepth, signed: root.codestream.signed }
         const oursWide = widen(ours.image, decodedLike)
@@ -124,6 +132,8 @@ describe.skipIf(REAL_FIXTURES == null)('real fixtures', () => {
       }
     }
     expect(checked).toBeGreaterThan(200)
+    // where a decomposition count is common enough for the rotation to reach them, every level was checked
+    for (const [D, n] of itemsPerD) if (n >= D - 1) for (let l = 0; l <= D; l++) expect(levelsSeen.has(`${D}/${l}`), `a level ${l} of ${D} decompositions`).toBe(true)
   }, 600_000)
 
   it.skipIf(PYTHON_NIBABEL == null)('no patient name, ID, birth date or institution of the DICOM fixtures is in any published block', async () => {
