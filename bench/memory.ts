@@ -1,5 +1,6 @@
 /**
- * 6. Memory: peak RSS (VmHWM of the process, codec worker threads included; see hooks/meter.ts) of
+ * 6. Memory: peak RSS (VmHWM of the process, codec worker threads included; see hooks/meter.ts) and
+ * the peak of its anonymous part (VmHWM also counts the repo database's mapped pages) of
  * `mist-p2p publish` and of `mist-p2p get --level full` over the network (seeder on 127.0.0.1),
  * for an int16 NIfTI volume of 256x256 slices at two slice counts, and for datasets of synthetic
  * 256x256 images at three sizes (500, 1000, 2000), so growth with input size is visible; and the main
@@ -31,7 +32,7 @@ async function publishAndGet (ctx: Ctx, input: string, tag: string): Promise<any
   }
   await rm(join(ctx.dir, `mem-out-${tag}`), { recursive: true, force: true })
   await rm(seeder, { recursive: true, force: true }); await rm(getter, { recursive: true, force: true })
-  return { images, publishRssMiB: pub.meter!.maxRssKiB / 1024, publishMs: pub.wallMs, getRssMiB: get.meter!.maxRssKiB / 1024, getMs: get.wallMs, publishLiveMiB: (pub.meter?.liveHeapKiB ?? NaN) / 1024, getLiveMiB: (get.meter?.liveHeapKiB ?? NaN) / 1024, seederRssMiB: (seederMeter?.maxRssKiB ?? NaN) / 1024 }
+  return { images, publishRssMiB: pub.meter!.maxRssKiB / 1024, publishMs: pub.wallMs, getRssMiB: get.meter!.maxRssKiB / 1024, getMs: get.wallMs, publishLiveMiB: (pub.meter?.liveHeapKiB ?? NaN) / 1024, getLiveMiB: (get.meter?.liveHeapKiB ?? NaN) / 1024, seederRssMiB: (seederMeter?.maxRssKiB ?? NaN) / 1024, publishAnonMiB: (pub.meter?.maxRssAnonKiB ?? NaN) / 1024, getAnonMiB: (get.meter?.maxRssAnonKiB ?? NaN) / 1024, seederAnonMiB: (seederMeter?.maxRssAnonKiB ?? NaN) / 1024 }
 }
 
 export async function runMemory (ctx: Ctx): Promise<any> {
@@ -48,7 +49,7 @@ export async function runMemory (ctx: Ctx): Promise<any> {
     await writeVolume(path, n)
     const r = await publishAndGet(ctx, path, `v${n}`)
     rows.push({ input: `NIfTI volume ${n} x 256x256 int16`, kind: 'volume', ...r })
-    ctx.log(`  volume ${n}: publish ${r.publishRssMiB.toFixed(0)} MiB, get ${r.getRssMiB.toFixed(0)} MiB (live heap at exit ${r.getLiveMiB.toFixed(0)}), seeder ${r.seederRssMiB.toFixed(0)} MiB`)
+    ctx.log(`  volume ${n}: publish ${r.publishRssMiB.toFixed(0)} MiB (anon ${r.publishAnonMiB.toFixed(0)}), get ${r.getRssMiB.toFixed(0)} MiB (anon ${r.getAnonMiB.toFixed(0)}) (live heap at exit ${r.getLiveMiB.toFixed(0)}), seeder ${r.seederRssMiB.toFixed(0)} MiB`)
   }
   for (const n of ctx.quick ? [] : datasetSizes) {
     const dir = join(ctx.cache, `mem-synth-${n}`)
@@ -58,7 +59,7 @@ export async function runMemory (ctx: Ctx): Promise<any> {
     const r = await publishAndGet(ctx, input, `d${n}`)
     await rm(input, { recursive: true, force: true })
     rows.push({ input: `dataset of ${n} PNG 256x256 12-bit`, kind: 'dataset', ...r })
-    ctx.log(`  dataset ${n}: publish ${r.publishRssMiB.toFixed(0)} MiB, get ${r.getRssMiB.toFixed(0)} MiB (live heap at exit ${r.getLiveMiB.toFixed(0)}), seeder ${r.seederRssMiB.toFixed(0)} MiB`)
+    ctx.log(`  dataset ${n}: publish ${r.publishRssMiB.toFixed(0)} MiB (anon ${r.publishAnonMiB.toFixed(0)}), get ${r.getRssMiB.toFixed(0)} MiB (anon ${r.getAnonMiB.toFixed(0)}) (live heap at exit ${r.getLiveMiB.toFixed(0)}), seeder ${r.seederRssMiB.toFixed(0)} MiB`)
   }
   const growth = (kind: string, key: string): number => { const of = rows.filter(r => r.kind === kind); const [a, b] = [of[0], of[of.length - 1]]; if (of.length < 2) return NaN; return (b[key] - a[key]) / (b.images - a.images) * 1024 }
   return {
@@ -66,7 +67,8 @@ export async function runMemory (ctx: Ctx): Promise<any> {
     growthKiBPerImage: {
       volumePublish: growth('volume', 'publishRssMiB'), volumeGet: growth('volume', 'getRssMiB'), volumeSeeder: growth('volume', 'seederRssMiB'),
       datasetPublish: growth('dataset', 'publishRssMiB'), datasetGet: growth('dataset', 'getRssMiB'), datasetSeeder: growth('dataset', 'seederRssMiB'),
-      volumeGetLive: growth('volume', 'getLiveMiB'), datasetGetLive: growth('dataset', 'getLiveMiB')
+      volumeGetLive: growth('volume', 'getLiveMiB'), datasetGetLive: growth('dataset', 'getLiveMiB'),
+      volumeGetAnon: growth('volume', 'getAnonMiB'), datasetGetAnon: growth('dataset', 'getAnonMiB'), datasetPublishAnon: growth('dataset', 'publishAnonMiB')
     }
   }
 }
