@@ -4,7 +4,7 @@ import PQueue from 'p-queue'
 import { FormatError } from '../errors.js'
 import type { CID } from 'multiformats/cid'
 import type { BlockSource } from '../repo/index.js'
-import { cidKey } from '../util/cid-key.js'
+import { CidSet } from '../util/cid-set.js'
 import { openRoot, planEntry, planSlice, rootEntries, volumeSliceRoots, type ImagePlan, type PlanReadOptions } from './plan.js'
 import { checkLevelBounds } from './level-header.js'
 import { readBlock, type BlockRole } from './roots.js'
@@ -50,13 +50,11 @@ export interface WalkOptions extends LevelSelection, EntrySelection, AbortOption
  */
 export async function walkLevel (source: BlockSource, cid: CID, visit: (block: NeededBlock) => Promise<void> | void, options: WalkOptions = {}): Promise<{ images: number, leafBytes: number }> {
   const { signal } = options
-  const seen = new Set<string>()
+  const seen = new CidSet()
   let images = 0
   let leafBytes = 0
   const once = async (block: NeededBlock): Promise<void> => {
-    const key = cidKey(block.cid)
-    if (seen.has(key)) return
-    seen.add(key)
+    if (!seen.add(block.cid)) return
     await visit(block)
   }
   const read: PlanReadOptions = {
@@ -85,7 +83,7 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
     }
   }
   const levelFile = async (c: CID, name: string): Promise<void> => {
-    if (seen.has(cidKey(c))) return
+    if (seen.has(c)) return
     const bytes = await readBlock(source, c, 'file', name, read)
     for (const link of dagPb.decode(bytes).Links) {
       if (link.Hash.code === dagPb.code) await levelFile(link.Hash, name)
@@ -122,7 +120,7 @@ export async function walkLevel (source: BlockSource, cid: CID, visit: (block: N
   // Every level file under the directories was visited above, so a link not seen yet must be a
   // (sub-)directory or HAMT shard: anything else is not part of this dataset.
   async function directory (c: CID, name: string, depth: number): Promise<void> {
-    if (seen.has(cidKey(c))) return
+    if (seen.has(c)) return
     if (c.code !== dagPb.code || depth > MAX_DIRECTORY_DEPTH) throw new FormatError(`${name}: level directory block ${c} is not a dag-pb directory within ${MAX_DIRECTORY_DEPTH} levels`)
     if (++directoryBlocks > maxDirectoryBlocks) throw new FormatError(`${name}: its level directories have more than ${maxDirectoryBlocks} nodes for ${images} images; the dataset root is corrupt or hostile`)
     const bytes = await readBlock(source, c, 'dir', name, read)

@@ -12,7 +12,8 @@ import { levelDirectories } from '../level/blocks.js'
 import { openRoot, planEntry, planImageLevel, planSlice, rootEntries, volumeSliceRoots, walkLevel, type AnyRoot, type EntrySelection, type ImagePlan, type LevelSelection, type NeededBlock, type PlanReadOptions, type VolumePlan } from '../level/index.js'
 import type { BlockSource, Repo } from '../repo/index.js'
 import { decodeImageLevel } from '../retrieve/image-level.js'
-import { cidKey } from '../util/cid-key.js'
+import { cidKey, cidText } from '../util/cid-key.js'
+import { CidSet } from '../util/cid-set.js'
 import type { OperationOptions, ProgressEvent } from '../types.js'
 
 /** What went wrong with one block or level. */
@@ -83,7 +84,9 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
   const { signal } = options
   const maxProblems = options.maxProblems ?? 1000
   const result: VerifyResult = { root: cid.toString(), kind: 'unknown', ok: false, images: 0, blocks: 0, bytes: 0, levelsDecoded: 0, problems: [] }
-  const checked = new Map<string, boolean>()
+  // every block checked, once however many images share it; the few that failed, by key
+  const checked = new CidSet()
+  const failed = new Set<string>()
   const pool = options.pool ?? getDefaultPool()
   const doDecode = options.decode !== false
 
@@ -98,9 +101,8 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
 
   /** Reads (and so hashes) one block once; records a problem and returns false when it fails. */
   const checkBlock = async (block: { cid: CID, size?: number }, name: string, level?: number): Promise<boolean> => {
-    const key = block.cid.toString()
-    const known = checked.get(cidKey(block.cid))
-    if (known != null) return known
+    if (checked.has(block.cid)) return !failed.has(cidKey(block.cid))
+    const key = cidText(block.cid)
     let ok = true
     try {
       const bytes = await source.get(block.cid, { signal })
@@ -115,7 +117,8 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
       problem({ kind: classify(err), name, level, block: key, ...describe(err) })
       ok = false
     }
-    checked.set(cidKey(block.cid), ok)
+    checked.add(block.cid)
+    if (!ok) failed.add(cidKey(block.cid))
     return ok
   }
 
@@ -135,8 +138,7 @@ export async function verifyRoot (source: BlockSource, cid: CID, options: Verify
   const reading: PlanReadOptions = {
     signal,
     onRead: (c, _role, _name, bytes) => {
-      if (checked.has(cidKey(c))) return
-      checked.set(cidKey(c), true)
+      if (!checked.add(c)) return
       result.blocks++
       result.bytes += bytes
     }
