@@ -134,54 +134,117 @@ export function datasetLevels (entries: Array<{ levels: LevelSummary[] }>): { le
   return { levels, total: levels[depth - 1].bytes }
 }
 
+type EntryWithLevels = DatasetEntry & { levels: LevelSummary[] }
+
+function checkEntry (e: EntryWithLevels): void {
+  const why = invalidName(e.name)
+  if (why !== undefined) throw new FormatError(`dataset entry ${JSON.stringify(e.name)}: ${why}`)
+  if (e.kind !== 'image' && e.kind !== 'volume') throw new FormatError(`dataset entry ${e.name}: kind must be image or volume`)
+  if (e.levels.length === 0 || e.levels.length > MAX_DECOMPOSITIONS + 1 || e.levels.some((l, k) => l.level !== k)) {
+    throw new FormatError(`dataset entry ${e.name}: levels must be listed 0, 1, ... (1..${MAX_DECOMPOSITIONS + 1} of them)`)
+  }
+}
+
 /**
  * Build the dataset root and its index nodes. Throws FormatError on invalid or duplicate names.
  * With `dirs` (one UnixFS directory per level, from buildDatasetDirectories) the root is a
  * version-2 root that links them; without, a version-1 root (what earlier releases wrote).
  */
 export async function buildDatasetDag (
-  entries: Array<{ name: string, root: CID, kind: 'image' | 'volume', levels: LevelSummary[] }>,
+  entries: EntryWithLevels[],
   options: { dirs?: CID[] } = {}
 ): Promise<{ root: CID, blocks: Block[] }> {
   if (entries.length === 0) throw new FormatError('a dataset needs at least one entry')
-  for (const e of entries) {
-    const why = invalidName(e.name)
-    if (why !== undefined) throw new FormatError(`dataset entry ${JSON.stringify(e.name)}: ${why}`)
-    if (e.kind !== 'image' && e.kind !== 'volume') throw new FormatError(`dataset entry ${e.name}: kind must be image or volume`)
-    if (e.levels.length === 0 || e.levels.length > MAX_DECOMPOSITIONS + 1 || e.levels.some((l, k) => l.level !== k)) {
-      throw new FormatError(`dataset entry ${e.name}: levels must be listed 0, 1, ... (1..${MAX_DECOMPOSITIONS + 1} of them)`)
-    }
-  }
+  for (const e of entries) checkEntry(e)
   // Without code units >= U+D800, UTF-16 order is UTF-8 byte order and the native string comparison is exact (and ~3x faster).
   const plain = entries.every(e => !/[\uD800-\uFFFF]/.test(e.name))
   const order = plain ? (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0) : compareNames
-  const sorted = entries.map(e => ({ e })).sort((a, b) => order(a.e.name, b.e.name))
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i - 1].e.name === sorted[i].e.name) throw new FormatError(`dataset has two entries named ${sorted[i].e.name}`)
-  }
+  const sorted = [...entries].sort((a, b) => order(a.name, b.name))
+  return await buildSortedDatasetDag(sorted.length, sorted, options)
+}
+
+/**
+ * buildDatasetDag over `count` entries already in name order, read once, one at a time: an
+ * archive's index is built without its entries ever being held together. Leaf nodes are
+ * encoded as they fill (their sizes follow from `count` alone); with `put` every block goes
+ * there as it is made and `blocks` is empty. Throws FormatError on an invalid, duplicate or
+ * out-of-order name, or when the entries are not `count`.
+ */
+export async function buildSortedDatasetDag (
+  count: number,
+  entries: Iterable<EntryWithLevels> | AsyncIterable<EntryWithLevels>,
+  options: { dirs?: CID[], put?: (block: Block) => Promise<void>, signal?: AbortSignal } = {}
+): Promise<{ root: CID, blocks: Block[] }> {
+  if (count === 0) throw new FormatError('a dataset needs at least one entry')
   const blocks = new BlockSet()
-  let layer: DatasetNode[] = groups(sorted.map(s => ({ name: s.e.name, root: s.e.root, kind: s.e.kind }))).map(g => ({ entries: g }))
-  let counts = layer.map(n => n.entries!.length)
-  let firsts = layer.map(n => n.entries![0].name)
-  while (layer.length > 1) {
-    const children: DatasetChild[] = []
-    for (const [i, node] of layer.entries()) {
-      const b = blocks.add(await cborBlock({ mist: 'index', version: NODE_VERSION, ...node }, 'dataset index node'))
-      children.push({ first: firsts[i], cid: b.cid, count: counts[i] })
+  const emit = async (value: unknown, what: string): Promise<CID> => {
+    const b = await cborBlock(value, what)
+    if (options.put !== undefined) await options.put(b)
+    else blocks.add(b)
+    return b.cid
+  }
+  const leafCount = Math.ceil(count / FANOUT)
+  const base = Math.floor(count / leafCount)
+  const extra = count % leafCount
+  let layer: DatasetNode[] = []
+  let children: DatasetChild[] = []
+  let leaf: DatasetEntry[] = []
+  // per-level totals without knowing the depth yet: sums of level k over the entries that have
+  // it, and of the finest level's bytes over entries with exactly L levels (they count at k >= L)
+  const has: Array<{ bytes: number, images: number }> = []
+  const finestOf: number[] = []
+  let prev: string | undefined
+  let seen = 0
+  for await (const e of entries) {
+    if (seen % 4096 === 0) options.signal?.throwIfAborted()
+    checkEntry(e)
+    if (prev !== undefined) {
+      const c = compareNames(prev, e.name)
+      if (c === 0) throw new FormatError(`dataset has two entries named ${e.name}`)
+      if (c > 0) throw new FormatError(`dataset entries are not in name order: ${JSON.stringify(e.name)} after ${JSON.stringify(prev)}`)
     }
+    prev = e.name
+    if (++seen > count) throw new FormatError(`dataset has more than the ${count} entries it was built for`)
+    e.levels.forEach((l, k) => {
+      has[k] ??= { bytes: 0, images: 0 }
+      has[k].bytes += l.bytes
+      has[k].images++
+    })
+    finestOf[e.levels.length] = (finestOf[e.levels.length] ?? 0) + e.levels[e.levels.length - 1].bytes
+    leaf.push({ name: e.name, root: e.root, kind: e.kind })
+    const size = base + (layer.length + children.length < extra ? 1 : 0)
+    if (leaf.length === size) {
+      if (leafCount === 1) layer.push({ entries: leaf })
+      else children.push({ first: leaf[0].name, cid: await emit({ mist: 'index', version: NODE_VERSION, entries: leaf }, 'dataset index node'), count: leaf.length })
+      leaf = []
+    }
+  }
+  if (seen !== count) throw new FormatError(`dataset has ${seen} entries, not the ${count} it was built for`)
+  if (leafCount > 1) layer = groups(children).map(g => ({ children: g }))
+  let counts = layer.map(n => n.children?.reduce((a, c) => a + c.count, 0) ?? 0)
+  let firsts = layer.map(n => n.children?.[0].first ?? '')
+  while (layer.length > 1) {
+    children = []
+    for (const [i, node] of layer.entries()) children.push({ first: firsts[i], cid: await emit({ mist: 'index', version: NODE_VERSION, ...node }, 'dataset index node'), count: counts[i] })
     layer = groups(children).map(g => ({ children: g }))
     counts = layer.map(n => n.children!.reduce((a, c) => a + c.count, 0))
     firsts = layer.map(n => n.children![0].first)
   }
-  const { levels, total } = datasetLevels(entries)
+  const levels: DatasetLevel[] = []
+  let finestBelow = 0
+  for (let k = 0; k < has.length; k++) {
+    finestBelow += finestOf[k] ?? 0
+    levels.push({ level: k, bytes: has[k].bytes + finestBelow, images: has[k].images })
+  }
+  const total = levels[levels.length - 1].bytes
   const dirs = options.dirs
   if (dirs !== undefined) {
     if (dirs.length !== levels.length) throw new FormatError(`a dataset of ${levels.length} levels needs ${levels.length} level directories, got ${dirs.length}`)
     levels.forEach((l, k) => { l.dir = dirs[k] })
   }
   const version = dirs !== undefined ? FORMAT_VERSION : 1
-  const root = blocks.add(await cborBlock({ mist: 'dataset', version, count: entries.length, levels, total, ...layer[0] }, 'dataset root'))
-  return { root: root.cid, blocks: blocks.toArray() }
+  const root = await emit({ mist: 'dataset', version, count, levels, total, ...layer[0] }, 'dataset root')
+  return { root, blocks: blocks.toArray() }
 }
 
 function checkNode (n: Record<string, unknown>, c: Checker): DatasetNode {

@@ -71,6 +71,8 @@ export interface ImageDag {
   /** Every block, each once: leaves, EOC, level file nodes, root. */
   blocks: Block[]
   levels: LevelSummary[]
+  /** Each level's UnixFS file and its cumulative size: what a dataset's level directories link (dataset-dirs.ts). */
+  files: Array<{ cid: CID, tsize: number }>
 }
 
 /**
@@ -106,11 +108,13 @@ export async function buildImageDag (
   blocks.add(eoc)
   const leafRefs = plan.leaves.map(b => ({ cid: b.cid, size: b.bytes.byteLength }))
   const levels: ImageRootLevel[] = []
+  const files: ImageDag['files'] = []
   for (const lv of layout.levels) {
     const count = plan.leafCountForLevel[lv.level]
     const fileLeaves = [...leafRefs.slice(0, count), { cid: eoc.cid, size: eoc.bytes.byteLength }]
     const file = await buildLevelFile(fileLeaves)
     blocks.addAll(file.nodes)
+    files.push({ cid: file.root, tsize: file.size + file.nodes.reduce((s, n) => s + n.bytes.byteLength, 0) })
     levels.push({ level: lv.level, width: lv.width, height: lv.height, end: lv.end, leaves: count, file: file.root, bytes: file.size })
   }
   const root: ImageRoot = {
@@ -142,7 +146,8 @@ export async function buildImageDag (
   return {
     root: rootBlock.cid,
     blocks: blocks.toArray(),
-    levels: levels.map(l => ({ level: l.level, width: l.width, height: l.height, bytes: l.bytes }))
+    levels: levels.map(l => ({ level: l.level, width: l.width, height: l.height, bytes: l.bytes })),
+    files
   }
 }
 

@@ -43,25 +43,38 @@ export function printJson (value: unknown): void {
 const cidsAsText = (_k: string, v: unknown): unknown => (v instanceof CID ? v.toString() : v)
 
 /**
+ * An array written an element at a time by jsonText (made one element at a time by `each`),
+ * so that a long list (an archive's published items) is never held as objects or one string.
+ */
+export class JsonList<T> {
+  constructor (readonly length: number, readonly each: () => Iterable<T>) {}
+  toJSON (): T[] { return [...this.each()] }
+}
+
+/**
  * `JSON.stringify(value, …, 2)` plus a newline, byte for byte, but an object's long arrays (the
- * images of an archive's publish, the outputs of its get) are written an element at a time, so a
- * 100,000-entry result never becomes one string.
+ * images of an archive's publish, the outputs of its get) and its JsonLists are written an
+ * element at a time, so a 100,000-entry result never becomes one string.
  */
 export function jsonText (value: unknown, write?: (chunk: string) => void): string {
   const out: string[] = []
   const emit = write ?? ((chunk: string) => { out.push(chunk) })
   const isPlainObject = value != null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof CID) && typeof (value as any).toJSON !== 'function'
-  const hasLongArray = isPlainObject && Object.values(value as object).some(v => Array.isArray(v) && v.length > 256)
-  if (!hasLongArray) {
+  const streamed = (v: unknown): v is unknown[] | JsonList<unknown> => (Array.isArray(v) && v.length > 256) || v instanceof JsonList
+  if (!isPlainObject || !Object.values(value as object).some(streamed)) {
     emit(JSON.stringify(value, cidsAsText, 2) + '\n')
   } else {
     const fields = Object.entries(value as object).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol')
     emit(fields.length === 0 ? '{}\n' : '{\n')
     fields.forEach(([k, v], i) => {
       const end = i < fields.length - 1 ? ',\n' : '\n'
-      if (Array.isArray(v) && v.length > 0) {
+      if ((Array.isArray(v) || v instanceof JsonList) && v.length > 0) {
         emit(`  ${JSON.stringify(k)}: [\n`)
-        v.forEach((el, j) => emit('    ' + (JSON.stringify(el, cidsAsText, 2) ?? 'null').replace(/\n/g, '\n    ') + (j < v.length - 1 ? ',\n' : '\n')))
+        let j = 0
+        for (const el of Array.isArray(v) ? v : v.each()) {
+          emit('    ' + (JSON.stringify(el, cidsAsText, 2) ?? 'null').replace(/\n/g, '\n    ') + (j < v.length - 1 ? ',\n' : '\n'))
+          j++
+        }
         emit('  ]' + end)
       } else {
         emit(`  ${JSON.stringify(k)}: ${JSON.stringify(v, cidsAsText, 2).replace(/\n/g, '\n  ')}${end}`)

@@ -55,11 +55,15 @@ async function imageTargets (root: ImageRoot, depth: number, where: string, cach
   return out
 }
 
+/** A dataset entry; an image published in this process may bring its level files (then its root is not read back). */
+export type DirectoryEntry = DatasetEntry & { levelFiles?: LevelTarget[] }
+
 /**
  * Builds the level directories of `entries` (in name order, as a dataset index yields them),
- * reading their image and volume roots (and volume slices) from `source`.
+ * reading their image and volume roots (and volume slices) from `source`, except the level
+ * files an image entry brings.
  */
-export async function buildDatasetDirectories (source: BlockSource, entries: AsyncIterable<DatasetEntry> | Iterable<DatasetEntry>, depth: number, options: DatasetDirectoriesOptions): Promise<DatasetDirectories> {
+export async function buildDatasetDirectories (source: BlockSource, entries: AsyncIterable<DirectoryEntry> | Iterable<DirectoryEntry>, depth: number, options: DatasetDirectoriesOptions): Promise<DatasetDirectories> {
   const { signal } = options
   const builder = new LevelDirectoryBuilder(depth, options.put)
   const names = new OutputNames()
@@ -69,8 +73,10 @@ export async function buildDatasetDirectories (source: BlockSource, entries: Asy
   const getBlock = async (c: CID): Promise<Uint8Array> => await source.get(c, { signal })
   for await (const entry of entries) {
     signal?.throwIfAborted()
-    // an image root seen before (identical images, the same slice) is not read and decoded again
-    const known = entry.kind === 'image' ? cache.get(cidKey(entry.root)) : undefined
+    // an image root seen before (identical images, the same slice) is not read and decoded again;
+    // one just published came with its level files
+    const own = entry.kind === 'image' ? entry.levelFiles : undefined
+    const known = entry.kind !== 'image' ? undefined : own !== undefined && own.length > 0 ? Array.from({ length: depth }, (_, k) => own[Math.min(k, own.length - 1)]) : cache.get(cidKey(entry.root))
     const top = known !== undefined ? undefined : await readRoot(source, entry.root, { name: entry.name, signal })
     let targets: LevelTarget[]
     if (top === undefined) {

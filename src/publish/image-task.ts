@@ -11,6 +11,7 @@ import { sniffFormat } from '../formats/index.js'
 import { readInputBytes } from '../formats/input-file.js'
 import { readPngBytes } from '../formats/png/read.js'
 import type { LevelSummary } from '../chunker/format.js'
+import type { LevelTarget } from '../chunker/level-dirs.js'
 import { CodecError } from '../errors.js'
 import type { AbortOptions, Block, ImageMeta, RasterImage } from '../types.js'
 
@@ -30,6 +31,8 @@ interface PackedImage {
   notPng?: true
   root?: Uint8Array
   levels?: LevelSummary[]
+  /** Each level file's CID bytes and cumulative size. */
+  files?: Array<{ cid: Uint8Array, tsize: number }>
   pixels?: number
   meta?: ImageMeta
   /** Every block: CID bytes and its end offset in `bytes`. */
@@ -41,6 +44,7 @@ interface PackedImage {
 export interface PublishedImage {
   root: CID
   levels: LevelSummary[]
+  files: LevelTarget[]
   blocks: Block[]
   pixels: number
   meta: ImageMeta
@@ -71,7 +75,7 @@ export async function runTask (input: ImageTaskInput, codec: TaskCodec): Promise
     at += b.bytes.byteLength
     ends.push(at)
   }
-  const value: PackedImage = { root: dag.root.bytes, levels: dag.levels, pixels: image.width * image.height, meta, cids: dag.blocks.map(b => b.cid.bytes), ends, bytes }
+  const value: PackedImage = { root: dag.root.bytes, levels: dag.levels, files: dag.files.map(f => ({ cid: f.cid.bytes, tsize: f.tsize })), pixels: image.width * image.height, meta, cids: dag.blocks.map(b => b.cid.bytes), ends, bytes }
   return { value, transfer: [bytes.buffer as ArrayBuffer] }
 }
 
@@ -110,7 +114,7 @@ export async function publishImageOnPool (pool: CodecPool, image: RasterImage, m
 /** An exact-size copy in a buffer of its own (a Node Buffer may share its memory with others). */
 function unpack (got: PackedImage): PublishedImage | undefined {
   if (got.notPng === true) return undefined
-  const { root, levels, pixels, meta, cids, ends, bytes } = got as Required<PackedImage>
+  const { root, levels, files, pixels, meta, cids, ends, bytes } = got as Required<PackedImage>
   const blocks: Block[] = cids.map((cid, i) => ({ cid: CID.decode(cid), bytes: bytes.subarray(i === 0 ? 0 : ends[i - 1], ends[i]) }))
-  return { root: CID.decode(root), levels, blocks, pixels, meta }
+  return { root: CID.decode(root), levels, files: files.map(f => ({ cid: CID.decode(f.cid), tsize: f.tsize })), blocks, pixels, meta }
 }

@@ -1,8 +1,9 @@
 import { basename, dirname, posix } from 'node:path'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
-import { buildDatasetDag, buildVolumeDag, compareNames, invalidName } from '../chunker/index.js'
+import { buildSortedDatasetDag, buildVolumeDag, compareNames, invalidName, type DatasetEntry } from '../chunker/index.js'
 import { buildDatasetDirectories } from './dataset-dirs.js'
+import type { LevelTarget } from '../chunker/level-dirs.js'
 import { CodecPool, getDefaultPool } from '../codec/index.js'
 import { describeError, MistError, RepoError } from '../errors.js'
 import { isDicomFile, planSeries, readInputs, readSeriesGroup, seriesItems, type SeriesGroup } from '../formats/index.js'
@@ -11,6 +12,7 @@ import type { Block, ImageMeta, InputItem, OperationOptions, ProgressEvent, Rast
 import { collectInputs, type InputFile, type SkippedEntry } from './collect.js'
 import { readAhead } from '../util/read-ahead.js'
 import { isPngPath, preloadImageTask, publishImageOnPool, publishPngOnPool } from './image-task.js'
+import { PublishedItemList } from './item-list.js'
 
 /** Bytes a getter moves for one level. */
 export interface LevelSummary { level: number, width: number, height: number, bytes: number }
@@ -30,6 +32,8 @@ export interface PublishedItem {
   valueMapping?: ValueMapping
   /** The source itself was lossily compressed. */
   lossySource?: boolean
+  /** Images: each level's UnixFS file (IPFS tools `cat` it as the level's codestream) and its cumulative size, level 0 first. */
+  levelFiles?: LevelTarget[]
 }
 
 export interface PublishFailure {
@@ -45,7 +49,10 @@ export interface PublishWarning {
 export interface PublishResult {
   /** The dataset root for a directory, several inputs or a 4D NIfTI; the item's own root for one file. Absent if nothing was published. */
   root?: CID
+  /** Every published item in input order (empty with keepItems: false: read `list` then). */
   items: PublishedItem[]
+  /** The same items, packed (a few hundred bytes each); `list.at(k)` or iterating makes one object at a time. */
+  list: PublishedItemList
   failures: PublishFailure[]
   /** What the user should know although nothing failed: a DICOM series that could not be one volume (e.g. a missing slice) and was published file by file. */
   warnings: PublishWarning[]
@@ -76,12 +83,17 @@ export interface PublishOptions extends OperationOptions<PublishProgressEvent> {
   keepText?: boolean
   /** Follow every symbolic link in a published directory, not only those to files inside the published paths (collect.ts). */
   followSymlinks?: boolean
+  /**
+   * Also return the items as objects in `items` (default true). An archive's publish passes false
+   * and reads them from `list`, so that no per-entry object outlives its encode.
+   */
+  keepItems?: boolean
 }
 
 /** What is published as one unit: a file (one item, or one per volume of a 4D NIfTI) or the files of one DICOM series. */
 type Unit =
-  | { kind: 'file', file: InputFile }
-  | { kind: 'series', name: string, path: string, files: InputFile[], group: SeriesGroup }
+  | { kind: 'file', index: number, file: InputFile }
+  | { kind: 'series', index: number, name: string, path: string, files: InputFile[], group: SeriesGroup }
 
 /**
  * Publishes files and directories into the repo: read, encode (all cores), chunk into
@@ -114,11 +126,11 @@ export async function publish (paths: string[], options: PublishOptions): Promis
   const fileQueue = new PQueue({ concurrency: 2 })
   // a PNG is read, encoded and chunked on a worker (image-task.ts): enough in flight to keep every worker busy while blocks are written
   const pngQueue = new PQueue({ concurrency: Math.max(2, pool.size * 2) })
-  const result: PublishResult = { items: [], failures: [], warnings: [], skipped, bytesWritten: 0 }
-  const published = new Map<Unit, PublishedItem[]>()
+  const list = new PublishedItemList()
+  const result: PublishResult = { items: [], list, failures: [], warnings: [], skipped, bytesWritten: 0 }
   const readOptions = { signal, quantize: options.quantize, keepText: options.keepText }
 
-  const publishImage = async (label: string, image: RasterImage, meta: ImageMeta): Promise<{ root: CID, levels: LevelSummary[] }> => {
+  const publishImage = async (label: string, image: RasterImage, meta: ImageMeta): Promise<{ root: CID, levels: LevelSummary[], files: LevelTarget[] }> => {
     const dag = await encodeQueue.add(async () => {
       signal?.throwIfAborted()
       // encoded and chunked (hashed) on a worker: the main thread only writes the blocks
@@ -129,7 +141,7 @@ export async function publish (paths: string[], options: PublishOptions): Promis
     const written = await repo.putBlocks(dag.blocks, { signal })
     result.bytesWritten += written
     onProgress?.({ type: 'publish:image', detail: { path: label, pixels: image.width * image.height } })
-    return { root: dag.root, levels: dag.levels }
+    return { root: dag.root, levels: dag.levels, files: dag.files }
   }
 
   /** Publishes one item; slices are read as the encoders take them, so a volume is never held whole. */
@@ -139,10 +151,10 @@ export async function publish (paths: string[], options: PublishOptions): Promis
       ...(m.lossySource === true ? { lossySource: true } : {})
     })
     if (input.kind === 'image') {
-      const { root, levels } = await publishImage(path, input.image, input.meta)
-      return { path, name, kind: 'image', root, images: 1, levels, ...extra(input.meta) }
+      const { root, levels, files } = await publishImage(path, input.image, input.meta)
+      return { path, name, kind: 'image', root, images: 1, levels, levelFiles: files, ...extra(input.meta) }
     }
-    const pending: Array<Promise<{ root: CID, levels: LevelSummary[] }>> = []
+    const pending: Array<Promise<{ root: CID, levels: LevelSummary[], files: LevelTarget[] }>> = []
     const sliceMeta: ImageMeta = { sourceFormat: input.meta.sourceFormat, modality: input.meta.modality, spacing: [input.meta.spacing[0], input.meta.spacing[1]], rescale: input.meta.rescale }
     for await (const slice of input.slices()) {
       // back-pressure: do not read far ahead of the encoders
@@ -165,9 +177,9 @@ export async function publish (paths: string[], options: PublishOptions): Promis
     const written = await repo.putBlocks(got.blocks, { signal })
     result.bytesWritten += written
     onProgress?.({ type: 'publish:image', detail: { path: file.path, pixels: got.pixels } })
-    const item: PublishedItem = { path: file.path, name: file.name, kind: 'image', root: got.root, images: 1, levels: got.levels }
+    const item: PublishedItem = { path: file.path, name: file.name, kind: 'image', root: got.root, images: 1, levels: got.levels, levelFiles: got.files }
     if (got.meta.lossySource === true) item.lossySource = true
-    published.set(unit, [...(published.get(unit) ?? []), item])
+    list.push(item, unit.index)
     onProgress?.({ type: 'publish:file', detail: { path: file.path, ok: true } })
     return true
   }
@@ -194,7 +206,7 @@ export async function publish (paths: string[], options: PublishOptions): Promis
         // a NIfTI's slices are read from the file as they are encoded: release it
         await Promise.all(inputs.map(async input => input.kind === 'volume' ? await input.close?.() : undefined))
       }
-      published.set(unit, [...(published.get(unit) ?? []), ...items])
+      for (const item of items) list.push(item, unit.index)
       onProgress?.({ type: 'publish:file', detail: { path: file.path, ok: true } })
     } catch (err: any) {
       if (signal?.aborted === true) throw err
@@ -222,7 +234,7 @@ export async function publish (paths: string[], options: PublishOptions): Promis
         const [volume] = await readSeriesGroup(unit.group, { signal })
         items.push({ ...await publishItem(unit.path, unit.name, volume), files: unit.files.length })
       }
-      published.set(unit, items)
+      for (const item of items) list.push(item, unit.index)
       for (const file of unit.files) onProgress?.({ type: 'publish:file', detail: { path: file.path, ok: true } })
     } catch (err: any) {
       if (signal?.aborted === true) throw err
@@ -253,53 +265,75 @@ export async function publish (paths: string[], options: PublishOptions): Promis
     pngQueue.clear()
   }
   signal?.throwIfAborted()
-  result.items = units.flatMap(u => published.get(u) ?? [])
   // a name the dataset format refuses (control or bidi-override characters) fails its file, not the batch
-  if (isDataset || result.items.length > 1) {
-    result.items = result.items.filter(item => {
-      const why = invalidName(item.name)
-      if (why !== undefined) result.failures.push({ path: item.path, error: { name: 'FormatError', message: `${item.path}: its dataset entry name ${JSON.stringify(item.name)} is refused: ${why}; rename the file` } })
-      return why === undefined
-    })
+  if (isDataset || list.size > 1) {
+    for (let i = 0; i < list.size; i++) {
+      const { name, path } = list.pushed(i)
+      const why = invalidName(name)
+      if (why === undefined) continue
+      list.remove(i)
+      result.failures.push({ path, error: { name: 'FormatError', message: `${path}: its dataset entry name ${JSON.stringify(name)} is refused: ${why}; rename the file` } })
+    }
   }
-  const order = new Map(files.map((f, i) => [f.path, i]))
-  result.failures.sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0))
+  list.seal()
+  if (result.failures.length > 1) {
+    const order = new Map(files.map((f, i) => [f.path, i]))
+    result.failures.sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0))
+  }
+  if (options.keepItems !== false) result.items = [...list]
 
-  if (result.items.length === 0) return result
-  if (isDataset || result.items.length > 1) {
-    const entries = result.items.map(i => ({ name: i.name, root: i.root, kind: i.kind, levels: i.levels }))
-    const sorted = [...entries].sort((a, b) => compareNames(a.name, b.name))
-    const depth = entries.reduce((d, e) => Math.max(d, e.levels.length), 0)
+  if (list.length === 0) return result
+  if (isDataset || list.length > 1) {
+    // entries are made from the packed list one at a time, in name order, for each pass
+    const sorted = sortedByName(list)
+    const entries = function * (withFiles: boolean): Generator<DatasetEntry & { levels: LevelSummary[], levelFiles?: LevelTarget[] }> {
+      for (const k of sorted) yield { name: list.name(k), root: list.root(k), kind: list.kind(k), levels: list.levelList(k), levelFiles: withFiles ? list.levelFiles(k) : undefined }
+    }
+    let depth = 0
+    for (let k = 0; k < list.length; k++) depth = Math.max(depth, list.levelCount(k))
     // directory nodes go to the repo in batches as they are made; the entries' roots are read back from it
     let batch: Block[] = []
     const flush = async (): Promise<void> => { result.bytesWritten += await repo.putBlocks(batch, { signal }); batch = [] }
-    const made = await buildDatasetDirectories(repo, sorted, depth, {
+    const made = await buildDatasetDirectories(repo, entries(true), depth, {
       signal,
       put: async block => { batch.push(block); if (batch.length >= 256) await flush() }
     })
     await flush()
     for (const o of made.omitted) {
-      const item = result.items.find(i => i.name === o.name)
-      result.warnings.push({ path: item?.path ?? o.name, message: `left out of the dataset's browsable directories (it is in the dataset): ${o.reason}` })
+      let path = o.name
+      for (let k = 0; k < list.length; k++) if (list.name(k) === o.name) { path = list.path(k); break }
+      result.warnings.push({ path, message: `left out of the dataset's browsable directories (it is in the dataset): ${o.reason}` })
     }
     result.directories = { dirs: made.dirs, ...made.stats }
-    const dag = await buildDatasetDag(entries, { dirs: made.dirs })
-    result.bytesWritten += await repo.putBlocks(dag.blocks, { signal })
+    const dag = await buildSortedDatasetDag(sorted.length, entries(false), { dirs: made.dirs, signal, put: async block => { batch.push(block); if (batch.length >= 256) await flush() } })
+    await flush()
     result.root = dag.root
   } else {
-    result.root = result.items[0].root
+    result.root = list.root(0)
   }
   if (options.pin !== false) await repo.pin(result.root as CID, { signal })
   return result
+}
+
+/** Reading positions of `list` in dataset order (byte-wise UTF-8 order of the names). */
+function sortedByName (list: PublishedItemList): Uint32Array {
+  const names = Array.from({ length: list.length }, (_, k) => list.name(k))
+  // without code units >= U+D800, UTF-16 order is UTF-8 byte order and the native comparison is exact
+  const plain = names.every(n => !/[\uD800-\uFFFF]/.test(n))
+  const order = Uint32Array.from(names.keys())
+  return order.sort(plain ? (a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0) : (a, b) => compareNames(names[a], names[b]))
 }
 
 /** Files in input order; the DICOM files of each directory that form series volumes become one unit per series. */
 async function planUnits (files: InputFile[], signal?: AbortSignal): Promise<Unit[]> {
   const byDir = new Map<string, InputFile[]>()
   for (const file of files) {
-    if (file.inDirectory !== true) continue
+    // a .png goes to the PNG reader (image-task.ts) and is never a slice: its head is not read here
+    if (file.inDirectory !== true || isPngPath(file.path)) continue
     const dir = dirname(file.path)
-    byDir.set(dir, [...(byDir.get(dir) ?? []), file])
+    const inDir = byDir.get(dir)
+    if (inDir === undefined) byDir.set(dir, [file])
+    else inDir.push(file)
   }
   const seriesOf = new Map<InputFile, Extract<Unit, { kind: 'series' }>>()
   for (const [dir, inDir] of byDir) {
@@ -322,7 +356,7 @@ async function planUnits (files: InputFile[], signal?: AbortSignal): Promise<Uni
       let name = volumes.length === 1 ? base : `${base}/series-${group.seriesNumber ?? i + 1}`
       if (used.has(name)) name = `${name}-${i + 1}`
       used.add(name)
-      const unit = { kind: 'series' as const, name, path: dir, files: group.paths.map(p => byPath.get(p) as InputFile), group }
+      const unit = { kind: 'series' as const, index: -1, name, path: dir, files: group.paths.map(p => byPath.get(p) as InputFile), group }
       for (const f of unit.files) seriesOf.set(f, unit)
     })
   }
@@ -330,8 +364,8 @@ async function planUnits (files: InputFile[], signal?: AbortSignal): Promise<Uni
   const seen = new Set<Unit>()
   for (const file of files) {
     const series = seriesOf.get(file)
-    if (series == null) units.push({ kind: 'file', file })
-    else if (!seen.has(series)) { seen.add(series); units.push(series) }
+    if (series == null) units.push({ kind: 'file', index: units.length, file })
+    else if (!seen.has(series)) { seen.add(series); series.index = units.length; units.push(series) }
   }
   return units
 }

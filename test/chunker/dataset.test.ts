@@ -3,7 +3,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { describe, expect, it } from 'vitest'
 import {
-  FANOUT, MAX_BLOCK_BYTES, MAX_NAME_BYTES, buildDatasetDag, compareNames, datasetEntries, decodeDatasetRoot, lookupDatasetEntry, rootKind, type LevelSummary
+  FANOUT, MAX_BLOCK_BYTES, MAX_NAME_BYTES, buildDatasetDag, buildSortedDatasetDag, compareNames, datasetEntries, decodeDatasetRoot, lookupDatasetEntry, rootKind, type LevelSummary
 } from '../../src/chunker/index.js'
 
 function cidFor (i: number): CID {
@@ -146,6 +146,51 @@ describe('dataset index', () => {
       expect(err.name).toBe('FormatError')
       expect(err.message).toMatch(re)
     }
+  })
+})
+
+describe('streaming build (buildSortedDatasetDag)', () => {
+  // roots made by the release before the streaming build (entries d<i%7>/<i>.png, cidFor, levelsFor; v2 with level directories cidFor(1e6 + k))
+  const known: Array<[number, string, number, string]> = [
+    [1, 'bafyreic5bkievhaxr5rn6mlv7brbpq7xlxlio3abxngpkeda2ulwuupimq', 1, 'bafyreif6r4hvmjl3gisibwxekc2ytua4fiu3z2evgf6jxrovyn7lrc3ywi'],
+    [512, 'bafyreigxm6kpqwxlu5y6xb5saybyft5aocj5ergzp5svk6mrzpg44w4fdu', 1, 'bafyreiemlzp3qnzaepfislzf2v7p33llzlcobro7nwfnaqquhrk575vxf4'],
+    [513, 'bafyreiazet373nenv3ni7xscy5pxm56vi7cyrpjbogduq3nnm2j4x2soxe', 3, 'bafyreibhqmins6f72crdc6qntirof4fhu544k4j5cohzb7w2odny5ra2da'],
+    [1500, 'bafyreic5cq4h43k7h6ulgfcf3f6thqlj3tgoprkz4rjtl3eicyiw5hnyjy', 4, 'bafyreigg6l7a262oihpwhyi2dnfk4s6j4mjmncveplhskuincyqxrf3wry']
+  ]
+  const entriesN = (n: number): Array<{ name: string, root: CID, kind: 'image' | 'volume', levels: LevelSummary[] }> =>
+    Array.from({ length: n }, (_, i) => ({ name: `d${i % 7}/${String(i).padStart(7, '0')}.png`, root: cidFor(i), kind: (i % 10 === 0 ? 'volume' : 'image') as 'image' | 'volume', levels: levelsFor(i) }))
+  const dirsFor = (k: number): CID[] => Array.from({ length: k }, (_, j) => cidFor(1e6 + j))
+
+  it('gives the roots and blocks of earlier releases, entries read once and one at a time', async () => {
+    for (const [n, v1, blocks, v2] of known) {
+      const entries = entriesN(n)
+      const whole = await buildDatasetDag(entries)
+      expect([whole.root.toString(), whole.blocks.length]).toEqual([v1, blocks])
+      const sorted = [...entries].sort((a, b) => compareNames(a.name, b.name))
+      let reads = 0
+      const once = function * (): Generator<typeof sorted[number]> { for (const e of sorted) { reads++; yield e } }
+      const put: Array<{ cid: CID, bytes: Uint8Array }> = []
+      const streamed = await buildSortedDatasetDag(n, once(), { dirs: dirsFor(entries.reduce((d, e) => Math.max(d, e.levels.length), 0)), put: async b => { put.push(b) } })
+      expect(reads).toBe(n)
+      expect(streamed.root.toString()).toBe(v2)
+      expect(streamed.blocks).toEqual([])
+      expect(put).toHaveLength(blocks)
+      expect(put[put.length - 1].cid.equals(streamed.root)).toBe(true)
+      const collected = await buildSortedDatasetDag(n, sorted)
+      expect(collected.root.toString()).toBe(v1)
+      expect(collected.blocks.map(b => b.cid.toString()).sort()).toEqual(whole.blocks.map(b => b.cid.toString()).sort())
+    }
+  })
+
+  it('refuses entries out of order, duplicates, and a count that is not the entries', async () => {
+    const sorted = entriesN(600).sort((a, b) => compareNames(a.name, b.name))
+    const swapped = [...sorted]
+    ;[swapped[10], swapped[11]] = [swapped[11], swapped[10]]
+    await expect(buildSortedDatasetDag(600, swapped)).rejects.toThrow(/not in name order/)
+    await expect(buildSortedDatasetDag(601, [...sorted.slice(0, 301), sorted[300], ...sorted.slice(301)])).rejects.toThrow(/two entries named/)
+    await expect(buildSortedDatasetDag(599, sorted)).rejects.toThrow(/more than the 599 entries/)
+    await expect(buildSortedDatasetDag(601, sorted)).rejects.toThrow(/600 entries, not the 601/)
+    await expect(buildSortedDatasetDag(0, [])).rejects.toMatchObject({ name: 'FormatError' })
   })
 })
 

@@ -1,6 +1,6 @@
 import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
-import { jsonText } from '../../src/cli/common.js'
+import { JsonList, jsonText } from '../../src/cli/common.js'
 
 const cid = CID.parse('bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy')
 const reference = (v: unknown): string => JSON.stringify(v, (_k, x) => (x instanceof CID ? x.toString() : x), 2) + '\n'
@@ -23,6 +23,21 @@ describe('jsonText', () => {
       jsonText(v, c => { chunks.push(c) })
       expect(chunks.join('')).toBe(reference(v))
       if ((v as any)?.items != null) expect(chunks.length).toBeGreaterThan(300)
+    }
+  })
+
+  it('writes a JsonList as the array it makes, one element at a time, whatever its length', () => {
+    for (const n of [0, 1, 3, 300]) {
+      let made = 0
+      const each = function * (): Generator<unknown> { for (let i = 0; i < n; i++) { made++; yield { i, root: cid } } }
+      const array = Array.from({ length: n }, (_, i) => ({ i, root: cid }))
+      const chunks: string[] = []
+      jsonText({ root: cid, images: new JsonList(n, each), failures: [] }, c => { chunks.push(c) })
+      expect(chunks.join('')).toBe(reference({ root: cid, images: array, failures: [] }))
+      expect(made).toBe(n)
+      if (n > 0) expect(chunks.length).toBeGreaterThan(n)
+      // nested, or the whole value: JSON.stringify's toJSON
+      expect(jsonText([new JsonList(n, each)])).toBe(reference([array]))
     }
   })
 })
