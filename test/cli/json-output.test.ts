@@ -1,6 +1,7 @@
 import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
-import { JsonList, jsonText } from '../../src/cli/common.js'
+import { Writable } from 'node:stream'
+import { JsonList, jsonText, printJsonPaced } from '../../src/cli/common.js'
 
 const cid = CID.parse('bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy')
 const reference = (v: unknown): string => JSON.stringify(v, (_k, x) => (x instanceof CID ? x.toString() : x), 2) + '\n'
@@ -39,5 +40,26 @@ describe('jsonText', () => {
       // nested, or the whole value: JSON.stringify's toJSON
       expect(jsonText([new JsonList(n, each)])).toBe(reference([array]))
     }
+  })
+
+  it('printJsonPaced writes the same bytes, never queueing much more than a batch behind a slow reader', async () => {
+    const n = 5000
+    const each = function * (): Generator<unknown> { for (let i = 0; i < n; i++) yield { i, root: cid, name: `folder-${i % 7}/case-${i}.png` } }
+    const value = { root: cid, images: new JsonList(n, each), failures: [] }
+    const got: string[] = []
+    let queuedMax = 0
+    const slow = new Writable({
+      highWaterMark: 16 * 1024,
+      write (chunk, _enc, done) { got.push(chunk.toString()); setTimeout(done, 1) }
+    })
+    const write = slow.write.bind(slow)
+    slow.write = ((chunk: any, ...rest: any[]) => { const r = write(chunk, ...rest); queuedMax = Math.max(queuedMax, slow.writableLength); return r }) as any
+    await printJsonPaced(value, slow)
+    await new Promise<void>(resolve => slow.end(resolve))
+    const text = got.join('')
+    expect(text).toBe(jsonText(value))
+    expect(text.length).toBeGreaterThan(500_000)
+    // one batch (64 KiB of text) past the high-water mark at most, not the whole document
+    expect(queuedMax).toBeLessThan(200 * 1024)
   })
 })

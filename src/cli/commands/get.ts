@@ -1,7 +1,7 @@
 import type { LevelSelection } from '../../level/index.js'
 import type { OutputFormat, RetrievedOutput } from '../../retrieve/index.js'
 import type { CID } from 'multiformats/cid'
-import { abortOnSignals, printJson } from '../common.js'
+import { abortOnSignals, printJsonPaced } from '../common.js'
 import { createProgress, formatBytes } from '../progress.js'
 import { withMist, type StoreOptions } from '../store.js'
 
@@ -54,7 +54,7 @@ export async function getCommand (cidText: string, options: GetCommandOptions): 
     }) })
     progress.stop()
     if (json) {
-      printJson(result)
+      await printJsonPaced(result)
     } else {
       for (const failure of result.failures) process.stderr.write(`failed: ${failure.error.name}: ${failure.error.message}\n`)
       process.stdout.write(`wrote ${result.written} output(s) from ${formatBytes(total)} of blocks${result.fetched != null ? ` (${formatBytes(result.fetched.freshBytes)} fetched from peers)` : ''}${result.failures.length > 0 ? `, ${result.failures.length} failed` : ''}\n`)

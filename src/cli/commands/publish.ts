@@ -1,4 +1,4 @@
-import { abortOnSignals, JsonList, printJson, type CommonOptions } from '../common.js'
+import { abortOnSignals, JsonList, printJsonPaced, type CommonOptions } from '../common.js'
 import { withMist } from '../store.js'
 import { createProgress, formatBytes } from '../progress.js'
 import { cidText } from '../../util/cid-key.js'
@@ -36,7 +36,7 @@ export async function publishCommand (paths: string[], options: PublishCommandOp
       for (const item of list) yield describeItem(item)
     }
     if (options.json === true) {
-      printJson({ root: result.root?.toString() ?? null, images: new JsonList(list.length, images), failures: result.failures, warnings: result.warnings, skipped: result.skipped, bytesWritten: result.bytesWritten, ...(result.directories != null ? { directories: { ...result.directories, dirs: result.directories.dirs.map(d => d.toString()) } } : {}) })
+      await printJsonPaced({ root: result.root?.toString() ?? null, images: new JsonList(list.length, images), failures: result.failures, warnings: result.warnings, skipped: result.skipped, bytesWritten: result.bytesWritten, ...(result.directories != null ? { directories: { ...result.directories, dirs: result.directories.dirs.map(d => d.toString()) } } : {}) })
     } else {
       let count = 0
       for (const item of images()) {
