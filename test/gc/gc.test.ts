@@ -133,8 +133,9 @@ describe('unpin and gc', () => {
     await mkdir(join(dir, 'X2'))
     for (const s of [11, 12, 13, 14, 15, 16]) await copyFile(join(dir, 'X', `img${s}.png`), join(dir, 'X2', `img${s}.png`))
     // new images large enough that the publish (PNGs decoded and encoded on the codec workers) lasts
-    // several gc runs: the overlap is what this test is about
-    await images(join(dir, 'X2'), [17, 18, 19, 20, 21, 22, 23, 24, 25, 26], 1024)
+    // several gc runs: the overlap is what this test is about (with 10 of them, a loaded machine let
+    // the publish finish within the first two gc processes' start-up)
+    await images(join(dir, 'X2'), Array.from({ length: 20 }, (_, i) => 17 + i), 1024)
     await startServe(serves, repo)
 
     // the publish reuses X's blocks (already on disk, unkept) while gc runs again and again beside it
