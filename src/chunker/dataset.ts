@@ -84,6 +84,13 @@ export function compareNames (a: string, b: string): number {
   return a.length - b.length
 }
 
+/** compareNames, or the native string comparison when it gives the same order for every one of `names` (and is ~3x faster). */
+export function nameOrder (names: string[]): (a: string, b: string) => number {
+  // without code units >= U+D800, UTF-16 order is UTF-8 byte order
+  const plain = names.every(n => !/[\uD800-\uFFFF]/.test(n))
+  return plain ? (a, b) => (a < b ? -1 : a > b ? 1 : 0) : compareNames
+}
+
 /** C0 and C1 control characters, DEL. */
 export const CONTROL_CHARACTERS = /[\x00-\x1f\x7f-\x9f]/
 /** Bidirectional marks, embeddings, overrides and isolates: they make a name display as another (e.g. `gpj.exe` shown as `exe.jpg`). */
@@ -156,9 +163,7 @@ export async function buildDatasetDag (
 ): Promise<{ root: CID, blocks: Block[] }> {
   if (entries.length === 0) throw new FormatError('a dataset needs at least one entry')
   for (const e of entries) checkEntry(e)
-  // Without code units >= U+D800, UTF-16 order is UTF-8 byte order and the native string comparison is exact (and ~3x faster).
-  const plain = entries.every(e => !/[\uD800-\uFFFF]/.test(e.name))
-  const order = plain ? (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0) : compareNames
+  const order = nameOrder(entries.map(e => e.name))
   const sorted = [...entries].sort((a, b) => order(a.name, b.name))
   return await buildSortedDatasetDag(sorted.length, sorted, options)
 }

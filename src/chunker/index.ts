@@ -20,7 +20,7 @@ export {
   type VolumeRoot, type SliceShard
 } from './volume.js'
 export {
-  buildDatasetDag, buildSortedDatasetDag, decodeDatasetRoot, decodeIndexNode, datasetEntries, lookupDatasetEntry, datasetLevels, invalidName, compareNames,
+  buildDatasetDag, buildSortedDatasetDag, nameOrder, decodeDatasetRoot, decodeIndexNode, datasetEntries, lookupDatasetEntry, datasetLevels, invalidName, compareNames,
   FANOUT, MAX_NAME_BYTES,
   type DatasetRoot, type DatasetEntry, type DatasetChild, type DatasetLevel, type DatasetNode
 } from './dataset.js'

@@ -43,6 +43,11 @@ async function levelFileTarget (root: ImageRoot, k: number, where: string): Prom
   return { cid: lv.file, tsize: file.size + file.nodes.reduce((s, n) => s + n.bytes.byteLength, 0) }
 }
 
+/** An image's own level targets for dataset levels 0..depth-1: levels past its finest repeat it. */
+function toDepth (own: LevelTarget[], depth: number): LevelTarget[] {
+  return Array.from({ length: depth }, (_, k) => own[Math.min(k, own.length - 1)])
+}
+
 /** Level targets of an image root for dataset levels 0..depth-1 (levels past its finest repeat it). */
 async function imageTargets (root: ImageRoot, depth: number, where: string, cache: Map<string, LevelTarget[]>, cid: CID): Promise<LevelTarget[]> {
   const key = cidKey(cid)
@@ -50,7 +55,7 @@ async function imageTargets (root: ImageRoot, depth: number, where: string, cach
   if (hit !== undefined) return hit
   const own: LevelTarget[] = []
   for (let k = 0; k < root.levels.length; k++) own.push(await levelFileTarget(root, k, where))
-  const out = Array.from({ length: depth }, (_, k) => own[Math.min(k, own.length - 1)])
+  const out = toDepth(own, depth)
   if (cache.size < 4096) cache.set(key, out)
   return out
 }
@@ -75,8 +80,11 @@ export async function buildDatasetDirectories (source: BlockSource, entries: Asy
     signal?.throwIfAborted()
     // an image root seen before (identical images, the same slice) is not read and decoded again;
     // one just published came with its level files
-    const own = entry.kind === 'image' ? entry.levelFiles : undefined
-    const known = entry.kind !== 'image' ? undefined : own !== undefined && own.length > 0 ? Array.from({ length: depth }, (_, k) => own[Math.min(k, own.length - 1)]) : cache.get(cidKey(entry.root))
+    let known: LevelTarget[] | undefined
+    if (entry.kind === 'image') {
+      const own = entry.levelFiles ?? []
+      known = own.length > 0 ? toDepth(own, depth) : cache.get(cidKey(entry.root))
+    }
     const top = known !== undefined ? undefined : await readRoot(source, entry.root, { name: entry.name, signal })
     let targets: LevelTarget[]
     if (top === undefined) {

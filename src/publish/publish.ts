@@ -1,7 +1,7 @@
 import { basename, dirname, posix } from 'node:path'
 import PQueue from 'p-queue'
 import type { CID } from 'multiformats/cid'
-import { buildSortedDatasetDag, buildVolumeDag, compareNames, invalidName, type DatasetEntry } from '../chunker/index.js'
+import { buildSortedDatasetDag, buildVolumeDag, invalidName, nameOrder, type DatasetEntry } from '../chunker/index.js'
 import { buildDatasetDirectories } from './dataset-dirs.js'
 import type { LevelTarget } from '../chunker/level-dirs.js'
 import { CodecPool, getDefaultPool } from '../codec/index.js'
@@ -291,13 +291,11 @@ export async function publish (paths: string[], options: PublishOptions): Promis
     }
     let depth = 0
     for (let k = 0; k < list.length; k++) depth = Math.max(depth, list.levelCount(k))
-    // directory nodes go to the repo in batches as they are made; the entries' roots are read back from it
+    // directory and index nodes go to the repo in batches as they are made (a volume's roots are read back from it)
     let batch: Block[] = []
     const flush = async (): Promise<void> => { result.bytesWritten += await repo.putBlocks(batch, { signal }); batch = [] }
-    const made = await buildDatasetDirectories(repo, entries(true), depth, {
-      signal,
-      put: async block => { batch.push(block); if (batch.length >= 256) await flush() }
-    })
+    const put = async (block: Block): Promise<void> => { batch.push(block); if (batch.length >= 256) await flush() }
+    const made = await buildDatasetDirectories(repo, entries(true), depth, { signal, put })
     await flush()
     for (const o of made.omitted) {
       let path = o.name
@@ -305,7 +303,7 @@ export async function publish (paths: string[], options: PublishOptions): Promis
       result.warnings.push({ path, message: `left out of the dataset's browsable directories (it is in the dataset): ${o.reason}` })
     }
     result.directories = { dirs: made.dirs, ...made.stats }
-    const dag = await buildSortedDatasetDag(sorted.length, entries(false), { dirs: made.dirs, signal, put: async block => { batch.push(block); if (batch.length >= 256) await flush() } })
+    const dag = await buildSortedDatasetDag(sorted.length, entries(false), { dirs: made.dirs, signal, put })
     await flush()
     result.root = dag.root
   } else {
@@ -318,10 +316,8 @@ export async function publish (paths: string[], options: PublishOptions): Promis
 /** Reading positions of `list` in dataset order (byte-wise UTF-8 order of the names). */
 function sortedByName (list: PublishedItemList): Uint32Array {
   const names = Array.from({ length: list.length }, (_, k) => list.name(k))
-  // without code units >= U+D800, UTF-16 order is UTF-8 byte order and the native comparison is exact
-  const plain = names.every(n => !/[\uD800-\uFFFF]/.test(n))
-  const order = Uint32Array.from(names.keys())
-  return order.sort(plain ? (a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0) : (a, b) => compareNames(names[a], names[b]))
+  const order = nameOrder(names)
+  return Uint32Array.from(names.keys()).sort((a, b) => order(names[a], names[b]))
 }
 
 /** Files in input order; the DICOM files of each directory that form series volumes become one unit per series. */
